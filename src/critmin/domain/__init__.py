@@ -1,0 +1,1 @@
+"""The vocabulary of critmin: pydantic models and enums, no I/O."""

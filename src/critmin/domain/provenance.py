@@ -1,0 +1,24 @@
+"""Where a record comes from."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class SourceRef(BaseModel):
+    """A citation: the document a figure comes from and where in it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    document: str = Field(description="Dataset or document identifier, e.g. a file name or DOI.")
+    title: str | None = Field(default=None, description="Human-readable title of the source.")
+    locator: str | None = Field(
+        default=None, description="Where in the source: section, table, or the sentence's topic."
+    )
+    quote: str | None = Field(default=None, description="Short verbatim excerpt supporting the figure.")
+    published: dt.date | None = None
+    retrieved: dt.date | None = None
+    licence: str | None = None
+    url: str | None = None

@@ -1,0 +1,194 @@
+"""Repository functions for projects (keyword-only, session passed in)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from critmin.domain.projects import ProjectRecord
+from critmin.store.history import diff, record_change
+from critmin.store.tables import Project, ProjectCapacity, ProjectEvent
+
+TABLE = "projects"
+
+
+def get_project(*, session: Session, id: int) -> Project | None:
+    return session.get(Project, id, options=[selectinload(Project.capacity_points), selectinload(Project.events)])
+
+
+def get_project_by_key(*, session: Session, key: str) -> Project | None:
+    return session.scalars(select(Project).where(Project.key == key)).first()
+
+
+def list_projects(
+    *,
+    session: Session,
+    mineral: str | None = None,
+    stage: str | None = None,
+    status: str | None = None,
+    country: str | None = None,
+    include_deleted: bool = False,
+) -> list[Project]:
+    stmt = select(Project).options(
+        selectinload(Project.capacity_points), selectinload(Project.events)
+    )
+    if mineral:
+        stmt = stmt.where(Project.mineral == mineral)
+    if stage:
+        stmt = stmt.where(Project.stage == stage)
+    if status:
+        stmt = stmt.where(Project.status == status)
+    if country:
+        stmt = stmt.where(Project.country == country.upper())
+    if not include_deleted:
+        stmt = stmt.where(Project.deleted_at.is_(None))
+    return list(session.scalars(stmt.order_by(Project.mineral, Project.name, Project.id)))
+
+
+def count_projects(*, session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Project)) or 0
+
+
+def to_record(row: Project) -> ProjectRecord:
+    """The exchange-format record for a stored project."""
+    return ProjectRecord.model_validate(
+        {
+            "key": row.key,
+            "name": row.name,
+            "mineral": row.mineral,
+            "form": row.form,
+            "stage": row.stage,
+            "feed": row.feed,
+            "feed_note": row.feed_note,
+            "operator": row.operator,
+            "partners": list(row.partners or []),
+            "country": row.country,
+            "site": row.site,
+            "status": row.status,
+            "capacity_tpa": row.capacity_tpa,
+            "capacity_by_year": [
+                {"year": p.year, "capacity_tpa": p.capacity_tpa} for p in row.capacity_points
+            ],
+            "start_year": row.start_year,
+            "end_year": row.end_year,
+            "milestones": list(row.milestones or []),
+            "financing": {
+                "needed_usd": row.financing_needed_usd,
+                "committed_usd": row.financing_committed_usd,
+                "capex_amount": row.capex_amount,
+                "capex_currency": row.capex_currency,
+                "sources": list(row.funding_sources or []),
+            },
+            "offtakers": list(row.offtakers or []),
+            "sharing": row.sharing,
+            "notes": row.notes,
+            "history": [
+                {"date": e.date, "status": e.status, "capacity_tpa": e.capacity_tpa, "note": e.note}
+                for e in sorted(row.events, key=lambda e: (e.date, e.id or 0))
+            ],
+            "sources": list(row.sources or []),
+        }
+    )
+
+
+def _columns(record: ProjectRecord) -> dict[str, Any]:
+    data = record.model_dump(mode="json")
+    fin = data["financing"]
+    return {
+        "key": data["key"],
+        "name": data["name"],
+        "mineral": data["mineral"],
+        "form": data["form"],
+        "stage": data["stage"],
+        "feed": data["feed"],
+        "feed_note": data["feed_note"],
+        "operator": data["operator"],
+        "partners": data["partners"],
+        "country": data["country"],
+        "site": data["site"],
+        "status": data["status"],
+        "capacity_tpa": data["capacity_tpa"],
+        "start_year": data["start_year"],
+        "end_year": data["end_year"],
+        "milestones": data["milestones"],
+        "financing_needed_usd": fin["needed_usd"],
+        "financing_committed_usd": fin["committed_usd"],
+        "capex_amount": fin["capex_amount"],
+        "capex_currency": fin["capex_currency"],
+        "funding_sources": fin["sources"],
+        "offtakers": data["offtakers"],
+        "sharing": data["sharing"],
+        "notes": data["notes"],
+        "sources": data["sources"],
+    }
+
+
+def _snapshot(row: Project) -> dict[str, Any]:
+    return to_record(row).model_dump(mode="json")
+
+
+def upsert_project(
+    *,
+    session: Session,
+    record: ProjectRecord,
+    actor: str,
+    source: str | None = None,
+    owner_org_id: int | None = None,
+) -> tuple[Project, str]:
+    """Insert or update the project with ``record.key``.
+
+    Returns the row and the action taken: ``create``, ``update`` or ``unchanged``.
+    Every create/update is written to the change log with old -> new values.
+    """
+    row = get_project_by_key(session=session, key=record.key)
+    new_snapshot = record.model_dump(mode="json")
+    if row is None:
+        row = Project(**_columns(record), owner_org_id=owner_org_id, section_sharing={})
+        session.add(row)
+        _set_children(row, record)
+        session.flush()
+        record_change(
+            session=session,
+            table=TABLE,
+            record_id=row.id,
+            record_key=row.key,
+            action="create",
+            actor=actor,
+            changes={k: [None, v] for k, v in new_snapshot.items() if v not in (None, [], {})},
+            source=source,
+        )
+        return row, "create"
+    old_snapshot = _snapshot(row)
+    changes = diff(old_snapshot, new_snapshot)
+    if not changes:
+        return row, "unchanged"
+    for name, value in _columns(record).items():
+        setattr(row, name, value)
+    _set_children(row, record)
+    row.version = (row.version or 1) + 1
+    row.updated_at = dt.datetime.now(dt.UTC)
+    session.flush()
+    record_change(
+        session=session,
+        table=TABLE,
+        record_id=row.id,
+        record_key=row.key,
+        action="update",
+        actor=actor,
+        changes=changes,
+        source=source,
+    )
+    return row, "update"
+
+
+def _set_children(row: Project, record: ProjectRecord) -> None:
+    row.capacity_points = [
+        ProjectCapacity(year=p.year, capacity_tpa=p.capacity_tpa) for p in record.capacity_by_year
+    ]
+    row.events = [
+        ProjectEvent(date=h.date, status=h.status, capacity_tpa=h.capacity_tpa, note=h.note)
+        for h in record.history
+    ]
