@@ -1,0 +1,1 @@
+"""The ``critmin`` command line: thin Typer commands over ``critmin.services``."""
