@@ -1,0 +1,1 @@
+"""Readers and loaders for every source format; each import is atomic."""

@@ -1,0 +1,1 @@
+"""Use cases: read from the store, call analytics, return plain results."""
