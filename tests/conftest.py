@@ -96,3 +96,20 @@ def sqlite_engine(sqlite_url: str) -> Iterator[Engine]:
     eng = make_engine(sqlite_url)
     yield eng
     eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def bundled_db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A SQLite database made by ``init_database`` with every bundled dataset (read-only use)."""
+    from critmin.services.bootstrap import init_database
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('bundled') / 'critmin.db'}"
+    init_database(url)
+    return url
+
+
+@pytest.fixture
+def curated_projects_path() -> Path:
+    from critmin.services.bootstrap import curated_path
+
+    return curated_path("projects.yaml")

@@ -210,6 +210,12 @@ def parse_csv(text: str, *, file: str = "<csv>") -> list[ProjectRecord]:
             continue
         if not any((v or "").strip() for v in raw.values()):
             continue
+        key = (raw.get("key") or "").strip()
+        if key and key in seen:
+            problems.append(Problem(file=file, row=index, column="key", value=key,
+                                    expected=f"a unique key (already used on row {seen[key]})"))
+            continue
+        seen.setdefault(key, index)
         data, row_problems = _csv_row_to_data(raw, file=file, row=index)
         problems.extend(row_problems)
         try:
@@ -218,11 +224,6 @@ def parse_csv(text: str, *, file: str = "<csv>") -> list[ProjectRecord]:
             problems.extend(_problems_from_validation(exc, file=file, row=index, raw=raw,
                                                       csv_mode=True))
             continue
-        if record.key in seen:
-            problems.append(Problem(file=file, row=index, column="key", value=record.key,
-                                    expected=f"a unique key (already used on row {seen[record.key]})"))
-            continue
-        seen[record.key] = index
         if not row_problems:
             records.append(record)
     if problems:
@@ -243,6 +244,13 @@ def parse_document(doc: Any, *, file: str = "<json>") -> list[ProjectRecord]:
     records: list[ProjectRecord] = []
     seen: dict[str, int] = {}
     for index, item in enumerate(doc["projects"], start=1):
+        key = item.get("key") if isinstance(item, dict) else None
+        if isinstance(key, str) and key in seen:
+            problems.append(Problem(file=file, row=index, column="key", value=key,
+                                    expected=f"a unique key (already used by project {seen[key]})"))
+            continue
+        if isinstance(key, str):
+            seen[key] = index
         try:
             record = ProjectRecord.model_validate(item)
         except ValidationError as exc:
@@ -250,11 +258,6 @@ def parse_document(doc: Any, *, file: str = "<json>") -> list[ProjectRecord]:
             problems.extend(_problems_from_validation(exc, file=file, row=index, raw=raw,
                                                       csv_mode=False))
             continue
-        if record.key in seen:
-            problems.append(Problem(file=file, row=index, column="key", value=record.key,
-                                    expected=f"a unique key (already used by project {seen[record.key]})"))
-            continue
-        seen[record.key] = index
         records.append(record)
     if problems:
         raise IngestError(problems)

@@ -8,7 +8,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import inspect
 
-from critmin.store.db import make_engine, normalise_url
+from critmin.store.catalogue import sync_catalogue
+from critmin.store.db import make_engine, normalise_url, transaction
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -21,13 +22,19 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
-    """Bring the database at ``url`` up to ``revision`` (creating it if needed)."""
+    """Bring the database at ``url`` up to ``revision`` (creating it if needed).
+
+    At head, the mineral catalogue is synchronised with the code's vocabulary too.
+    """
     engine = make_engine(url)
     try:
         with engine.begin() as conn:
             cfg = alembic_config(url)
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, revision)
+        if revision == "head":
+            with transaction(engine) as session:
+                sync_catalogue(session)
     finally:
         engine.dispose()
 

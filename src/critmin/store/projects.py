@@ -167,6 +167,9 @@ def upsert_project(
         return row, "unchanged"
     for name, value in _columns(record).items():
         setattr(row, name, value)
+    row.capacity_points.clear()
+    row.events.clear()
+    session.flush()  # delete old children before inserting new ones (unique year per project)
     _set_children(row, record)
     row.version = (row.version or 1) + 1
     row.updated_at = dt.datetime.now(dt.UTC)
