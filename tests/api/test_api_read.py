@@ -1,0 +1,66 @@
+"""The read-only API and the projects page over real HTTP (uvicorn on loopback)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+import uvicorn
+
+from critmin.api.app import create_app
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def base_url(bundled_db_url) -> Iterator[str]:
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(bundled_db_url), host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 20
+    while not server.started:
+        assert time.time() < deadline, "server did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
+
+
+def test_health(base_url):
+    r = httpx.get(f"{base_url}/api/v1/health")
+    assert r.status_code == 200 and r.json()["status"] == "ok"
+
+
+def test_list_and_detail(base_url):
+    r = httpx.get(f"{base_url}/api/v1/projects", params={"mineral": "gallium"})
+    body = r.json()
+    assert r.status_code == 200 and body["count"] == len(body["data"]) >= 10
+    first = body["data"][0]
+    d = httpx.get(f"{base_url}/api/v1/projects/{first['id']}")
+    assert d.status_code == 200 and d.json()["key"] == first["key"]
+
+
+def test_bad_input_is_4xx_with_body(base_url):
+    r = httpx.get(f"{base_url}/api/v1/projects", params={"stage": "mining"})
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "query.stage"
+    assert httpx.get(f"{base_url}/api/v1/projects/999999").status_code == 404
+    assert httpx.get(f"{base_url}/api/v1/projects/abc").status_code == 422
+
+
+def test_projects_page_lists_projects(base_url):
+    r = httpx.get(f"{base_url}/projects", params={"mineral": "tungsten"})
+    assert r.status_code == 200 and "text/html" in r.headers["content-type"]
+    assert "Boguty" in r.text
+    assert "Saguenay" not in r.text
+    assert httpx.get(f"{base_url}/api/v1/openapi.json").json()["info"]["title"] == "critmin"
