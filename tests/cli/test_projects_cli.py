@@ -26,20 +26,41 @@ def test_help_lists_every_command():
 
 @pytest.mark.parametrize("mineral,minimum", [("gallium", 10), ("tungsten", 5)])
 def test_bundled_projects_are_sourced(bundled_db_url, mineral, minimum):
-    result = invoke("projects", "list", "--mineral", mineral, "--format", "json", "--db", bundled_db_url)
+    result = invoke(
+        "projects", "list", "--mineral", mineral, "--format", "json", "--db", bundled_db_url
+    )
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)
     assert len(rows) >= minimum
     for row in rows:
-        assert {"id", "name", "mineral", "stage", "status", "country", "capacity_tpa",
-                "start_year", "sources"} <= row.keys()
+        assert {
+            "id",
+            "name",
+            "mineral",
+            "stage",
+            "status",
+            "country",
+            "capacity_tpa",
+            "start_year",
+            "sources",
+        } <= row.keys()
         assert row["mineral"] == mineral
         assert row["sources"] and all(s["document"] for s in row["sources"])
 
 
 def test_list_filters_and_formats(bundled_db_url):
-    result = invoke("projects", "list", "--country", "CAN", "--stage", "recycling", "--format", "csv",
-                    "--db", bundled_db_url)
+    result = invoke(
+        "projects",
+        "list",
+        "--country",
+        "CAN",
+        "--stage",
+        "recycling",
+        "--format",
+        "csv",
+        "--db",
+        bundled_db_url,
+    )
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert rows and all(r["country"] == "CAN" and r["stage"] == "recycling" for r in rows)
     table = invoke("projects", "list", "--mineral", "gallium", "--db", bundled_db_url)
@@ -48,7 +69,9 @@ def test_list_filters_and_formats(bundled_db_url):
 
 def test_show_by_id_and_unknown(bundled_db_url):
     rows = json.loads(invoke("projects", "list", "--format", "json", "--db", bundled_db_url).stdout)
-    shown = json.loads(invoke("projects", "show", str(rows[0]["id"]), "--db", bundled_db_url).stdout)
+    shown = json.loads(
+        invoke("projects", "show", str(rows[0]["id"]), "--db", bundled_db_url).stdout
+    )
     assert shown["key"] == rows[0]["key"] and shown["changes"]
     missing = invoke("projects", "show", "999999", "--db", bundled_db_url)
     assert missing.exit_code == 1 and "no project" in missing.stderr
@@ -64,8 +87,12 @@ def test_schema_prints_json_schema():
 
 def test_export_import_round_trip_and_rejection(bundled_db_url, tmp_path):
     exported = tmp_path / "projects.csv"
-    assert invoke("export", "projects", "--format", "csv", "-o", str(exported),
-                  "--db", bundled_db_url).exit_code == 0
+    assert (
+        invoke(
+            "export", "projects", "--format", "csv", "-o", str(exported), "--db", bundled_db_url
+        ).exit_code
+        == 0
+    )
     empty = f"sqlite:///{tmp_path / 'empty.db'}"
     assert invoke("init", "--no-data", "--db", empty).exit_code == 0
     dry = invoke("import", "projects", str(exported), "--dry-run", "--db", empty)

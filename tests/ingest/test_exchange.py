@@ -62,8 +62,15 @@ def _csv_with(rows: list[dict]) -> str:
 
 def _row(i: int, **over) -> dict:
     row = {c: "" for c in exchange.CSV_COLUMNS}
-    row.update(key=f"p-{i}", name=f"Project {i}", mineral="gallium", stage="extraction",
-               country="CAN", status="announced", capacity_tpa="10")
+    row.update(
+        key=f"p-{i}",
+        name=f"Project {i}",
+        mineral="gallium",
+        stage="extraction",
+        country="CAN",
+        status="announced",
+        capacity_tpa="10",
+    )
     row.update(over)
     return row
 
@@ -75,7 +82,11 @@ def test_bad_capacity_names_spreadsheet_row_and_column():
         exchange.parse_csv(_csv_with(rows), file="partners.csv")
     (problem,) = info.value.problems
     assert (problem.file, problem.row, problem.column, problem.value) == (
-        "partners.csv", 7, "capacity_tpa", "forty")
+        "partners.csv",
+        7,
+        "capacity_tpa",
+        "forty",
+    )
     assert "number" in problem.expected
     assert "row 7" in str(info.value) and "capacity_tpa" in str(info.value)
 
@@ -94,8 +105,13 @@ def test_every_problem_is_listed_not_just_the_first():
         exchange.parse_csv(_csv_with(rows), file="f.csv")
     found = {(p.row, p.column) for p in info.value.problems}
     assert found == {
-        (2, "country"), (3, "status"), (4, "capacity_by_year"), (5, "milestones"),
-        (6, "financing_needed_usd"), (7, "(row)"), (8, "key"),
+        (2, "country"),
+        (3, "status"),
+        (4, "capacity_by_year"),
+        (5, "milestones"),
+        (6, "financing_needed_usd"),
+        (7, "(row)"),
+        (8, "key"),
     }
 
 
@@ -104,16 +120,37 @@ def test_unknown_and_missing_columns_are_reported_on_the_header_row():
     with pytest.raises(IngestError) as info:
         exchange.parse_csv(text, file="h.csv")
     assert {(p.row, p.column) for p in info.value.problems} >= {
-        (1, "colour"), (1, "mineral"), (1, "stage"), (1, "country"), (1, "status")}
+        (1, "colour"),
+        (1, "mineral"),
+        (1, "stage"),
+        (1, "country"),
+        (1, "status"),
+    }
 
 
 def test_json_errors_name_item_and_field_path():
-    doc = {"schema_version": "1.0", "projects": [
-        ProjectRecord(key="ok-1", name="ok", mineral="tungsten", stage="extraction",
-                      country="KAZ", status="operating").model_dump(mode="json"),
-        {"key": "bad-1", "name": "bad", "mineral": "tungsten", "stage": "extraction",
-         "country": "KAZ", "status": "operating", "financing": {"committed_usd": "lots"}},
-    ]}
+    doc = {
+        "schema_version": "1.0",
+        "projects": [
+            ProjectRecord(
+                key="ok-1",
+                name="ok",
+                mineral="tungsten",
+                stage="extraction",
+                country="KAZ",
+                status="operating",
+            ).model_dump(mode="json"),
+            {
+                "key": "bad-1",
+                "name": "bad",
+                "mineral": "tungsten",
+                "stage": "extraction",
+                "country": "KAZ",
+                "status": "operating",
+                "financing": {"committed_usd": "lots"},
+            },
+        ],
+    }
     with pytest.raises(IngestError) as info:
         exchange.parse_document(doc, file="d.json")
     (problem,) = info.value.problems
@@ -121,9 +158,18 @@ def test_json_errors_name_item_and_field_path():
 
 
 def test_nested_columns_parse():
-    rows = [_row(1, partners="A Corp|B Ltd", capacity_by_year="2026:15|2027:40",
-                 milestones=json.dumps([{"name": "EU CRMA strategic project", "state": "achieved"}]))]
+    rows = [
+        _row(
+            1,
+            partners="A Corp|B Ltd",
+            capacity_by_year="2026:15|2027:40",
+            milestones=json.dumps([{"name": "EU CRMA strategic project", "state": "achieved"}]),
+        )
+    ]
     (record,) = exchange.parse_csv(_csv_with(rows))
     assert record.partners == ["A Corp", "B Ltd"]
-    assert [(p.year, p.capacity_tpa) for p in record.capacity_by_year] == [(2026, 15.0), (2027, 40.0)]
+    assert [(p.year, p.capacity_tpa) for p in record.capacity_by_year] == [
+        (2026, 15.0),
+        (2027, 40.0),
+    ]
     assert record.milestones[0].state == "achieved"

@@ -19,8 +19,10 @@ from critmin.store.tables import ChangeLog, Project
 
 def _counts(engine):
     with transaction(engine) as s:
-        return (s.scalar(select(func.count()).select_from(Project)),
-                s.scalar(select(func.count()).select_from(ChangeLog)))
+        return (
+            s.scalar(select(func.count()).select_from(Project)),
+            s.scalar(select(func.count()).select_from(ChangeLog)),
+        )
 
 
 def test_import_is_idempotent(engine, curated_projects_path):

@@ -41,7 +41,9 @@ def create_app(database_url: str) -> FastAPI:
         errors = [
             {"field": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]} for e in exc.errors()
         ]
-        return JSONResponse(status_code=422, content={"detail": "invalid request", "errors": errors})
+        return JSONResponse(
+            status_code=422, content={"detail": "invalid request", "errors": errors}
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, _exc: Exception) -> JSONResponse:

@@ -53,8 +53,13 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def emit(rows: list[dict[str, Any]] | dict[str, Any], fmt: OutputFormat, *, title: str | None = None,
-         columns: list[str] | None = None) -> None:
+def emit(
+    rows: list[dict[str, Any]] | dict[str, Any],
+    fmt: OutputFormat,
+    *,
+    title: str | None = None,
+    columns: list[str] | None = None,
+) -> None:
     """Print rows (or one object) as a Rich table, JSON or CSV on standard output."""
     if fmt == OutputFormat.json:
         sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2, default=str) + "\n")

@@ -26,10 +26,14 @@ from critmin.ingest.errors import IngestError
 from critmin.services import projects as service
 from critmin.store.db import make_engine, transaction
 
-projects_app = typer.Typer(help="The project tracker: list and show projects.", no_args_is_help=True)
+projects_app = typer.Typer(
+    help="The project tracker: list and show projects.", no_args_is_help=True
+)
 schema_app = typer.Typer(help="Print exchange-format schemas and templates.", no_args_is_help=True)
 export_app = typer.Typer(help="Export records in the exchange format.", no_args_is_help=True)
-import_app = typer.Typer(help="Import records in the exchange format (atomic).", no_args_is_help=True)
+import_app = typer.Typer(
+    help="Import records in the exchange format (atomic).", no_args_is_help=True
+)
 
 LIST_COLUMNS = ["id", "name", "mineral", "stage", "status", "country", "capacity_tpa", "start_year"]
 
@@ -83,7 +87,9 @@ def show_cmd(
 
 @schema_app.command("project")
 def schema_project(
-    csv_template: bool = typer.Option(False, "--csv-template", help="Print the CSV header instead."),
+    csv_template: bool = typer.Option(
+        False, "--csv-template", help="Print the CSV header instead."
+    ),
 ) -> None:
     """Print the versioned JSON Schema of the project exchange format."""
     if csv_template:
@@ -96,7 +102,9 @@ def schema_project(
 def export_projects(
     db: DbOption = None,
     fmt: Annotated[ExchangeFormat, typer.Option("--format", "-f")] = ExchangeFormat.json,
-    output: Path | None = typer.Option(None, "-o", "--output", help="File to write (default: stdout)."),
+    output: Path | None = typer.Option(
+        None, "-o", "--output", help="File to write (default: stdout)."
+    ),
     mineral: str | None = typer.Option(None, help="Only this mineral."),
 ) -> None:
     """Export projects as an exchange-format JSON document or CSV."""

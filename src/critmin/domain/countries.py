@@ -83,7 +83,9 @@ def to_iso3(name_or_code: str) -> str:
     if text.upper() in EXTRA_CODES:
         return text.upper()
     if len(text) in (2, 3) and text.isalpha():
-        found = pycountry.countries.get(**{"alpha_2" if len(text) == 2 else "alpha_3": text.upper()})
+        found = pycountry.countries.get(
+            **{"alpha_2" if len(text) == 2 else "alpha_3": text.upper()}
+        )
         if found is not None:
             return found.alpha_3
     found = pycountry.countries.get(name=text) or pycountry.countries.get(common_name=text)

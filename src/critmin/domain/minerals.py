@@ -44,8 +44,12 @@ MINERALS: tuple[Mineral, ...] = (
     Mineral(code="cobalt", name="Cobalt", symbol="Co", usgs_slug="cobalt"),
     Mineral(code="lithium", name="Lithium", symbol="Li", usgs_slug="lithium"),
     Mineral(code="nickel", name="Nickel", symbol="Ni", usgs_slug="nickel"),
-    Mineral(code="manganese", name="Manganese", symbol="Mn", usgs_slug="manganese", quantity_unit="kt"),
-    Mineral(code="aluminum", name="Aluminum", symbol="Al", usgs_slug="aluminum", quantity_unit="kt"),
+    Mineral(
+        code="manganese", name="Manganese", symbol="Mn", usgs_slug="manganese", quantity_unit="kt"
+    ),
+    Mineral(
+        code="aluminum", name="Aluminum", symbol="Al", usgs_slug="aluminum", quantity_unit="kt"
+    ),
     Mineral(code="zinc", name="Zinc", symbol="Zn", usgs_slug="zinc", quantity_unit="kt"),
     Mineral(code="niobium", name="Niobium", symbol="Nb", usgs_slug="niobium"),
     Mineral(code="tantalum", name="Tantalum", symbol="Ta", usgs_slug="tantalum"),
@@ -57,7 +61,10 @@ FORMS: tuple[MineralForm, ...] = (
         code="low_purity_gallium",
         mineral="gallium",
         name="Low-purity (primary) gallium",
-        description="Unrefined primary gallium, typically 99.99% (4N), recovered from Bayer liquor or zinc residues.",
+        description=(
+            "Unrefined primary gallium, typically 99.99% (4N), recovered from Bayer liquor "
+            "or zinc residues."
+        ),
         hs_codes=("811292",),
     ),
     MineralForm(
@@ -89,16 +96,27 @@ FORMS: tuple[MineralForm, ...] = (
         name="Ammonium paratungstate (APT)",
         hs_codes=("284180",),
     ),
-    MineralForm(code="tungsten_oxide", mineral="tungsten", name="Tungsten oxide", hs_codes=("282590",)),
-    MineralForm(code="ferrotungsten", mineral="tungsten", name="Ferrotungsten", hs_codes=("720280",)),
-    MineralForm(code="tungsten_powder", mineral="tungsten", name="Tungsten powder", hs_codes=("810110",)),
+    MineralForm(
+        code="tungsten_oxide", mineral="tungsten", name="Tungsten oxide", hs_codes=("282590",)
+    ),
+    MineralForm(
+        code="ferrotungsten", mineral="tungsten", name="Ferrotungsten", hs_codes=("720280",)
+    ),
+    MineralForm(
+        code="tungsten_powder", mineral="tungsten", name="Tungsten powder", hs_codes=("810110",)
+    ),
     MineralForm(
         code="cemented_carbide",
         mineral="tungsten",
         name="Cemented (tungsten) carbide",
         hs_codes=("284990", "820900"),
     ),
-    MineralForm(code="tungsten_scrap", mineral="tungsten", name="Tungsten waste and scrap", hs_codes=("810197",)),
+    MineralForm(
+        code="tungsten_scrap",
+        mineral="tungsten",
+        name="Tungsten waste and scrap",
+        hs_codes=("810197",),
+    ),
 )
 
 _MINERALS = {m.code: m for m in MINERALS}

@@ -84,7 +84,9 @@ class ProjectRecord(_Strict):
     key: str = Field(pattern=KEY_PATTERN, description="Natural key: a stable lowercase slug.")
     name: str = Field(min_length=1, max_length=300)
     mineral: str = Field(description="Mineral code, e.g. 'gallium'.")
-    form: str | None = Field(default=None, description="Traded form code, e.g. 'low_purity_gallium'.")
+    form: str | None = Field(
+        default=None, description="Traded form code, e.g. 'low_purity_gallium'."
+    )
     stage: Stage
     feed: Feed | None = None
     feed_note: str | None = None
@@ -109,7 +111,9 @@ class ProjectRecord(_Strict):
     @classmethod
     def _known_mineral(cls, value: str) -> str:
         if value not in mineral_codes():
-            raise ValueError(f"unknown mineral {value!r}; expected one of {', '.join(mineral_codes())}")
+            raise ValueError(
+                f"unknown mineral {value!r}; expected one of {', '.join(mineral_codes())}"
+            )
         return value
 
     @field_validator("country")
@@ -131,7 +135,9 @@ class ProjectRecord(_Strict):
                     f"{', '.join(form_codes(self.mineral))}"
                 ) from None
             if form.mineral != self.mineral:
-                raise ValueError(f"form: {self.form!r} is a form of {form.mineral}, not {self.mineral}")
+                raise ValueError(
+                    f"form: {self.form!r} is a form of {form.mineral}, not {self.mineral}"
+                )
         if self.start_year and self.end_year and self.end_year < self.start_year:
             raise ValueError("end_year: must not be before start_year")
         years = [p.year for p in self.capacity_by_year]

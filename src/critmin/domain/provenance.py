@@ -17,7 +17,9 @@ class SourceRef(BaseModel):
     locator: str | None = Field(
         default=None, description="Where in the source: section, table, or the sentence's topic."
     )
-    quote: str | None = Field(default=None, description="Short verbatim excerpt supporting the figure.")
+    quote: str | None = Field(
+        default=None, description="Short verbatim excerpt supporting the figure."
+    )
     published: dt.date | None = None
     retrieved: dt.date | None = None
     licence: str | None = None

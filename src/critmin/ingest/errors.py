@@ -26,7 +26,11 @@ class Problem:
             where += f", row {self.row}"
         if self.column:
             where += f", column {self.column!r}"
-        shown = self.value if not isinstance(self.value, str) or len(self.value) < 120 else self.value[:117] + "..."
+        shown = (
+            self.value
+            if not isinstance(self.value, str) or len(self.value) < 120
+            else self.value[:117] + "..."
+        )
         return f"{where}: got {shown!r}, expected {self.expected}"
 
     def to_dict(self) -> dict[str, Any]:

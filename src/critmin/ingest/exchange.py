@@ -68,10 +68,7 @@ def to_json(records: Iterable[ProjectRecord]) -> str:
 
 
 def _csv_cell(column: str, data: dict[str, Any]) -> str:
-    if column in _FINANCING:
-        value = data["financing"][_FINANCING[column]]
-    else:
-        value = data[column]
+    value = data["financing"][_FINANCING[column]] if column in _FINANCING else data[column]
     if column == "partners":
         return LIST_SEP.join(value)
     if column == "capacity_by_year":
@@ -153,8 +150,13 @@ def _csv_row_to_data(
                 year, sep, cap = part.partition(":")
                 if not sep:
                     problems.append(
-                        Problem(file=file, row=row, column=column, value=part,
-                                expected="YEAR:T_PER_YR pairs separated by '|', e.g. 2026:15|2027:40")
+                        Problem(
+                            file=file,
+                            row=row,
+                            column=column,
+                            value=part,
+                            expected="YEAR:T_PER_YR pairs separated by '|', e.g. 2026:15|2027:40",
+                        )
                     )
                     continue
                 points.append({"year": year.strip(), "capacity_tpa": cap.strip()})
@@ -167,13 +169,19 @@ def _csv_row_to_data(
                 value = json.loads(text)
             except json.JSONDecodeError as exc:
                 problems.append(
-                    Problem(file=file, row=row, column=column, value=text,
-                            expected=f"a JSON array ({exc.msg} at character {exc.pos})")
+                    Problem(
+                        file=file,
+                        row=row,
+                        column=column,
+                        value=text,
+                        expected=f"a JSON array ({exc.msg} at character {exc.pos})",
+                    )
                 )
                 continue
             if not isinstance(value, list):
-                problems.append(Problem(file=file, row=row, column=column, value=text,
-                                        expected="a JSON array"))
+                problems.append(
+                    Problem(file=file, row=row, column=column, value=text, expected="a JSON array")
+                )
                 continue
             target[name] = value
         elif text == "":
@@ -194,26 +202,54 @@ def parse_csv(text: str, *, file: str = "<csv>") -> list[ProjectRecord]:
     unknown = [c for c in header if c not in CSV_COLUMNS]
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     for column in unknown:
-        problems.append(Problem(file=file, row=1, column=column, value=column,
-                                expected=f"a known column: {', '.join(CSV_COLUMNS)}"))
+        problems.append(
+            Problem(
+                file=file,
+                row=1,
+                column=column,
+                value=column,
+                expected=f"a known column: {', '.join(CSV_COLUMNS)}",
+            )
+        )
     for column in missing:
-        problems.append(Problem(file=file, row=1, column=column, value=None,
-                                expected="this required column in the header"))
+        problems.append(
+            Problem(
+                file=file,
+                row=1,
+                column=column,
+                value=None,
+                expected="this required column in the header",
+            )
+        )
     if problems:
         raise IngestError(problems)
     records: list[ProjectRecord] = []
     seen: dict[str, int] = {}
     for index, raw in enumerate(reader, start=2):
         if None in raw:
-            problems.append(Problem(file=file, row=index, column="(row)", value=raw[None],
-                                    expected=f"at most {len(header)} cells, as in the header"))
+            problems.append(
+                Problem(
+                    file=file,
+                    row=index,
+                    column="(row)",
+                    value=raw[None],
+                    expected=f"at most {len(header)} cells, as in the header",
+                )
+            )
             continue
         if not any((v or "").strip() for v in raw.values()):
             continue
         key = (raw.get("key") or "").strip()
         if key and key in seen:
-            problems.append(Problem(file=file, row=index, column="key", value=key,
-                                    expected=f"a unique key (already used on row {seen[key]})"))
+            problems.append(
+                Problem(
+                    file=file,
+                    row=index,
+                    column="key",
+                    value=key,
+                    expected=f"a unique key (already used on row {seen[key]})",
+                )
+            )
             continue
         seen.setdefault(key, index)
         data, row_problems = _csv_row_to_data(raw, file=file, row=index)
@@ -221,8 +257,9 @@ def parse_csv(text: str, *, file: str = "<csv>") -> list[ProjectRecord]:
         try:
             record = ProjectRecord.model_validate(data)
         except ValidationError as exc:
-            problems.extend(_problems_from_validation(exc, file=file, row=index, raw=raw,
-                                                      csv_mode=True))
+            problems.extend(
+                _problems_from_validation(exc, file=file, row=index, raw=raw, csv_mode=True)
+            )
             continue
         if not row_problems:
             records.append(record)
@@ -234,20 +271,43 @@ def parse_csv(text: str, *, file: str = "<csv>") -> list[ProjectRecord]:
 def parse_document(doc: Any, *, file: str = "<json>") -> list[ProjectRecord]:
     """Validate a parsed JSON/YAML exchange document; raise IngestError listing every problem."""
     if not isinstance(doc, dict) or not isinstance(doc.get("projects"), list):
-        raise IngestError([Problem(file=file, row=None, column="projects", value=type(doc).__name__,
-                                   expected='an object {"schema_version": "1.0", "projects": [...]}')])
+        raise IngestError(
+            [
+                Problem(
+                    file=file,
+                    row=None,
+                    column="projects",
+                    value=type(doc).__name__,
+                    expected='an object {"schema_version": "1.0", "projects": [...]}',
+                )
+            ]
+        )
     problems: list[Problem] = []
     version = str(doc.get("schema_version", SCHEMA_VERSION))
     if not version.startswith("1."):
-        problems.append(Problem(file=file, row=None, column="schema_version", value=version,
-                                expected="a 1.x schema version"))
+        problems.append(
+            Problem(
+                file=file,
+                row=None,
+                column="schema_version",
+                value=version,
+                expected="a 1.x schema version",
+            )
+        )
     records: list[ProjectRecord] = []
     seen: dict[str, int] = {}
     for index, item in enumerate(doc["projects"], start=1):
         key = item.get("key") if isinstance(item, dict) else None
         if isinstance(key, str) and key in seen:
-            problems.append(Problem(file=file, row=index, column="key", value=key,
-                                    expected=f"a unique key (already used by project {seen[key]})"))
+            problems.append(
+                Problem(
+                    file=file,
+                    row=index,
+                    column="key",
+                    value=key,
+                    expected=f"a unique key (already used by project {seen[key]})",
+                )
+            )
             continue
         if isinstance(key, str):
             seen[key] = index
@@ -255,8 +315,9 @@ def parse_document(doc: Any, *, file: str = "<json>") -> list[ProjectRecord]:
             record = ProjectRecord.model_validate(item)
         except ValidationError as exc:
             raw = item if isinstance(item, dict) else {}
-            problems.extend(_problems_from_validation(exc, file=file, row=index, raw=raw,
-                                                      csv_mode=False))
+            problems.extend(
+                _problems_from_validation(exc, file=file, row=index, raw=raw, csv_mode=False)
+            )
             continue
         records.append(record)
     if problems:
@@ -270,8 +331,17 @@ def parse_text(text: str, *, fmt: str, file: str) -> list[ProjectRecord]:
     try:
         doc = json.loads(text) if fmt == "json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise IngestError([Problem(file=file, row=getattr(exc, "lineno", None), column="(document)",
-                                   value=None, expected=f"valid {fmt.upper()}: {exc}")]) from None
+        raise IngestError(
+            [
+                Problem(
+                    file=file,
+                    row=getattr(exc, "lineno", None),
+                    column="(document)",
+                    value=None,
+                    expected=f"valid {fmt.upper()}: {exc}",
+                )
+            ]
+        ) from None
     return parse_document(doc, file=file)
 
 
@@ -290,6 +360,15 @@ def read_file(path: Path, fmt: str | None = None) -> list[ProjectRecord]:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise IngestError([Problem(file=str(path), row=None, column="(file)", value=None,
-                                   expected=f"a readable UTF-8 file ({exc})")]) from None
+        raise IngestError(
+            [
+                Problem(
+                    file=str(path),
+                    row=None,
+                    column="(file)",
+                    value=None,
+                    expected=f"a readable UTF-8 file ({exc})",
+                )
+            ]
+        ) from None
     return parse_text(text, fmt=fmt, file=str(path))

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from critmin.ingest import exchange
 from critmin.services.projects import import_records
 from critmin.store.db import make_engine, sqlite_path, transaction
+from critmin.store.history import record_change
 from critmin.store.migrate import upgrade
 from critmin.store.tables import Dataset, Project
 
@@ -41,10 +42,22 @@ def load_bundled(session: Session, *, include_trade: bool = True) -> dict[str, i
         session=session, records=records, actor=BUNDLED_ACTOR, source=f"curated/{path.name}"
     )
     counts["projects"] = len(report.created) + len(report.updated) + len(report.unchanged)
+    record_change(
+        session=session,
+        table="datasets",
+        record_id=0,
+        record_key="bundled",
+        action="load",
+        actor=BUNDLED_ACTOR,
+        changes={table: [None, n] for table, n in counts.items()},
+        source="critmin/data",
+    )
     return counts
 
 
-def init_database(url: str, *, load_data: bool = True, include_trade: bool = True) -> dict[str, Any]:
+def init_database(
+    url: str, *, load_data: bool = True, include_trade: bool = True
+) -> dict[str, Any]:
     """Migrate the database at ``url``; load the bundled data if it is empty.
 
     Safe to repeat: a database that already holds data is only migrated.

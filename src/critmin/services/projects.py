@@ -67,7 +67,9 @@ def find_project(*, session: Session, ref: str | int, public_only: bool = False)
     return row
 
 
-def project_detail(*, session: Session, ref: str | int, public_only: bool = False) -> dict[str, Any]:
+def project_detail(
+    *, session: Session, ref: str | int, public_only: bool = False
+) -> dict[str, Any]:
     """The full exchange-format record plus id, and the change history."""
     row = find_project(session=session, ref=ref, public_only=public_only)
     detail = {"id": row.id, **repo.to_record(row).model_dump(mode="json")}

@@ -1,4 +1,4 @@
-"""Keep the ``minerals`` and ``mineral_forms`` tables in step with :mod:`critmin.domain.minerals`."""
+"""Keep the ``minerals`` and ``mineral_forms`` tables in step with the domain catalogue."""
 
 from __future__ import annotations
 

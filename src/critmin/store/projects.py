@@ -16,7 +16,9 @@ TABLE = "projects"
 
 
 def get_project(*, session: Session, id: int) -> Project | None:
-    return session.get(Project, id, options=[selectinload(Project.capacity_points), selectinload(Project.events)])
+    return session.get(
+        Project, id, options=[selectinload(Project.capacity_points), selectinload(Project.events)]
+    )
 
 
 def get_project_by_key(*, session: Session, key: str) -> Project | None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from alembic import context
 
+from critmin.store import tables  # noqa: F401  (registers the tables)
 from critmin.store.base import Base
 from critmin.store.db import make_engine
-from critmin.store import tables  # noqa: F401  (registers the tables)
 
 config = context.config
 target_metadata = Base.metadata
