@@ -1,0 +1,1 @@
+"""Pure numerical analytics on numpy arrays: no database, HTTP or CLI imports."""

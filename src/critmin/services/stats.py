@@ -1,0 +1,188 @@
+"""Country shares and concentration of a mineral's production (or capacity, reserves).
+
+Shares are fractions of the source's **world total row** (USGS "World total
+(rounded)"); where a table has no usable world row the total is the sum of the country
+rows plus "Other countries" (``total_basis`` says which). Because USGS rounds the
+world total, shares can sum to slightly more or less than 1; ``residual_share`` shows
+the gap.
+
+The HHI is taken over the *identified* countries only. "Other countries" is an
+aggregate of many small producers: counting it as one country would overstate
+concentration, so it is treated as infinitely fragmented (it adds nothing). The
+reported ``hhi`` is therefore a lower bound; ``hhi_upper`` adds ``other_share**2`` (the
+bound where "Other countries" were a single producer).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from critmin.analytics.concentration import hhi, market_shares
+from critmin.domain.countries import UnknownCountry, country_name
+from critmin.domain.minerals import get_mineral
+from critmin.domain.units import UnitError, convert_mass
+from critmin.store.tables import Dataset, ProductionStat
+
+WORLD_LABEL = "world"
+OTHER_LABEL = "other"
+
+
+class StatsNotFound(LookupError):
+    """No statistics for that mineral, measure and year (or an unknown mineral)."""
+
+    def __str__(self) -> str:  # LookupError's default str() would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+def available_years(*, session: Session, mineral: str, measure: str) -> list[int]:
+    """Years with at least one non-null value of ``measure`` for ``mineral``, ascending."""
+    stmt = (
+        select(ProductionStat.year)
+        .where(ProductionStat.mineral == mineral, ProductionStat.measure == measure)
+        .where(ProductionStat.value.is_not(None))
+        .distinct()
+    )
+    return sorted(session.scalars(stmt))
+
+
+def stat_rows(*, session: Session, mineral: str, measure: str, year: int) -> list[ProductionStat]:
+    stmt = select(ProductionStat).where(
+        ProductionStat.mineral == mineral,
+        ProductionStat.measure == measure,
+        ProductionStat.year == year,
+    )
+    return list(session.scalars(stmt.order_by(ProductionStat.id)))
+
+
+def check_mineral(mineral: str) -> None:
+    try:
+        get_mineral(mineral)
+    except KeyError as exc:
+        raise StatsNotFound(exc.args[0]) from None
+
+
+def _no_data(mineral: str, measure: str, year: int | None, years: list[int]) -> StatsNotFound:
+    when = f" in {year}" if year is not None else ""
+    have = ", ".join(map(str, years)) if years else "none"
+    return StatsNotFound(f"no {measure} data for {mineral}{when}; years available: {have}")
+
+
+def row_kind(row: ProductionStat) -> str:
+    """``country``, ``world`` or ``other`` (any other unnamed aggregate row)."""
+    if row.country:
+        return "country"
+    label = (row.country_label or "").strip().lower()
+    if label == WORLD_LABEL or label.startswith("world"):
+        return WORLD_LABEL
+    return OTHER_LABEL
+
+
+def _name(iso3: str) -> str:
+    try:
+        return country_name(iso3)
+    except UnknownCountry:
+        return iso3
+
+
+def _sources(session: Session, rows: list[ProductionStat]) -> list[dict[str, Any]]:
+    seen: dict[str, dict[str, Any]] = {}
+    ids = sorted({r.dataset_id for r in rows if r.dataset_id is not None})
+    for ds in session.scalars(select(Dataset).where(Dataset.id.in_(ids))) if ids else []:
+        seen[f"dataset:{ds.code}"] = {
+            "document": ds.code, "title": ds.title, "url": ds.url, "citation": ds.citation,
+        }
+    for row in rows:
+        for ref in row.sources or []:
+            key = repr(sorted(ref.items())) if isinstance(ref, dict) else repr(ref)
+            seen.setdefault(key, ref)
+    return list(seen.values())
+
+
+def production_shares(
+    *, session: Session, mineral: str, year: int | None = None, measure: str = "production"
+) -> dict[str, Any]:
+    """Each country's share of the world ``measure`` of ``mineral`` in ``year``, with the HHI.
+
+    ``year`` None means the latest year with data. Values are in the rows' unit (``unit``);
+    countries whose value is withheld or not available are listed in ``withheld``.
+    Raises :class:`StatsNotFound` (a LookupError) naming the years that do have data.
+    """
+    check_mineral(mineral)
+    years = available_years(session=session, mineral=mineral, measure=measure)
+    if year is None:
+        if not years:
+            raise _no_data(mineral, measure, None, years)
+        year = years[-1]
+    rows = stat_rows(session=session, mineral=mineral, measure=measure, year=year)
+    if not any(r.value is not None for r in rows):
+        raise _no_data(mineral, measure, year, years)
+    units = [r.unit for r in rows if r.value is not None]
+    world_rows = [r for r in rows if row_kind(r) == WORLD_LABEL and r.value is not None]
+    unit = world_rows[0].unit if world_rows else max(set(units), key=units.count)
+
+    def value(row: ProductionStat) -> float:
+        if row.unit == unit:
+            return float(row.value)  # type: ignore[arg-type]
+        try:
+            return convert_mass(float(row.value), row.unit, unit)  # type: ignore[arg-type]
+        except UnitError as exc:
+            raise StatsNotFound(f"{mineral} {measure} {year}: mixed units ({exc})") from None
+
+    by_country: dict[str, float] = defaultdict(float)
+    lower_bound: set[str] = set()
+    withheld: list[dict[str, Any]] = []
+    other = 0.0
+    for row in rows:
+        kind = row_kind(row)
+        if row.value is None:
+            if kind == "country":
+                withheld.append({"country": row.country, "raw_value": row.raw_value})
+            continue
+        if kind == "country":
+            by_country[row.country] += value(row)  # type: ignore[index]
+            if row.lower_bound:
+                lower_bound.add(row.country)  # type: ignore[arg-type]
+        elif kind == OTHER_LABEL:
+            other += value(row)
+    world = value(world_rows[0]) if world_rows else 0.0
+    basis = "world_row"
+    if world <= 0:
+        world, basis = sum(by_country.values()) + other, "sum_of_rows"
+    if world <= 0:
+        raise StatsNotFound(f"{mineral} {measure} {year}: the world total is zero; no shares")
+    codes = sorted(by_country, key=lambda c: (-by_country[c], c))
+    values = [by_country[c] for c in codes]
+    shares = market_shares(values, world) if codes else []
+    other_share = float(market_shares([other], world)[0]) if world > 0 else 0.0
+    identified = float(sum(shares))
+    hhi_value = float(hhi(shares)) if codes else 0.0
+    return {
+        "mineral": mineral,
+        "year": year,
+        "measure": measure,
+        "unit": unit,
+        "world_total": world,
+        "total_basis": basis,
+        "hhi": hhi_value,
+        "hhi_points": hhi_value * 10_000.0,
+        "hhi_upper": hhi_value + other_share**2,
+        "shares": [
+            {
+                "country": c,
+                "name": _name(c),
+                "share": float(s),
+                "value": v,
+                "lower_bound": c in lower_bound,
+            }
+            for c, s, v in zip(codes, shares, values, strict=True)
+        ],
+        "other_share": other_share,
+        "residual_share": 1.0 - identified - other_share,
+        "withheld": withheld,
+        "years_available": years,
+        "sources": _sources(session, rows),
+    }

@@ -1,0 +1,122 @@
+"""Country shares and HHI from USGS MCS 2026 world tables, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import critmin
+from critmin.domain.countries import to_iso3
+from critmin.domain.minerals import get_mineral
+from critmin.services.stats import StatsNotFound, production_shares
+from critmin.store.db import transaction
+from critmin.store.tables import Dataset, ProductionStat
+
+USGS = Path(critmin.__file__).parent / "data" / "reference" / "usgs-mcs2026"
+
+
+def insert_usgs(session, slug: str) -> None:
+    """Store a USGS world table as the USGS loader does (test stand-in for the loader)."""
+    data = json.loads((USGS / f"{slug}.json").read_text(encoding="utf-8"))
+    mineral = get_mineral(slug)
+    prev = int(data["world_production_year_prev"])
+    latest = int(data["world_production_year_latest"])
+    ds = Dataset(code=f"usgs-mcs2026-{slug}", title=f"USGS MCS 2026: {data['name']}",
+                 url=data["source_url"])
+    session.add(ds)
+    session.flush()
+    for entry in data["world_production"]:
+        name = entry["country"]
+        label = {"World": "world", "Other": "other"}.get(name.split(" ")[0])
+        iso = None if label else to_iso3(name)
+        cells = [("production", prev, entry["production_prev_year"], entry["production_prev_raw"]),
+                 ("production", latest, entry["production_latest_year"],
+                  entry["production_latest_raw"]),
+                 ("capacity", latest, entry["capacity"], entry["capacity"]),
+                 ("reserves", latest, entry["reserves"], entry["reserves_raw"])]
+        for measure, year, value, raw in cells:
+            session.add(ProductionStat(
+                mineral=mineral.code, measure=measure, year=year, country=iso,
+                country_label=label or name, value=value, unit=mineral.quantity_unit,
+                raw_value=None if raw is None else str(raw),
+                estimated=measure == "production" and year == latest,
+                lower_bound=str(raw or "").startswith(">"), dataset_id=ds.id,
+            ))
+    session.flush()
+
+
+def test_gallium_2024_shares_and_hhi(engine):
+    with transaction(engine) as s:
+        insert_usgs(s, "gallium")
+    with transaction(engine) as s:
+        out = production_shares(session=s, mineral="gallium", year=2024)
+    assert (out["mineral"], out["year"], out["measure"], out["unit"]) == (
+        "gallium", 2024, "production", "kg")
+    assert out["world_total"] == 848_000.0 and out["total_basis"] == "world_row"
+    first = out["shares"][0]
+    assert (first["country"], first["name"], first["value"]) == ("CHN", "China", 839_000.0)
+    assert first["share"] == pytest.approx(0.98939, abs=1e-5)
+    assert [r["country"] for r in out["shares"]] == ["CHN", "RUS", "JPN", "USA"]
+    w = 848_000.0
+    expected = (839_000 / w) ** 2 + (3_000 / w) ** 2 + (6_000 / w) ** 2
+    assert out["hhi"] == pytest.approx(expected)
+    assert out["hhi_points"] == pytest.approx(expected * 10_000)
+    assert out["other_share"] == 0.0
+    assert out["residual_share"] == pytest.approx(1 - 848_000 / w)
+    assert out["sources"][0]["document"] == "usgs-mcs2026-gallium"
+    assert out["years_available"] == [2024, 2025]
+    json.dumps(out)  # plain, serialisable result
+
+
+def test_latest_year_capacity_and_other_countries(engine):
+    with transaction(engine) as s:
+        insert_usgs(s, "gallium")
+        latest = production_shares(session=s, mineral="gallium")
+        cap = production_shares(session=s, mineral="gallium", measure="capacity")
+    assert latest["year"] == 2025 and latest["shares"][0]["share"] == pytest.approx(1.0)
+    assert cap["year"] == 2025 and cap["world_total"] == 1_700_000.0
+    assert cap["other_share"] == pytest.approx(100_000 / 1_700_000)
+    assert cap["hhi_upper"] == pytest.approx(cap["hhi"] + (100_000 / 1_700_000) ** 2)
+    assert cap["shares"][0]["share"] == pytest.approx(1_600_000 / 1_700_000)
+
+
+def test_tungsten_and_missing_values(engine):
+    with transaction(engine) as s:
+        insert_usgs(s, "tungsten")
+        out = production_shares(session=s, mineral="tungsten", year=2024)
+        reserves = production_shares(session=s, mineral="tungsten", measure="reserves")
+        with pytest.raises(StatsNotFound, match="no capacity data for tungsten"):
+            production_shares(session=s, mineral="tungsten", measure="capacity")
+    assert out["shares"][0]["country"] == "CHN"
+    assert out["shares"][0]["share"] == pytest.approx(67_000 / 82_000)
+    assert out["other_share"] == pytest.approx(1_700 / 82_000)
+    assert {"country": "USA", "raw_value": "NA"} in reserves["withheld"]
+    assert reserves["world_total"] == 4_700_000.0  # ">4,700,000", a lower bound
+
+
+def test_no_data_names_mineral_year_and_years_available(engine):
+    with transaction(engine) as s:
+        insert_usgs(s, "gallium")
+        with pytest.raises(LookupError) as info:
+            production_shares(session=s, mineral="gallium", year=2019)
+        assert str(info.value) == (
+            "no production data for gallium in 2019; years available: 2024, 2025")
+        with pytest.raises(StatsNotFound, match="no production data for germanium.*none"):
+            production_shares(session=s, mineral="germanium", year=2024)
+        with pytest.raises(StatsNotFound, match="unknown mineral 'unobtainium'"):
+            production_shares(session=s, mineral="unobtainium", year=2024)
+
+
+def test_without_world_row_shares_are_of_the_sum(engine):
+    """Synthetic rows (not USGS figures): no world row, so the total is the sum of rows."""
+    with transaction(engine) as s:
+        for iso, value in (("CHN", 60.0), ("CAN", 30.0), (None, 10.0)):
+            s.add(ProductionStat(mineral="indium", measure="production", year=2024, country=iso,
+                                 country_label=None if iso else "other", value=value, unit="t"))
+        s.flush()
+        out = production_shares(session=s, mineral="indium", year=2024)
+    assert out["total_basis"] == "sum_of_rows" and out["world_total"] == 100.0
+    assert [r["share"] for r in out["shares"]] == pytest.approx([0.6, 0.3])
+    assert out["hhi"] == pytest.approx(0.45) and out["other_share"] == pytest.approx(0.1)
