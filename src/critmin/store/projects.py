@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from critmin.domain.projects import ProjectRecord
@@ -15,9 +15,17 @@ from critmin.store.tables import Project, ProjectCapacity, ProjectEvent
 TABLE = "projects"
 
 
-def get_project(*, session: Session, id: int) -> Project | None:
+class StaleVersion(Exception):
+    """The record changed since the version the caller read (optimistic concurrency)."""
+
+
+def get_project(*, session: Session, id: int, fresh: bool = False) -> Project | None:
+    """A project by id; ``fresh`` reloads it from the database even if already in the session."""
     return session.get(
-        Project, id, options=[selectinload(Project.capacity_points), selectinload(Project.events)]
+        Project,
+        id,
+        options=[selectinload(Project.capacity_points), selectinload(Project.events)],
+        populate_existing=fresh,
     )
 
 
@@ -187,6 +195,91 @@ def upsert_project(
         source=source,
     )
     return row, "update"
+
+
+def claim_version(*, session: Session, id: int, expected_version: int) -> None:
+    """Atomically bump the version from ``expected_version``; StaleVersion if it moved.
+
+    Run it first in a write transaction: of concurrent callers holding the same
+    version exactly one succeeds, the rest raise StaleVersion (no lost updates).
+    """
+    result = session.execute(
+        update(Project)
+        .where(Project.id == id, Project.version == expected_version)
+        .values(version=expected_version + 1, updated_at=dt.datetime.now(dt.UTC))
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise StaleVersion(f"project {id} is no longer at version {expected_version}")
+
+
+def apply_update(
+    *,
+    session: Session,
+    row: Project,
+    record: ProjectRecord,
+    actor: str,
+    source: str | None = None,
+    section_sharing: dict[str, str] | None = None,
+    bump_version: bool = True,
+) -> dict[str, list[Any]]:
+    """Write ``record`` (and section sharing) over ``row``; log and return the changes."""
+    old = _snapshot(row) | {"section_sharing": dict(row.section_sharing or {})}
+    new = record.model_dump(mode="json") | {
+        "section_sharing": dict(
+            section_sharing if section_sharing is not None else old["section_sharing"]
+        )
+    }
+    changes = diff(old, new)
+    if not changes:
+        return changes
+    for name, value in _columns(record).items():
+        setattr(row, name, value)
+    row.section_sharing = new["section_sharing"]
+    row.capacity_points.clear()
+    row.events.clear()
+    session.flush()
+    _set_children(row, record)
+    if bump_version:
+        row.version = (row.version or 1) + 1
+    row.updated_at = dt.datetime.now(dt.UTC)
+    session.flush()
+    record_change(
+        session=session,
+        table=TABLE,
+        record_id=row.id,
+        record_key=row.key,
+        action="update",
+        actor=actor,
+        changes=changes,
+        source=source,
+    )
+    return changes
+
+
+def set_deleted(
+    *, session: Session, row: Project, deleted: bool, actor: str, bump_version: bool = True
+) -> None:
+    """Soft delete (or restore) a project and log it."""
+    old = row.deleted_at
+    row.deleted_at = dt.datetime.now(dt.UTC) if deleted else None
+    if bump_version:
+        row.version = (row.version or 1) + 1
+    session.flush()
+    record_change(
+        session=session,
+        table=TABLE,
+        record_id=row.id,
+        record_key=row.key,
+        action="delete" if deleted else "restore",
+        actor=actor,
+        changes={
+            "deleted_at": [
+                old.isoformat() if old else None,
+                row.deleted_at.isoformat() if row.deleted_at else None,
+            ]
+        },
+    )
 
 
 def _set_children(row: Project, record: ProjectRecord) -> None:
