@@ -1,18 +1,18 @@
-"""Typed dependencies shared by the routers."""
+"""Typed dependencies shared by the routers: database session and the caller."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session
 
-from critmin.store.db import session_factory
+from critmin.services.auth import ANONYMOUS, AuthError, Caller, Role, authenticate
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """A read-mostly session per request, committed on success."""
+    """A session per request; committed on success, rolled back on any error."""
     factory = request.app.state.session_factory
     with factory() as session, session.begin():
         yield session
@@ -20,4 +20,62 @@ def get_session(request: Request) -> Iterator[Session]:
 
 SessionDep = Annotated[Session, Depends(get_session)]
 
-__all__ = ["SessionDep", "get_session", "session_factory"]
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise HTTPException(
+            status_code=401,
+            detail="use 'Authorization: Bearer <token>'",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return token.strip()
+
+
+def get_caller(request: Request, session: SessionDep) -> Caller:
+    """The caller: from a bearer token, else from the web session cookie, else anonymous."""
+    cached = getattr(request.state, "caller", None)
+    if cached is not None:
+        return cached
+    token = bearer_token(request)
+    if token is None and "session" in request.scope:
+        token = request.session.get("token")
+    try:
+        caller = authenticate(session=session, token=token) if token else ANONYMOUS
+    except AuthError as exc:
+        if "session" in request.scope and request.session.get("token") == token:
+            request.session.clear()
+            caller = ANONYMOUS
+        else:
+            raise HTTPException(
+                status_code=401, detail=str(exc), headers={"WWW-Authenticate": "Bearer"}
+            ) from None
+    request.state.caller = caller
+    return caller
+
+
+CallerDep = Annotated[Caller, Depends(get_caller)]
+
+
+def require(role: Role):
+    """A dependency that demands an authenticated caller with at least ``role``."""
+
+    def _check(caller: CallerDep) -> Caller:
+        if caller.anonymous:
+            raise HTTPException(
+                status_code=401,
+                detail="this needs an API token: 'Authorization: Bearer <token>'",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        if not caller.at_least(role):
+            raise HTTPException(status_code=403, detail=f"this needs a {role.value} token")
+        return caller
+
+    return _check
+
+
+EditorDep = Annotated[Caller, Depends(require(Role.EDITOR))]
+AdminDep = Annotated[Caller, Depends(require(Role.ADMIN))]
