@@ -45,7 +45,8 @@ class Settings(BaseSettings):
         if self.production and (not key or key == DEV_SECRET_KEY or len(key) < 32):
             raise ConfigError(
                 "CRITMIN_ENV=production needs CRITMIN_SECRET_KEY set to a random value of at "
-                "least 32 characters (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
+                "least 32 characters, e.g. from "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
             )
         return key or DEV_SECRET_KEY
 
