@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+import importlib
+
+from fastapi import APIRouter, FastAPI
+from starlette.middleware.sessions import SessionMiddleware
 
 from critmin import __version__
-from critmin.api import projects
+from critmin.config import Settings, get_settings
 from critmin.store.db import make_engine, session_factory
 
 API_PREFIX = "/api/v1"
+# Each module exposes ``router``; it is mounted under /api/v1.
+API_MODULES = ("projects", "orgs", "entities", "analysis", "dashboard")
 
 
-def create_app(database_url: str) -> FastAPI:
-    """Build the app for the database at ``database_url`` (already migrated)."""
+def create_app(database_url: str, settings: Settings | None = None) -> FastAPI:
+    """Build the app for the database at ``database_url`` (already migrated).
+
+    Raises ConfigError in production mode when the secret key is missing or a default.
+    """
+    settings = settings or get_settings()
+    secret = settings.resolved_secret_key()
     app = FastAPI(
         title="critmin",
         version=__version__,
@@ -24,6 +32,7 @@ def create_app(database_url: str) -> FastAPI:
         redoc_url=None,
     )
     engine = make_engine(database_url)
+    app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = session_factory(engine)
 
@@ -33,23 +42,24 @@ def create_app(database_url: str) -> FastAPI:
     def health() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
-    api.include_router(projects.router)
+    for name in API_MODULES:
+        module = importlib.import_module(f"critmin.api.{name}")
+        api.include_router(module.router)
     app.include_router(api)
 
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {"field": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]} for e in exc.errors()
-        ]
-        return JSONResponse(
-            status_code=422, content={"detail": "invalid request", "errors": errors}
-        )
+    from critmin.api.errors import install_error_handlers
+    from critmin.api.limits import install_limits
+    from critmin.web.pages import install_web
 
-    @app.exception_handler(Exception)
-    async def _unexpected(_request: Request, _exc: Exception) -> JSONResponse:
-        return JSONResponse(status_code=500, content={"detail": "internal error"})
-
-    from critmin.web.pages import router as web_router
-
-    app.include_router(web_router)
+    install_error_handlers(app)
+    install_web(app)
+    install_limits(app, settings)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=secret,
+        session_cookie="critmin_session",
+        same_site="lax",
+        https_only=settings.production,
+        max_age=8 * 3600,
+    )
     return app

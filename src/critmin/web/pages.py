@@ -15,6 +15,11 @@ templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 router = APIRouter(include_in_schema=False)
 
 
+def install_web(app) -> None:
+    """Mount the dashboard pages."""
+    app.include_router(router)
+
+
 @router.get("/")
 def home() -> RedirectResponse:
     return RedirectResponse("/projects")
