@@ -17,7 +17,8 @@ def install_error_handlers(app: FastAPI) -> None:
         errors = [
             {"field": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]} for e in exc.errors()
         ]
-        return JSONResponse(status_code=422, content={"detail": "invalid request", "errors": errors})
+        body = {"detail": "invalid request", "errors": errors}
+        return JSONResponse(status_code=422, content=body)
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
