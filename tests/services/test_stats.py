@@ -75,11 +75,17 @@ def test_latest_year_capacity_and_other_countries(engine):
         insert_usgs(s, "gallium")
         latest = production_shares(session=s, mineral="gallium")
         cap = production_shares(session=s, mineral="gallium", measure="capacity")
-    assert latest["year"] == 2025 and latest["shares"][0]["share"] == pytest.approx(1.0)
-    assert cap["year"] == 2025 and cap["world_total"] == 1_700_000.0
-    assert cap["other_share"] == pytest.approx(100_000 / 1_700_000)
-    assert cap["hhi_upper"] == pytest.approx(cap["hhi"] + (100_000 / 1_700_000) ** 2)
-    assert cap["shares"][0]["share"] == pytest.approx(1_600_000 / 1_700_000)
+    # USGS 2025e: the rounded world row (900,000 kg) is below China 900,000 + Japan 3,000
+    # + Russia 6,000, so the rows' sum is the denominator and shares stay fractions
+    assert latest["year"] == 2025 and latest["total_basis"] == "sum_of_rows"
+    assert latest["world_total"] == 909_000.0
+    assert latest["shares"][0]["share"] == pytest.approx(900_000 / 909_000)
+    assert latest["hhi"] < 1.0
+    # capacity: 1,600,000 + 10,000 + 10,000 + other 100,000 = 1,720,000 > world row 1,700,000
+    assert cap["year"] == 2025 and cap["world_total"] == 1_720_000.0
+    assert cap["other_share"] == pytest.approx(100_000 / 1_720_000)
+    assert cap["hhi_upper"] == pytest.approx(cap["hhi"] + (100_000 / 1_720_000) ** 2)
+    assert cap["shares"][0]["share"] == pytest.approx(1_600_000 / 1_720_000)
 
 
 def test_tungsten_and_missing_values(engine):
@@ -120,3 +126,4 @@ def test_without_world_row_shares_are_of_the_sum(engine):
     assert out["total_basis"] == "sum_of_rows" and out["world_total"] == 100.0
     assert [r["share"] for r in out["shares"]] == pytest.approx([0.6, 0.3])
     assert out["hhi"] == pytest.approx(0.45) and out["other_share"] == pytest.approx(0.1)
+

@@ -1,5 +1,59 @@
-"""Placeholder router: filled in by the analysis endpoints."""
+"""Analysis endpoints: country shares (public reference data) and the capacity outlook.
 
-from fastapi import APIRouter
+The outlook aggregates projects, so only projects the caller may see enter it, and
+only with the financing and milestones the caller may see.
+"""
 
-router = APIRouter()
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from critmin.api.deps import CallerDep, SessionDep
+from critmin.services import outlook as outlook_service
+from critmin.services import stats as stats_service
+
+router = APIRouter(tags=["analysis"])
+
+MineralCode = Annotated[
+    str, Query(min_length=1, max_length=40, pattern=r"^[a-z0-9_-]+$", description="e.g. gallium.")
+]
+
+
+@router.get("/stats/share", summary="Country shares of world production and the HHI")
+def stats_share(
+    session: SessionDep,
+    mineral: MineralCode,
+    year: Annotated[int | None, Query(ge=1900, le=2100, description="Default: latest.")] = None,
+    measure: Annotated[
+        str, Query(pattern=r"^[a-z_]{1,60}$", description="production, capacity or reserves.")
+    ] = "production",
+) -> dict[str, Any]:
+    """404 names the years that have data when the year (or mineral) has none."""
+    return stats_service.production_shares(
+        session=session, mineral=mineral, year=year, measure=measure
+    )
+
+
+@router.get("/outlook", summary="Non-China capacity outlook over the visible project pipeline")
+def outlook(
+    session: SessionDep,
+    caller: CallerDep,
+    mineral: MineralCode,
+    start: Annotated[int, Query(alias="from", ge=1900, le=2100)],
+    end: Annotated[int, Query(alias="to", ge=1900, le=2100)],
+    seed: Annotated[int, Query(ge=0, le=2**32 - 1)] = 0,
+    draws: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
+) -> dict[str, Any]:
+    """Per year expected/p10/p50/p90 (t/yr) and the non-China share; ``meta`` says what
+    went in. Reproducible: the same seed, data and caller give the same numbers."""
+    return outlook_service.capacity_outlook_report(
+        session=session,
+        mineral=mineral,
+        start=start,
+        end=end,
+        seed=seed,
+        draws=draws,
+        caller=caller,
+    )

@@ -1,5 +1,84 @@
-"""Placeholder router: filled in by the dashboard endpoints."""
+"""JSON twins of the dashboard pages: the same service calls, as JSON (under /api/v1)."""
 
-from fastapi import APIRouter
+from __future__ import annotations
 
-router = APIRouter()
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Path, Query
+
+from critmin.api.deps import CallerDep, SessionDep
+from critmin.services import dashboard as service
+
+router = APIRouter(prefix="/dashboard", tags=["dashboard"])
+
+
+def _call(fn: Callable[..., dict[str, Any]], **kwargs: Any) -> dict[str, Any]:
+    """Run a dashboard service; unknown things are 404, bad parameters 422."""
+    try:
+        return fn(**kwargs)
+    except service.NotFound as exc:
+        raise HTTPException(status_code=404, detail=str(exc)) from None
+    except service.BadRequest as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from None
+
+
+@router.get("", summary="Landing page: the minerals and what is known about each")
+def home(session: SessionDep, caller: CallerDep) -> dict[str, Any]:
+    return _call(service.minerals_index, session=session, caller=caller)
+
+
+@router.get("/minerals/{mineral}", summary="One mineral: concentration, prices, pipeline, measures")
+def mineral(session: SessionDep, caller: CallerDep, mineral: str) -> dict[str, Any]:
+    return _call(service.mineral_overview, session=session, caller=caller, mineral=mineral)
+
+
+@router.get("/projects", summary="The filterable project table, one page at a time")
+def projects(
+    session: SessionDep,
+    caller: CallerDep,
+    mineral: str | None = Query(None, max_length=40),
+    stage: str | None = Query(None, max_length=20),
+    status: str | None = Query(None, max_length=20),
+    country: str | None = Query(None, max_length=3),
+    q: str | None = Query(None, max_length=100),
+    sort: str = Query("name", max_length=20),
+    page: int = Query(1, ge=1, le=100_000),
+    per_page: int = Query(service.PER_PAGE, ge=1, le=200),
+) -> dict[str, Any]:
+    return _call(
+        service.projects_list, session=session, caller=caller, mineral=mineral, stage=stage,
+        status=status, country=country, q=q, sort=sort, page=page, per_page=per_page,
+    )  # fmt: skip
+
+
+@router.get("/projects/{project_id}", summary="One project as the caller may see it")
+def project(
+    session: SessionDep, caller: CallerDep, project_id: int = Path(ge=1, le=service.MAX_ID)
+) -> dict[str, Any]:
+    return _call(service.project_view, session=session, caller=caller, id=project_id)
+
+
+@router.get("/outlook", summary="P10/P50/P90 non-China capacity outlook (visible projects)")
+def outlook(
+    session: SessionDep,
+    caller: CallerDep,
+    mineral: str = Query("gallium", max_length=40),
+    start: int | None = Query(None, alias="from", ge=1900, le=2200),
+    end: int | None = Query(None, alias="to", ge=1900, le=2200),
+) -> dict[str, Any]:
+    return _call(
+        service.outlook, session=session, caller=caller, mineral=mineral, start=start, end=end
+    )
+
+
+@router.get("/measures", summary="Export-control timeline and related-measure chains")
+def measures(
+    session: SessionDep, caller: CallerDep, mineral: str | None = Query(None, max_length=40)
+) -> dict[str, Any]:
+    return _call(service.measures, session=session, caller=caller, mineral=mineral or None)
+
+
+@router.get("/sources", summary="Datasets and curated citations")
+def sources(session: SessionDep, caller: CallerDep) -> dict[str, Any]:
+    return _call(service.sources, session=session, caller=caller)

@@ -1,40 +1,300 @@
-"""Read-only project endpoints. Anonymous callers see public records only."""
+"""Project endpoints: the shared tracker as partners use it over HTTP.
+
+Every read goes through the sharing rules (a record the caller may not see is a 404
+with the same body as a missing one; sections the caller may not see are null).
+Writes need an editor token of the owning organisation and, for PATCH, DELETE and
+restore, ``If-Match`` with the ETag last read: missing 428, stale 412.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Body, Header, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
-from critmin.api.deps import SessionDep
+from critmin.api.deps import CallerDep, EditorDep, SessionDep
 from critmin.domain.enums import ProjectStatus, Stage
-from critmin.services import projects as service
+from critmin.ingest.errors import IngestError, Problem
+from critmin.services import tracker
+from critmin.services.auth import Caller
+from critmin.store.tables import Project
 
 router = APIRouter(prefix="/projects", tags=["projects"])
 
+ProjectId = Annotated[int, Path(ge=1, le=2_147_483_647, description="Project id.")]
+NO_NUL = r"^[^\x00]*$"
+Mineral = Annotated[
+    str | None, Query(max_length=40, pattern=NO_NUL, description="Mineral code, e.g. gallium.")
+]
+Country = Annotated[str | None, Query(pattern=r"^[A-Za-z]{3}$", description="ISO3 code.")]
+Search = Annotated[
+    str | None,
+    Query(max_length=200, pattern=NO_NUL, description="Text in the name, key or operator."),
+]
+IfMatch = Annotated[str | None, Header(description="The ETag from the last read.")]
+ProjectBody = Annotated[
+    dict[str, Any],
+    Body(
+        description="Exchange-format fields (see `critmin schema project`) plus `sharing` "
+        "and `section_sharing` ({financing|offtakers|milestones: public|partners|owner}).",
+        examples=[{"name": "New name", "financing": {"committed_usd": 12_000_000}}],
+    ),
+]
+READ_ONLY = ("id", "version", "owner_org_id", "deleted", "editable")
+PRIVATE = {"Cache-Control": "private, no-cache", "Vary": "Authorization, Cookie"}
+IMPORT_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"type": "object"}},
+            "text/csv": {"schema": {"type": "string"}},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                    "required": ["file"],
+                }
+            },
+        },
+    }
+}
 
-@router.get("", summary="List projects")
+
+def _json(data: Any, *, status: int = 200, row: Project | None = None, **headers: str) -> Response:
+    extra = {**PRIVATE, **headers}
+    if row is not None:
+        extra["ETag"] = tracker.etag(row)
+    return JSONResponse(data, status_code=status, headers=extra)
+
+
+def _invalid(field: str, problem: str) -> RequestValidationError:
+    return RequestValidationError([{"loc": tuple(field.split(".")), "msg": problem}])
+
+
+def _version(if_match: str | None, project_id: int) -> int:
+    """The version named by If-Match: 428 when missing, 412 when not a current ETag of ours."""
+    if not if_match or if_match.strip() == "*":
+        raise tracker.PreconditionRequired(
+            "send If-Match with the ETag from your last read of this project"
+        )
+    version = tracker.parse_etag(if_match, project_id)
+    if version is None:
+        raise tracker.PreconditionFailed(f"If-Match {if_match!r} is not this project's ETag")
+    return version
+
+
+@router.get("", summary="List projects the caller may see")
 def list_projects(
     session: SessionDep,
-    mineral: str | None = Query(None, max_length=40),
+    caller: CallerDep,
+    mineral: Mineral = None,
     stage: Stage | None = None,
     status: ProjectStatus | None = None,
-    country: str | None = Query(None, pattern=r"^[A-Za-z]{3}$"),
-) -> dict[str, Any]:
-    rows = service.list_projects(
+    country: Country = None,
+    q: Search = None,
+    sort: Annotated[str, Query(max_length=40, description="Field, '-' for descending.")] = "name",
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
+    deleted: Annotated[bool, Query(description="Only your organisation's deleted ones.")] = False,
+) -> Response:
+    """``{"data": [...], "count": N}``: ``count`` is the total matching, before paging."""
+    try:
+        tracker.check_sort(sort)
+    except ValueError as exc:
+        raise _invalid("query.sort", str(exc)) from None
+    page = tracker.list_page(
         session=session,
+        caller=caller,
         mineral=mineral,
         stage=stage.value if stage else None,
         status=status.value if status else None,
         country=country,
-        public_only=True,
+        q=q,
+        sort=sort,
+        limit=limit,
+        offset=offset,
+        deleted=deleted,
     )
-    return {"data": rows, "count": len(rows)}
+    return _json({"data": page.rows, "count": page.total, "limit": limit, "offset": offset})
 
 
-@router.get("/{project_id}", summary="One project in full")
-def get_project(session: SessionDep, project_id: int) -> dict[str, Any]:
+@router.get("/export", summary="Export visible projects in the exchange format")
+def export_projects(
+    session: SessionDep,
+    caller: CallerDep,
+    format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
+    mineral: Mineral = None,
+    stage: Stage | None = None,
+    status: ProjectStatus | None = None,
+    country: Country = None,
+    q: Search = None,
+) -> Response:
+    """Only what the caller may see; hidden sections are left out (empty in CSV)."""
+    text = tracker.export_text(
+        session=session,
+        caller=caller,
+        fmt=format,
+        mineral=mineral,
+        stage=stage.value if stage else None,
+        status=status.value if status else None,
+        country=country,
+        q=q,
+    )
+    media = "text/csv; charset=utf-8" if format == "csv" else "application/json"
+    disposition = f'attachment; filename="projects.{format}"'
+    return Response(text, media_type=media, headers={**PRIVATE, "Content-Disposition": disposition})
+
+
+def _run_import(
+    session: Session, caller: Caller, text: str, fmt: str, file: str, dry_run: bool
+) -> dict[str, Any]:
+    report = tracker.import_text(
+        session=session, caller=caller, text=text, fmt=fmt, file=file, dry_run=dry_run
+    )
+    session.commit()
+    keys = {"created": report.created, "updated": report.updated, "unchanged": report.unchanged}
+    return {**report.as_dict(), "keys": keys}
+
+
+def _format(explicit: str | None, content_type: str, filename: str = "") -> str:
+    if explicit:
+        return explicit
+    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    if suffix in ("csv", "json", "yaml", "yml"):
+        return "yaml" if suffix == "yml" else suffix
+    if "csv" in content_type:
+        return "csv"
+    return "yaml" if "yaml" in content_type else "json"
+
+
+@router.post(
+    "/import", summary="Import projects (atomic; upsert on key)", openapi_extra=IMPORT_BODY
+)
+async def import_projects(
+    request: Request,
+    session: SessionDep,
+    caller: EditorDep,
+    dry_run: bool = False,
+    format: Annotated[str | None, Query(pattern="^(json|csv|yaml)$")] = None,
+) -> Response:
+    """JSON, CSV or YAML body, or a multipart ``file``; all or nothing.
+
+    Records become your organisation's; a key another organisation (or the bundled
+    reference data) uses is a problem in the report, never an overwrite. Problems come
+    back as 422 with ``problems``: ``[{file, row, column, value, expected}]``.
+    """
+    content_type = request.headers.get("content-type", "").lower()
+    if content_type.startswith("multipart/form-data"):
+        limit = request.app.state.settings.max_body_bytes
+        form = await request.form(max_files=1, max_fields=10, max_part_size=limit)
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise _invalid("body.file", "a file field named 'file' is required")
+        name = upload.filename or "upload"
+        raw = await upload.read()
+        fmt = _format(format, upload.content_type or "", name)
+    else:
+        raw = await request.body()
+        fmt = _format(format, content_type)
+        name = f"request.{fmt}"
     try:
-        return service.project_detail(session=session, ref=project_id, public_only=True)
-    except service.ProjectNotFound:
-        raise HTTPException(status_code=404, detail=f"no project with id {project_id}") from None
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        problem = Problem(name, None, "(file)", None, f"UTF-8 text ({exc.reason})")
+        raise IngestError([problem]) from None
+    report = await run_in_threadpool(_run_import, session, caller, text, fmt, name, dry_run)
+    return _json(report)
+
+
+@router.post("", status_code=201, summary="Create a project owned by your organisation")
+def create_project(session: SessionDep, caller: EditorDep, body: ProjectBody) -> Response:
+    """201 with the project, ``Location`` and ``ETag``; 409 if the key is taken."""
+    row = tracker.create(session=session, caller=caller, data=dict(body))
+    data = tracker.to_public(row, caller)
+    response = _json(data, status=201, row=row, Location=f"/api/v1/projects/{row.id}")
+    session.commit()
+    return response
+
+
+@router.get("/{project_id}", summary="One project in full (ETag header)")
+def get_project(
+    session: SessionDep,
+    caller: CallerDep,
+    project_id: ProjectId,
+    if_none_match: Annotated[str | None, Header()] = None,
+    deleted: Annotated[bool, Query(description="Also your own deleted project.")] = False,
+) -> Response:
+    """The exchange fields plus id, sharing, section_sharing, version; hidden sections null."""
+    row = tracker.get_visible(
+        session=session, caller=caller, id=project_id, include_deleted=deleted
+    )
+    tag = tracker.etag(row)
+    if if_none_match and tag in [t.strip() for t in if_none_match.split(",")]:
+        return Response(status_code=304, headers={**PRIVATE, "ETag": tag})
+    return _json(tracker.to_public(row, caller), row=row)
+
+
+@router.patch("/{project_id}", summary="Change some fields (If-Match required)")
+def patch_project(
+    session: SessionDep,
+    caller: EditorDep,
+    project_id: ProjectId,
+    body: ProjectBody,
+    if_match: IfMatch = None,
+) -> Response:
+    """Merge the given fields (``financing`` merges key by key); 412 if someone else
+    changed the project since your ETag, 428 without If-Match, 422 naming bad fields."""
+    version = _version(if_match, project_id)
+    row = tracker.get_visible(session=session, caller=caller, id=project_id)
+    current = tracker.to_public(row, caller)
+    changes = dict(body)
+    wrong = [
+        {"field": k, "problem": "read-only"}
+        for k in READ_ONLY
+        if k in changes and changes.pop(k) != current[k]
+    ]
+    if wrong:
+        raise tracker.InvalidRecord(wrong)
+    row = tracker.patch(
+        session=session, caller=caller, id=project_id, changes=changes, if_match=version
+    )
+    response = _json(tracker.to_public(row, caller), row=row)
+    session.commit()
+    return response
+
+
+@router.delete("/{project_id}", summary="Soft-delete a project (If-Match required)")
+def delete_project(
+    session: SessionDep, caller: EditorDep, project_id: ProjectId, if_match: IfMatch = None
+) -> Response:
+    """200 with the deleted project and its new ETag (to restore it)."""
+    version = _version(if_match, project_id)
+    row = tracker.delete(session=session, caller=caller, id=project_id, if_match=version)
+    response = _json(tracker.to_public(row, caller), row=row)
+    session.commit()
+    return response
+
+
+@router.post("/{project_id}/restore", summary="Restore your deleted project (If-Match required)")
+def restore_project(
+    session: SessionDep, caller: EditorDep, project_id: ProjectId, if_match: IfMatch = None
+) -> Response:
+    version = _version(if_match, project_id)
+    row = tracker.delete(
+        session=session, caller=caller, id=project_id, if_match=version, restore=True
+    )
+    response = _json(tracker.to_public(row, caller), row=row)
+    session.commit()
+    return response
+
+
+@router.get("/{project_id}/history", summary="The change log of a project")
+def project_history(session: SessionDep, caller: CallerDep, project_id: ProjectId) -> Response:
+    """Who changed what and when, old -> new; values of hidden sections are left out."""
+    entries = tracker.history(session=session, caller=caller, id=project_id)
+    return _json({"data": entries, "count": len(entries)})

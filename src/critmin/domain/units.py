@@ -15,6 +15,8 @@ W_KG_PER_MTU_WO3 = 7.93
 """Kilograms of tungsten in one metric ton unit (10 kg) of WO3."""
 W_KG_PER_T_WO3 = W_KG_PER_MTU_WO3 * 100
 """Kilograms of tungsten in one metric ton of WO3."""
+KG_PER_LB = 0.45359237
+"""Kilograms in one avoirdupois pound (exact by definition)."""
 
 
 class Unit(StrEnum):
@@ -34,6 +36,17 @@ class Unit(StrEnum):
     PERCENT = "percent"
     PERCENT_CHANGE = "percent_change"
     RATIO = "ratio"
+    T_REO = "t REO"
+    """Metric tons of rare-earth oxide equivalent (USGS rare-earths tables)."""
+    COUNT = "count"
+    """A number of things (USGS employment rows)."""
+    USD_PER_LB = "USD/lb"
+    USC_PER_LB = "USC/lb"
+    """US cents per pound."""
+    USD_PER_MTU = "USD/mtu"
+    """US dollars per metric ton unit (10 kg) of contained element (USGS manganese)."""
+    USD_PER_KG_TA2O5 = "USD/kg Ta2O5"
+    """US dollars per kilogram of Ta2O5 content (tantalite); not converted here."""
 
 
 class UnitError(ValueError):
@@ -55,6 +68,10 @@ _PRICE: dict[Unit, tuple[str, float]] = {
     Unit.USD_PER_MTU_WO3: ("USD", W_KG_PER_MTU_WO3),
     Unit.CNY_PER_T: ("CNY", 1000.0),
     Unit.CNY_PER_KG: ("CNY", 1.0),
+    Unit.USD_PER_LB: ("USD", KG_PER_LB),
+    # 1 US cent per lb = 0.01 USD per 0.45359237 kg, i.e. 1 USD per 45.359237 kg.
+    Unit.USC_PER_LB: ("USD", KG_PER_LB * 100),
+    Unit.USD_PER_MTU: ("USD", 10.0),
 }
 
 

@@ -51,3 +51,34 @@ class IngestError(ValueError):
         n = len(self.problems)
         head = f"{n} problem{'s' if n != 1 else ''} found; nothing was imported"
         return "\n".join([head, *(f"  - {p}" for p in self.problems)])
+
+
+MAX_PROBLEMS = 50
+"""At most this many problems are listed; one more line counts the rest."""
+
+
+def raise_problems(problems: list[Problem]) -> None:
+    """Raise IngestError if there are problems, listing at most :data:`MAX_PROBLEMS`."""
+    if not problems:
+        return
+    problems = sorted(problems, key=lambda p: p.row if isinstance(p.row, int) else 0)
+    if len(problems) > MAX_PROBLEMS:
+        rest = len(problems) - MAX_PROBLEMS
+        first = problems[0]
+        problems = [
+            *problems[:MAX_PROBLEMS],
+            Problem(first.file, None, None, rest, "no more problems (this many were not listed)"),
+        ]
+    raise IngestError(problems)
+
+
+def validation_problems(
+    exc: Any, *, file: str, row: int | str | None, prefix: str = ""
+) -> list[Problem]:
+    """One Problem per error of a pydantic ``ValidationError``; ``column`` is the field path."""
+    out = []
+    for err in exc.errors():
+        column = ".".join(str(p) for p in err["loc"]) or "(item)"
+        expected = err["msg"].removeprefix("Value error, ")
+        out.append(Problem(file, row, prefix + column, err.get("input"), expected))
+    return out

@@ -64,6 +64,8 @@ from critmin.analytics.outlook_params import (
 from critmin.domain.countries import UnknownCountry, country_name
 from critmin.domain.enums import Stage
 from critmin.domain.units import UnitError, convert_mass
+from critmin.services.access import can_see, can_see_section
+from critmin.services.auth import Caller
 from critmin.services.stats import (
     OTHER_LABEL,
     WORLD_LABEL,
@@ -192,9 +194,13 @@ def _skip(row: Project, reason: str) -> dict[str, Any]:
 
 
 def _plan(
-    rows: list[Project], base: dict[str, Any], p: OutlookParams, as_of: int
+    rows: list[Project], base: dict[str, Any], p: OutlookParams, as_of: int,
+    caller: Caller | None = None,
 ) -> tuple[list[_Item], list[tuple[int, int, float]], list[dict[str, Any]]]:
-    """The projects that enter the simulation, their capacity points, and those left out."""
+    """The projects that enter the simulation, their capacity points, and those left out.
+
+    With a ``caller``, financing and milestones the caller may not see are ignored.
+    """
     items: list[_Item] = []
     points: list[tuple[int, int, float]] = []
     nominal: list[tuple[int, int, float]] = []
@@ -207,10 +213,13 @@ def _plan(
         if (row.capacity_unit or "t/yr") != "t/yr":
             skipped.append(_skip(row, f"capacity unit {row.capacity_unit!r} is not t/yr"))
             continue
-        states = [m.get("state") for m in row.milestones or [] if isinstance(m, dict)]
+        fin = caller is None or can_see_section(row, "financing", caller)
+        seen = caller is None or can_see_section(row, "milestones", caller)
+        states = [m.get("state") for m in (row.milestones if seen else None) or []
+                  if isinstance(m, dict)]
         prob = completion_probability(
-            p, status=row.status, needed_usd=row.financing_needed_usd,
-            committed_usd=row.financing_committed_usd,
+            p, status=row.status, needed_usd=row.financing_needed_usd if fin else None,
+            committed_usd=row.financing_committed_usd if fin else None,
             achieved=states.count("achieved"), rejected=states.count("rejected"),
         )
         if prob <= 0:
@@ -252,8 +261,13 @@ def capacity_outlook_report(
     params: OutlookParams | Mapping[str, Any] | str | Path | None = None,
     stages: Sequence[str] | None = None,
     as_of: int | None = None,
+    caller: Caller | None = None,
 ) -> dict[str, Any]:
-    """The outlook per year (``years``) and what went into it (``meta``); see the module doc."""
+    """The outlook per year (``years``) and what went into it (``meta``); see the module doc.
+
+    With a ``caller``, only the projects (and sections) that caller may see count;
+    without one, every project does (trusted, local use).
+    """
     if end < start or end - start >= MAX_YEARS:
         raise ValueError(f"need start <= end within {MAX_YEARS} years; got {start}..{end}")
     if draws < 1:
@@ -265,8 +279,9 @@ def capacity_outlook_report(
         raise ValueError(f"unknown stage(s) {', '.join(unknown)}; expected {', '.join(Stage)}")
     base = baseline_capacity(session=session, mineral=mineral)
     as_of = as_of if as_of is not None else base["year"] + 1
-    rows = [r for r in list_projects(session=session, mineral=mineral) if r.stage in stages]
-    items, points, skipped = _plan(rows, base, p, as_of)
+    rows = [r for r in list_projects(session=session, mineral=mineral) if r.stage in stages
+            and (caller is None or can_see(r, caller))]
+    items, points, skipped = _plan(rows, base, p, as_of, caller)
     grid0 = min(start, as_of)
     grid = np.arange(grid0, end + 1)
     pts = np.array(points, dtype=float).reshape(-1, 3)
@@ -334,6 +349,7 @@ def capacity_outlook(
     params: OutlookParams | Mapping[str, Any] | str | Path | None = None,
     stages: Sequence[str] | None = None,
     as_of: int | None = None,
+    caller: Caller | None = None,
 ) -> list[dict[str, Any]]:
     """Per year: expected, p10, p50, p90 non-China capacity (t/yr) and non-China share.
 
@@ -341,5 +357,5 @@ def capacity_outlook(
     """
     return capacity_outlook_report(
         session=session, mineral=mineral, start=start, end=end, seed=seed, draws=draws,
-        params=params, stages=stages, as_of=as_of,
+        params=params, stages=stages, as_of=as_of, caller=caller,
     )["years"]

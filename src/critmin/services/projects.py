@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from critmin.domain.projects import ProjectRecord
@@ -19,8 +20,11 @@ class ProjectNotFound(LookupError):
     """No project with that id or key."""
 
 
-def summary(row: Project) -> dict[str, Any]:
-    """The short form of a project used by lists."""
+def summary(row: Project | Row[Any]) -> dict[str, Any]:
+    """The short form of a project used by lists.
+
+    ``row`` is a Project or a row of ``store.projects.SUMMARY_COLUMNS`` (the fast path).
+    """
     return {
         "id": row.id,
         "key": row.key,
@@ -47,11 +51,19 @@ def list_projects(
     country: str | None = None,
     public_only: bool = False,
 ) -> list[dict[str, Any]]:
-    rows = repo.list_projects(
-        session=session, mineral=mineral, stage=stage, status=status, country=country
+    """Summaries of the projects not deleted, by mineral, name and id.
+
+    Reads only the summary columns (no ORM objects, no children): see
+    ``store.projects.list_project_summaries``.
+    """
+    rows = repo.list_project_summaries(
+        session=session,
+        mineral=mineral,
+        stage=stage,
+        status=status,
+        country=country,
+        public_only=public_only,
     )
-    if public_only:
-        rows = [r for r in rows if r.sharing == "public"]
     return [summary(r) for r in rows]
 
 

@@ -1,10 +1,11 @@
 """Country shares and concentration of a mineral's production (or capacity, reserves).
 
 Shares are fractions of the source's **world total row** (USGS "World total
-(rounded)"); where a table has no usable world row the total is the sum of the country
-rows plus "Other countries" (``total_basis`` says which). Because USGS rounds the
-world total, shares can sum to slightly more or less than 1; ``residual_share`` shows
-the gap.
+(rounded)"); where a table has no usable world row, or the rounded world row is
+smaller than the sum of the rows it totals, the total is the sum of the country rows
+plus "Other countries" (``total_basis`` says which), so shares never exceed 1. Because
+USGS rounds the world total, shares can sum to slightly less than 1;
+``residual_share`` shows the gap.
 
 The HHI is taken over the *identified* countries only. "Other countries" is an
 aggregate of many small producers: counting it as one country would overstate
@@ -150,8 +151,12 @@ def production_shares(
             other += value(row)
     world = value(world_rows[0]) if world_rows else 0.0
     basis = "world_row"
-    if world <= 0:
-        world, basis = sum(by_country.values()) + other, "sum_of_rows"
+    rows_total = sum(by_country.values()) + other
+    if world <= 0 or rows_total > world:
+        # no world row, or rounding put it below the rows it totals (gallium 2025e:
+        # world 900,000 kg but China 900,000 + Japan 3,000 + Russia 6,000): shares
+        # must stay fractions, so the rows' sum is the denominator
+        world, basis = rows_total, "sum_of_rows"
     if world <= 0:
         raise StatsNotFound(f"{mineral} {measure} {year}: the world total is zero; no shares")
     codes = sorted(by_country, key=lambda c: (-by_country[c], c))

@@ -7,17 +7,24 @@ errors alike (a record the caller may not see is reported as not found).
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+import math
 from dataclasses import dataclass
 from typing import Any
 
+import yaml
 from pydantic import ValidationError
-from sqlalchemy import asc, desc, func, or_, select
+from sqlalchemy import asc, desc, false, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from critmin.domain.projects import ProjectRecord
+from critmin.domain.projects import SCHEMA_VERSION, ProjectRecord
+from critmin.ingest import exchange
+from critmin.ingest.errors import Problem, raise_problems
 from critmin.services import access
 from critmin.services.auth import Caller, Role
-from critmin.services.projects import ProjectNotFound, summary
+from critmin.services.projects import ImportReport, ProjectNotFound, summary
 from critmin.store import projects as repo
 from critmin.store.history import history_for
 from critmin.store.tables import Project
@@ -47,6 +54,10 @@ class PreconditionFailed(ValueError):
     """The caller's version (If-Match) is stale."""
 
 
+class PreconditionRequired(ValueError):
+    """A write that needs the caller's version (If-Match) came without one."""
+
+
 class InvalidRecord(ValueError):
     """The merged record does not validate; ``errors`` name each field and problem."""
 
@@ -65,13 +76,65 @@ def etag(row: Project) -> str:
     return f'"p{row.id}-v{row.version}"'
 
 
-def parse_etag(value: str | None) -> int | None:
-    """The version in an ETag we issued, or None if it is not one of ours."""
+def parse_etag(value: str | None, id: int | None = None) -> int | None:
+    """The version in an ETag we issued (for project ``id`` if given), else None."""
     if not value:
         return None
     text = value.strip().removeprefix("W/").strip('"')
     head, _, version = text.partition("-v")
-    return int(version) if head.startswith("p") and version.isdigit() else None
+    if not (head.startswith("p") and version.isdigit() and len(version) < 10):
+        return None
+    if id is not None and head != f"p{id}":
+        return None
+    return int(version)
+
+
+def _conditions(
+    caller: Caller,
+    *,
+    mineral: str | None = None,
+    stage: str | None = None,
+    status: str | None = None,
+    country: str | None = None,
+    q: str | None = None,
+    deleted: bool = False,
+) -> list[Any]:
+    """WHERE conditions: visible to ``caller``, not deleted (or own deleted), filters."""
+    cond = [access.visible_clause(Project, caller)]
+    if deleted:  # only the caller's own deleted records, for restoring
+        if caller.anonymous:
+            return [false()]
+        cond += [Project.deleted_at.is_not(None), Project.owner_org_id == caller.org_id]
+    else:
+        cond.append(Project.deleted_at.is_(None))
+    for column, value in (
+        (Project.mineral, mineral),
+        (Project.stage, stage),
+        (Project.status, status),
+    ):
+        if value:
+            cond.append(column == value)
+    if country:
+        cond.append(Project.country == country.upper())
+    if q:  # searches only fields every viewer of the record may see
+        text = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        like = f"%{text}%"
+        cond.append(
+            or_(
+                func.lower(Project.name).like(like, escape="\\"),
+                func.lower(Project.key).like(like, escape="\\"),
+                func.lower(func.coalesce(Project.operator, "")).like(like, escape="\\"),
+            )
+        )
+    return cond
+
+
+def check_sort(sort: str) -> tuple[str, bool]:
+    """The column and direction of ``sort`` (``name`` or ``-name``); ValueError if unknown."""
+    field = sort.removeprefix("-")
+    if field not in SORTABLE:
+        raise ValueError(f"cannot sort by {field!r}; choose one of {', '.join(SORTABLE)}")
+    return field, sort.startswith("-")
 
 
 def list_page(
@@ -88,36 +151,13 @@ def list_page(
     offset: int = 0,
     deleted: bool = False,
 ) -> Page:
-    """A page of the projects the caller may see, with the total count."""
-    cond = [access.visible_clause(Project, caller)]
-    if deleted:  # only the caller's own deleted records, for restoring
-        cond += [Project.deleted_at.is_not(None), Project.owner_org_id == caller.org_id]
-    else:
-        cond.append(Project.deleted_at.is_(None))
-    for column, value in (
-        (Project.mineral, mineral),
-        (Project.stage, stage),
-        (Project.status, status),
-    ):
-        if value:
-            cond.append(column == value)
-    if country:
-        cond.append(Project.country == country.upper())
-    if q:
-        like = f"%{q.lower()}%"
-        cond.append(
-            or_(
-                func.lower(Project.name).like(like),
-                func.lower(Project.key).like(like),
-                func.lower(func.coalesce(Project.operator, "")).like(like),
-            )
-        )
-    descending = sort.startswith("-")
-    field = sort.lstrip("-")
-    if field not in SORTABLE:
-        raise ValueError(f"cannot sort by {field!r}; choose one of {', '.join(SORTABLE)}")
+    """A page of the projects the caller may see, with the total count (nulls sort last)."""
+    field, descending = check_sort(sort)
+    cond = _conditions(
+        caller, mineral=mineral, stage=stage, status=status, country=country, q=q, deleted=deleted
+    )
     column = getattr(Project, field)
-    order = [desc(column) if descending else asc(column), Project.id]
+    order = [(desc(column) if descending else asc(column)).nulls_last(), Project.id]
     total = session.scalar(select(func.count()).select_from(Project).where(*cond)) or 0
     stmt = select(Project).where(*cond).order_by(*order).limit(limit).offset(offset)
     return Page(rows=[summary(r) for r in session.scalars(stmt)], total=total)
@@ -148,9 +188,23 @@ def to_public(row: Project, caller: Caller) -> dict[str, Any]:
     return access.redact(data, row, caller)
 
 
+def unstorable(value: Any, path: str = "") -> list[tuple[str, str]]:
+    """(path, expected) for each value no backend round-trips: NaN/infinite, NUL in text."""
+    here = path or "(value)"
+    if isinstance(value, float):
+        return [] if math.isfinite(value) else [(here, "a finite number")]
+    if isinstance(value, str):
+        return [(here, "text without NUL (\\x00) characters")] if "\x00" in value else []
+    if isinstance(value, dict):
+        return [x for k, v in value.items() for x in unstorable(v, f"{path}.{k}" if path else k)]
+    if isinstance(value, list):
+        return [x for i, v in enumerate(value) for x in unstorable(v, f"{path}.{i}")]
+    return []
+
+
 def _validate(data: dict[str, Any]) -> ProjectRecord:
     try:
-        return ProjectRecord.model_validate(data)
+        record = ProjectRecord.model_validate(data)
     except ValidationError as exc:
         raise InvalidRecord(
             [
@@ -161,9 +215,15 @@ def _validate(data: dict[str, Any]) -> ProjectRecord:
                 for e in exc.errors()
             ]
         ) from None
+    bad = unstorable(record.model_dump())
+    if bad:
+        raise InvalidRecord([{"field": f, "problem": problem} for f, problem in bad])
+    return record
 
 
-def _check_section_sharing(value: dict[str, str] | None) -> dict[str, str]:
+def _check_section_sharing(value: Any) -> dict[str, str]:
+    if value is not None and not isinstance(value, dict):
+        raise InvalidRecord([{"field": "section_sharing", "problem": "an object {section: level}"}])
     value = dict(value or {})
     errors = [
         {"field": f"section_sharing.{k}", "problem": f"unknown section; use {access.SECTIONS}"}
@@ -243,6 +303,8 @@ def delete(
     row = get_visible(session=session, caller=caller, id=id, include_deleted=restore)
     if not access.can_edit(row, caller):
         raise Forbidden("only editors of the owning organisation may delete this project")
+    if restore and row.deleted_at is None:
+        raise Conflict(f"project {id} is not deleted")
     try:
         repo.claim_version(session=session, id=id, expected_version=if_match)
     except repo.StaleVersion as exc:
@@ -255,7 +317,10 @@ def delete(
 
 
 def history(*, session: Session, caller: Caller, id: int) -> list[dict[str, Any]]:
-    """The change log of a project, with values of sections the caller may not see hidden."""
+    """The change log of a project, with values of sections the caller may not see hidden.
+
+    An update that changed only what the caller may not see is left out altogether.
+    """
     row = get_visible(session=session, caller=caller, id=id, include_deleted=True)
     hidden = {s for s in access.SECTIONS if not access.can_see_section(row, s, caller)}
     if "financing" in hidden:
@@ -265,9 +330,10 @@ def history(*, session: Session, caller: Caller, id: int) -> list[dict[str, Any]
     out = []
     for entry in history_for(session=session, table=repo.TABLE, record_id=row.id):
         changes = {k: v for k, v in (entry.changes or {}).items() if k not in hidden}
+        if entry.action == "update" and entry.changes and not changes:
+            continue
         out.append(
             {
-                "id": entry.id,
                 "action": entry.action,
                 "actor": entry.actor,
                 "changed_at": entry.changed_at.isoformat(),
@@ -276,3 +342,136 @@ def history(*, session: Session, caller: Caller, id: int) -> list[dict[str, Any]
             }
         )
     return out
+
+
+# ---------------------------------------------------------------- bulk exchange
+
+
+def _redacted_record(row: Project, caller: Caller) -> tuple[ProjectRecord, list[str]]:
+    """The exchange record of ``row`` with the sections ``caller`` may not see emptied."""
+    record = repo.to_record(row)
+    hidden = [s for s in access.SECTIONS if not access.can_see_section(row, s, caller)]
+    if hidden:
+        record = record.model_copy(
+            update={
+                s: ProjectRecord.model_fields[s].get_default(call_default_factory=True)
+                for s in hidden
+            }
+        )
+    return record, hidden
+
+
+def export_text(
+    *,
+    session: Session,
+    caller: Caller,
+    fmt: str = "json",
+    mineral: str | None = None,
+    stage: str | None = None,
+    status: str | None = None,
+    country: str | None = None,
+    q: str | None = None,
+) -> str:
+    """The projects the caller may see in the exchange format (JSON or CSV).
+
+    Sections the caller may not see are left out: absent from a JSON item (so the
+    document still validates), empty cells in CSV.
+    """
+    cond = _conditions(caller, mineral=mineral, stage=stage, status=status, country=country, q=q)
+    stmt = (
+        select(Project)
+        .where(*cond)
+        .options(selectinload(Project.capacity_points), selectinload(Project.events))
+        .order_by(Project.mineral, Project.name, Project.id)
+    )
+    pairs = [_redacted_record(row, caller) for row in session.scalars(stmt)]
+    if fmt == "csv":
+        return exchange.to_csv(record for record, _ in pairs)
+    items = []
+    for record, hidden in pairs:
+        item = record.model_dump(mode="json")
+        for section in hidden:
+            del item[section]
+        items.append(item)
+    doc = {"schema_version": SCHEMA_VERSION, "projects": items}
+    return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+
+
+def _row_numbers(text: str, fmt: str) -> dict[str, int | str]:
+    """Each key's row as the import error report numbers it (CSV: header = row 1)."""
+    if fmt == "csv":
+        reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
+        return {(raw.get("key") or "").strip(): n for n, raw in enumerate(reader, start=2)}
+    doc = json.loads(text) if fmt == "json" else yaml.safe_load(text)
+    return {
+        item.get("key"): n
+        for n, item in enumerate(doc["projects"], start=1)
+        if isinstance(item, dict) and isinstance(item.get("key"), str)
+    }
+
+
+def import_text(
+    *,
+    session: Session,
+    caller: Caller,
+    text: str,
+    fmt: str,
+    file: str,
+    dry_run: bool = False,
+) -> ImportReport:
+    """Import an exchange document as the caller's organisation; all or nothing.
+
+    New keys become projects owned by the caller's organisation; keys the caller's
+    organisation owns are updated; a key used by anyone else's record (another
+    organisation's, or bundled reference data) is a problem in the report, never an
+    overwrite. Raises IngestError listing every problem; ``dry_run`` changes nothing.
+    """
+    if not caller.at_least(Role.EDITOR) or caller.org_id is None:
+        raise Forbidden("importing projects needs an editor or admin token")
+    records = exchange.parse_text(text, fmt=fmt, file=file)
+    keys = [r.key for r in records]
+    existing = {
+        row.key: row
+        for start in range(0, len(keys), 500)
+        for row in session.scalars(
+            select(Project).where(Project.key.in_(keys[start : start + 500]))
+        )
+    }
+    bad = {r.key: unstorable(r.model_dump()) for r in records}
+    rows = _row_numbers(text, fmt) if existing or any(bad.values()) else {}
+    problems = [
+        Problem(file=file, row=rows.get(key), column=path, value=None, expected=expected)
+        for key, found in bad.items()
+        for path, expected in found
+    ]
+    for key, row in existing.items():
+        if row.owner_org_id != caller.org_id:
+            expected = "a key not used by another organisation's project or reference data"
+        elif row.deleted_at is not None:
+            expected = "the key of a deleted project: restore it before importing over it"
+        else:
+            continue
+        problems.append(
+            Problem(file=file, row=rows.get(key), column="key", value=key, expected=expected)
+        )
+    raise_problems(
+        sorted(problems, key=lambda p: (p.row if isinstance(p.row, int) else 0, p.column or ""))
+    )
+    report = ImportReport(file=file, dry_run=dry_run)
+    nested = session.begin_nested() if dry_run else None
+    try:
+        for record in records:
+            _, action = repo.upsert_project(
+                session=session,
+                record=record,
+                actor=caller.label,
+                source=f"import {file}",
+                owner_org_id=caller.org_id,
+            )
+            {"create": report.created, "update": report.updated, "unchanged": report.unchanged}[
+                action
+            ].append(record.key)
+    finally:
+        if nested is not None:
+            nested.rollback()
+    return report

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Row, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from critmin.domain.projects import ProjectRecord
@@ -33,6 +33,29 @@ def get_project_by_key(*, session: Session, key: str) -> Project | None:
     return session.scalars(select(Project).where(Project.key == key)).first()
 
 
+def _list_filters(
+    *,
+    mineral: str | None,
+    stage: str | None,
+    status: str | None,
+    country: str | None,
+    include_deleted: bool,
+) -> list[Any]:
+    table = Project.__table__.c
+    cond: list[Any] = []
+    if mineral:
+        cond.append(table.mineral == mineral)
+    if stage:
+        cond.append(table.stage == stage)
+    if status:
+        cond.append(table.status == status)
+    if country:
+        cond.append(table.country == country.upper())
+    if not include_deleted:
+        cond.append(table.deleted_at.is_(None))
+    return cond
+
+
 def list_projects(
     *,
     session: Session,
@@ -42,20 +65,63 @@ def list_projects(
     country: str | None = None,
     include_deleted: bool = False,
 ) -> list[Project]:
+    """Full project rows with their capacity points and events loaded (for exports, outlooks)."""
     stmt = select(Project).options(
         selectinload(Project.capacity_points), selectinload(Project.events)
     )
-    if mineral:
-        stmt = stmt.where(Project.mineral == mineral)
-    if stage:
-        stmt = stmt.where(Project.stage == stage)
-    if status:
-        stmt = stmt.where(Project.status == status)
-    if country:
-        stmt = stmt.where(Project.country == country.upper())
-    if not include_deleted:
-        stmt = stmt.where(Project.deleted_at.is_(None))
+    stmt = stmt.where(
+        *_list_filters(
+            mineral=mineral,
+            stage=stage,
+            status=status,
+            country=country,
+            include_deleted=include_deleted,
+        )
+    )
     return list(session.scalars(stmt.order_by(Project.mineral, Project.name, Project.id)))
+
+
+# The columns a project list shows (services.projects.summary); see list_project_summaries.
+SUMMARY_COLUMNS = (
+    "id", "key", "name", "mineral", "form", "stage", "status", "country", "operator",
+    "capacity_tpa", "start_year", "sharing", "sources",
+)  # fmt: skip
+
+
+def summary_columns() -> list[Any]:
+    """The SUMMARY_COLUMNS of the projects table, for ``select(*summary_columns())``."""
+    table = Project.__table__.c
+    return [table[name] for name in SUMMARY_COLUMNS]
+
+
+def list_project_summaries(
+    *,
+    session: Session,
+    mineral: str | None = None,
+    stage: str | None = None,
+    status: str | None = None,
+    country: str | None = None,
+    include_deleted: bool = False,
+    public_only: bool = False,
+) -> list[Row[Any]]:
+    """The rows of :func:`list_projects`, in its order, as plain rows of SUMMARY_COLUMNS.
+
+    The fast path for lists: one Core query of the listed columns; no ORM objects, no
+    children and none of the other JSON columns to decode (about 5x cheaper than
+    :func:`list_projects` for 50 rows). ``public_only`` filters in SQL.
+    """
+    table = Project.__table__.c
+    cond = _list_filters(
+        mineral=mineral,
+        stage=stage,
+        status=status,
+        country=country,
+        include_deleted=include_deleted,
+    )
+    if public_only:
+        cond.append(table.sharing == "public")
+    stmt = select(*summary_columns()).where(*cond).order_by(table.mineral, table.name, table.id)
+    return list(session.execute(stmt))
 
 
 def count_projects(*, session: Session) -> int:

@@ -1,39 +1,196 @@
-"""HTML pages. Each is rendered from the same service call as its JSON twin."""
+"""HTML pages. Each is rendered from the same service call as its JSON twin
+(:mod:`critmin.api.dashboard`), under the caller's sharing rules."""
 
 from __future__ import annotations
 
+import importlib.util
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
-from fastapi.templating import Jinja2Templates
+from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.staticfiles import StaticFiles
 
-from critmin.api.deps import SessionDep
-from critmin.services import projects as service
+from critmin.api.deps import CallerDep, SessionDep
+from critmin.services import dashboard as service
+from critmin.web import auth, charts, edit
+from critmin.web.csrf import CsrfError
+from critmin.web.render import error_page, render
 
-templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+STATIC = Path(__file__).parent / "static"
+API = "/api/v1/dashboard"
 router = APIRouter(include_in_schema=False)
+router.include_router(auth.router)
+router.include_router(edit.router)
 
 
-def install_web(app) -> None:
-    """Mount the dashboard pages."""
+def plotly_js_path() -> Path:
+    """The Plotly.js bundle shipped inside the plotly Python package."""
+    spec = importlib.util.find_spec("plotly")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the plotly package is not installed")
+    return Path(next(iter(spec.submodule_search_locations))) / "package_data" / "plotly.min.js"
+
+
+def install_web(app: FastAPI) -> None:
+    """Mount the dashboard pages, their static files and the CSRF error page."""
     app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    async def _csrf_failed(request: Request, exc: Exception) -> HTMLResponse:
+        return error_page(request, 403, "Form refused", f"{exc}. Reload the page and try again.")
+
+    app.add_exception_handler(CsrfError, _csrf_failed)
 
 
-@router.get("/")
-def home() -> RedirectResponse:
-    return RedirectResponse("/projects")
+@router.get("/static/plotly.min.js")
+def plotly_js() -> FileResponse:
+    return FileResponse(
+        plotly_js_path(),
+        media_type="text/javascript",
+        headers={"Cache-Control": "public, max-age=31536000, immutable"},
+    )
+
+
+def _twin(path: str, params: dict[str, Any] | None = None) -> str:
+    query = urlencode({k: v for k, v in (params or {}).items() if v not in (None, "")})
+    return f"{API}{path}" + (f"?{query}" if query else "")
+
+
+def _page(
+    request: Request, template: str, json_url: str, build: Callable[[], dict[str, Any]],
+    extra: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+) -> HTMLResponse:  # fmt: skip
+    """Render ``template`` from ``build()``; unknown things are 404, bad filters 422."""
+    try:
+        data = build()
+    except service.NotFound as exc:
+        return error_page(request, 404, "Not found", str(exc))
+    except service.BadRequest as exc:
+        return error_page(request, 422, "Invalid request", str(exc))
+    context = {"data": data, **(extra(data) if extra else {})}
+    return render(request, template, context, json_url=json_url)
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, session: SessionDep, caller: CallerDep) -> HTMLResponse:
+    return _page(
+        request, "home.html", API, lambda: service.minerals_index(session=session, caller=caller)
+    )
+
+
+@router.get("/minerals/{mineral}", response_class=HTMLResponse)
+def mineral_page(
+    request: Request, session: SessionDep, caller: CallerDep, mineral: str
+) -> HTMLResponse:
+    def extra(data: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "concentration_fig": charts.concentration_figure(data["concentration"]),
+            "price_figs": charts.price_figures(data["prices"]),
+            "pipeline_fig": charts.pipeline_figure(data["pipeline"]),
+        }
+
+    return _page(
+        request, "mineral.html", _twin(f"/minerals/{mineral}"),
+        lambda: service.mineral_overview(session=session, caller=caller, mineral=mineral), extra,
+    )  # fmt: skip
 
 
 @router.get("/projects", response_class=HTMLResponse)
 def projects_page(
     request: Request,
     session: SessionDep,
+    caller: CallerDep,
+    mineral: str | None = Query(None, max_length=40),
+    stage: str | None = Query(None, max_length=20),
+    status: str | None = Query(None, max_length=20),
+    country: str | None = Query(None, max_length=3),
+    q: str | None = Query(None, max_length=100),
+    sort: str = Query("name", max_length=20),
+    page: int = Query(1, ge=1, le=100_000),
+    per_page: int = Query(service.PER_PAGE, ge=1, le=200),
+) -> HTMLResponse:
+    filters = {"mineral": mineral, "stage": stage, "status": status, "country": country, "q": q}
+    params = {
+        **filters,
+        "sort": sort if sort != "name" else None,
+        "per_page": per_page if per_page != service.PER_PAGE else None,
+    }
+
+    def extra(data: dict[str, Any]) -> dict[str, Any]:
+        def page_url(n: int) -> str:
+            return "/projects?" + urlencode({k: v for k, v in {**params, "page": n}.items() if v})
+
+        return {"page_url": page_url}
+
+    twin = _twin("/projects", {**params, "page": page if page > 1 else None})
+    return _page(
+        request, "projects.html", twin,
+        lambda: service.projects_list(session=session, caller=caller, sort=sort, page=page,
+                                      per_page=per_page, **filters),
+        extra,
+    )  # fmt: skip
+
+
+@router.get("/projects/{project_id}", response_class=HTMLResponse)
+def project_page(
+    request: Request, session: SessionDep, caller: CallerDep, project_id: str
+) -> HTMLResponse:
+    if not project_id.isdigit():
+        return error_page(request, 404, "Not found", f"no project with id {project_id!r}")
+    return _page(
+        request, "project.html", _twin(f"/projects/{project_id}"),
+        lambda: service.project_view(session=session, caller=caller, id=int(project_id)),
+        lambda _: {"saved": request.query_params.get("saved")},
+    )  # fmt: skip
+
+
+@router.get("/outlook", response_class=HTMLResponse)
+def outlook_page(
+    request: Request,
+    session: SessionDep,
+    caller: CallerDep,
+    mineral: str = Query("gallium", max_length=40),
+    start: int | None = Query(None, alias="from", ge=1900, le=2200),
+    end: int | None = Query(None, alias="to", ge=1900, le=2200),
+) -> HTMLResponse:
+    def extra(data: dict[str, Any]) -> dict[str, Any]:
+        figs = charts.outlook_figures(data)
+        return {"capacity_fig": figs[0] if figs else None, "share_fig": figs[1] if figs else None,
+                "minerals": service.minerals_index(session=session, caller=caller)["minerals"]}
+
+    return _page(
+        request, "outlook.html", _twin("/outlook", {"mineral": mineral, "from": start, "to": end}),
+        lambda: service.outlook(session=session, caller=caller, mineral=mineral, start=start,
+                                end=end),
+        extra,
+    )  # fmt: skip
+
+
+@router.get("/measures", response_class=HTMLResponse)
+def measures_page(
+    request: Request,
+    session: SessionDep,
+    caller: CallerDep,
     mineral: str | None = Query(None, max_length=40),
 ) -> HTMLResponse:
-    rows = service.list_projects(session=session, mineral=mineral or None, public_only=True)
-    return templates.TemplateResponse(
-        request,
-        "projects.html",
-        {"projects": rows, "mineral": mineral or "", "json_url": "/api/v1/projects"},
-    )
+    return _page(
+        request, "measures.html", _twin("/measures", {"mineral": mineral}),
+        lambda: service.measures(session=session, caller=caller, mineral=mineral or None),
+        lambda data: {"timeline_fig": charts.measures_figure(data["measures"])},
+    )  # fmt: skip
+
+
+@router.get("/sources", response_class=HTMLResponse)
+def sources_page(request: Request, session: SessionDep, caller: CallerDep) -> HTMLResponse:
+    return _page(
+        request, "sources.html", _twin("/sources"),
+        lambda: service.sources(session=session, caller=caller),
+    )  # fmt: skip
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+def favicon() -> Response:
+    return Response(status_code=204)

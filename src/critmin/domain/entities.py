@@ -1,0 +1,491 @@
+"""API schemas for the tracked entities partners edit: facilities, export-control
+measures, price series and observations, stockpile lots and offtake agreements.
+
+Each entity follows the ``Base / Create / Update / Public`` ladder:
+
+- ``XBase`` declares the fields, their types, units and plain constraints;
+- ``XCreate`` adds the catalogue checks (ISO3 countries, mineral and form codes,
+  units) and the cross-field rules (expiry >= effective, ...), each error naming
+  its field;
+- ``XUpdate`` is ``XCreate`` with every field optional (a PATCH body); the merged
+  record is validated again as an ``XCreate``;
+- ``XPublic`` is what the API returns: the fields plus id, owner, version, flags.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    create_model,
+    field_validator,
+)
+
+from critmin.domain.countries import is_iso3
+from critmin.domain.enums import DatePrecision, MeasureType, ObservationKind, Sharing
+from critmin.domain.minerals import form_codes, get_form, mineral_codes
+from critmin.domain.provenance import SourceRef
+from critmin.domain.units import Unit, UnitError, parse_unit
+
+KEY_PATTERN = r"^[a-z0-9][a-z0-9-]{1,119}$"
+MAX_INT = 2**31 - 1
+"""The largest value an INTEGER column holds on every backend."""
+MASS_UNITS = frozenset({Unit.KG, Unit.T, Unit.KT, Unit.T_WO3, Unit.MTU_WO3, Unit.T_REO})
+PRICE_UNITS = frozenset(
+    u for u in Unit if "/" in u.value and u.value.split("/")[0] in {"USD", "CNY", "USC"}
+)
+
+
+# ---------------------------------------------------------------- field checks
+
+
+def check_iso3(value: str | None) -> str | None:
+    """An upper-cased ISO 3166-1 alpha-3 code, or ValueError."""
+    if value is None:
+        return None
+    code = value.strip().upper()
+    if len(code) != 3 or not code.isalpha() or not is_iso3(code):
+        raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-3 country code")
+    return code
+
+
+def check_mineral(value: str | None) -> str | None:
+    if value is not None and value not in mineral_codes():
+        raise ValueError(f"unknown mineral {value!r}; expected one of {', '.join(mineral_codes())}")
+    return value
+
+
+def check_form(value: str | None, mineral: str | None = None) -> str | None:
+    """A known form code that, when ``mineral`` is given, is a form of it."""
+    if value is None:
+        return None
+    try:
+        form = get_form(value)
+    except KeyError:
+        raise ValueError(
+            f"unknown form {value!r}; expected one of {', '.join(form_codes(mineral))}"
+        ) from None
+    if mineral is not None and form.mineral != mineral:
+        raise ValueError(f"{value!r} is a form of {form.mineral}, not {mineral}")
+    return value
+
+
+def check_unit(
+    value: str | None, allowed: frozenset[Unit] | None = None, what: str = ""
+) -> str | None:
+    """A known unit code (from ``allowed`` when given), or ValueError naming the choices."""
+    if value is None:
+        return None
+    try:
+        unit = parse_unit(value)
+    except UnitError as exc:
+        raise ValueError(str(exc)) from None
+    if allowed is not None and unit not in allowed:
+        choices = ", ".join(sorted(u.value for u in allowed))
+        raise ValueError(f"{value!r} is not a {what} unit; expected one of: {choices}")
+    return unit.value
+
+
+def check_not_before(value: Any, info: ValidationInfo, *earlier: str, word: str = "before") -> Any:
+    """``value`` must not be before (below) the first of the ``earlier`` fields that is set."""
+    for name in earlier:
+        other = info.data.get(name)
+        if value is not None and other is not None:
+            if value < other:
+                raise ValueError(f"must not be {word} {name} ({other})")
+            break
+    return value
+
+
+def problems(exc: ValidationError) -> list[dict[str, Any]]:
+    """``[{"field", "problem"}]`` for each error of a failed validation."""
+    return [
+        {
+            "field": ".".join(str(p) for p in e["loc"]) or "(body)",
+            "problem": e["msg"].removeprefix("Value error, "),
+        }
+        for e in exc.errors()
+    ]
+
+
+def storable_text(value: Any) -> bool:
+    """Whether every string in ``value`` (nested too) can be stored and sent as UTF-8."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate
+            return False
+        return "\x00" not in value
+    if isinstance(value, BaseModel):
+        value = value.__dict__
+    if isinstance(value, dict):
+        value = value.values()
+    if isinstance(value, list | tuple | type({}.values())):
+        return all(storable_text(v) for v in value)
+    return True
+
+
+# ---------------------------------------------------------------- shared parts
+
+
+class _Schema(BaseModel):
+    model_config = ConfigDict(extra="forbid", use_enum_values=True, allow_inf_nan=False)
+
+    @field_validator("*")
+    @classmethod
+    def _storable_text(cls, v: Any) -> Any:
+        if not storable_text(v):
+            raise ValueError("text must be valid Unicode without NUL characters")
+        return v
+
+
+class _Shared(_Schema):
+    sharing: Sharing = Field(
+        default=Sharing.PUBLIC,
+        description="public: everyone; partners: the owner's partnership groups; owner: only it.",
+    )
+    sources: list[SourceRef] = Field(default_factory=list, description="Citations.")
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    """Stored timestamps are UTC; SQLite hands them back naive."""
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
+
+
+UtcDatetime = Annotated[dt.datetime, AfterValidator(_utc)]
+
+
+class RecordMeta(BaseModel):
+    """What the store adds to every shared record."""
+
+    id: int
+    owner_org_id: int | None = Field(description="Owning organisation; null = bundled data.")
+    version: int = Field(description="Bumped by every change; the ETag carries it.")
+    deleted: bool = False
+    editable: bool = Field(False, description="Whether the caller may edit this record.")
+    dataset_id: int | None = None
+    created_at: UtcDatetime | None = None
+    updated_at: UtcDatetime | None = None
+
+
+def partial(model: type[BaseModel], name: str) -> type[BaseModel]:
+    """``model`` with every field optional (default None), keeping constraints and checks."""
+    fields: dict[str, Any] = {}
+    for field_name, info in model.model_fields.items():
+        inner = Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
+        fields[field_name] = (inner | None, Field(default=None, description=info.description))
+    doc = (
+        f"A partial update of {model.__name__.removesuffix('Create')}: only the fields sent change."
+    )
+    return create_model(name, __base__=model, __doc__=doc, **fields)
+
+
+Key = Annotated[str, Field(pattern=KEY_PATTERN, description="Stable lowercase slug.")]
+Country = Annotated[str, Field(min_length=3, max_length=3, description="ISO 3166-1 alpha-3.")]
+Money = Annotated[float, Field(ge=0)]
+
+
+# ---------------------------------------------------------------- facilities
+
+
+class FacilityBase(_Shared):
+    key: Key
+    name: str = Field(min_length=1, max_length=300)
+    kind: str | None = Field(None, max_length=60, description="e.g. 'alumina refinery'.")
+    operator: str | None = Field(None, max_length=200)
+    country: Country
+    site: str | None = Field(None, max_length=300)
+    minerals: list[str] = Field(default_factory=list, description="Mineral codes handled.")
+    notes: str | None = None
+
+
+class FacilityCreate(FacilityBase):
+    @field_validator("country")
+    @classmethod
+    def _country(cls, v: str | None) -> str | None:
+        return check_iso3(v)
+
+    @field_validator("minerals")
+    @classmethod
+    def _minerals(cls, v: list[str] | None) -> list[str] | None:
+        return None if v is None else [str(check_mineral(m)) for m in v]
+
+
+FacilityUpdate = partial(FacilityCreate, "FacilityUpdate")
+
+
+class FacilityPublic(FacilityBase, RecordMeta):
+    pass
+
+
+# ---------------------------------------------------------------- export-control measures
+
+
+class MeasureBase(_Shared):
+    key: Key
+    title: str = Field(min_length=1, max_length=300)
+    imposing_country: Country
+    target_countries: list[str] = Field(
+        default_factory=list, description="ISO3 codes; empty = all destinations."
+    )
+    minerals: list[str] = Field(default_factory=list)
+    forms: list[str] = Field(default_factory=list)
+    measure_type: MeasureType
+    extraterritorial: bool = False
+    announced: dt.date | None = None
+    effective: dt.date | None = Field(None, description="Not before announced.")
+    expiry: dt.date | None = Field(None, description="Not before effective (or announced).")
+    date_precision: DatePrecision = DatePrecision.DAY
+    relates_to: str | None = Field(None, pattern=KEY_PATTERN, description="Key of a measure.")
+    legal_basis: str | None = None
+    description: str | None = None
+    sources: list[SourceRef] = Field(default_factory=list, description="At least one citation.")
+
+
+class MeasureCreate(MeasureBase):
+    sources: list[SourceRef] = Field(min_length=1, description="At least one citation.")
+
+    @field_validator("imposing_country")
+    @classmethod
+    def _imposer(cls, v: str | None) -> str | None:
+        return check_iso3(v)
+
+    @field_validator("target_countries")
+    @classmethod
+    def _targets(cls, v: list[str] | None) -> list[str] | None:
+        return None if v is None else [str(check_iso3(c)) for c in v]
+
+    @field_validator("minerals")
+    @classmethod
+    def _minerals(cls, v: list[str] | None) -> list[str] | None:
+        return None if v is None else [str(check_mineral(m)) for m in v]
+
+    @field_validator("forms")
+    @classmethod
+    def _forms(cls, v: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        if v is None:
+            return None
+        minerals = info.data.get("minerals") or []
+        for code in v:
+            check_form(code)
+            if minerals and get_form(code).mineral not in minerals:
+                raise ValueError(f"{code!r} is not a form of {', '.join(minerals)}")
+        return v
+
+    @field_validator("effective")
+    @classmethod
+    def _effective(cls, v: dt.date | None, info: ValidationInfo) -> dt.date | None:
+        return check_not_before(v, info, "announced")
+
+    @field_validator("expiry")
+    @classmethod
+    def _expiry(cls, v: dt.date | None, info: ValidationInfo) -> dt.date | None:
+        return check_not_before(v, info, "effective", "announced")
+
+    @field_validator("relates_to")
+    @classmethod
+    def _relates(cls, v: str | None, info: ValidationInfo) -> str | None:
+        if v is not None and v == info.data.get("key"):
+            raise ValueError("a measure cannot relate to itself")
+        return v
+
+
+MeasureUpdate = partial(MeasureCreate, "MeasureUpdate")
+
+
+class MeasurePublic(MeasureBase, RecordMeta):
+    pass
+
+
+# ---------------------------------------------------------------- price series
+
+
+class PriceSeriesBase(_Shared):
+    key: Key
+    mineral: str = Field(description="Mineral code, e.g. 'gallium'.")
+    form: str | None = Field(None, description="Form code of that mineral.")
+    market: str = Field(min_length=1, max_length=120)
+    unit: str = Field(description="Price unit, e.g. 'USD/kg'.")
+    description: str | None = None
+
+
+class PriceSeriesCreate(PriceSeriesBase):
+    @field_validator("mineral")
+    @classmethod
+    def _mineral(cls, v: str | None) -> str | None:
+        return check_mineral(v)
+
+    @field_validator("form")
+    @classmethod
+    def _form(cls, v: str | None, info: ValidationInfo) -> str | None:
+        return check_form(v, info.data.get("mineral"))
+
+    @field_validator("unit")
+    @classmethod
+    def _unit(cls, v: str | None) -> str | None:
+        return check_unit(v, PRICE_UNITS, "price")
+
+
+PriceSeriesUpdate = partial(PriceSeriesCreate, "PriceSeriesUpdate")
+
+
+class PriceSeriesPublic(PriceSeriesBase, RecordMeta):
+    pass
+
+
+class ObservationBase(_Schema):
+    date: dt.date
+    date_precision: DatePrecision = DatePrecision.DAY
+    kind: ObservationKind = ObservationKind.LEVEL
+    value: float = Field(description="A level must not be negative.")
+    unit: str | None = Field(
+        None, description="Defaults to the series' unit (level), percent_change or ratio."
+    )
+    reference: str | None = Field(
+        None, max_length=120, description="Needed for change_pct / ratio_to_series."
+    )
+    note: str | None = None
+    sources: list[SourceRef] = Field(default_factory=list)
+
+
+class ObservationCreate(ObservationBase):
+    @field_validator("value")
+    @classmethod
+    def _value(cls, v: float | None, info: ValidationInfo) -> float | None:
+        if v is not None and v < 0 and info.data.get("kind") == ObservationKind.LEVEL:
+            raise ValueError("a price level must not be negative")
+        return v
+
+    @field_validator("unit")
+    @classmethod
+    def _unit(cls, v: str | None) -> str | None:
+        return check_unit(v)
+
+    @field_validator("reference")
+    @classmethod
+    def _reference(cls, v: str | None, info: ValidationInfo) -> str | None:
+        kind = info.data.get("kind")
+        if kind is not None and kind != ObservationKind.LEVEL and not v:
+            raise ValueError(f"a {kind} observation needs a reference")
+        return v
+
+
+ObservationUpdate = partial(ObservationCreate, "ObservationUpdate")
+
+
+class ObservationPublic(ObservationBase):
+    id: int
+    series_id: int
+    created_at: UtcDatetime | None = None
+    updated_at: UtcDatetime | None = None
+
+
+# ---------------------------------------------------------------- stockpile lots
+
+
+class StockpileLotBase(_Shared):
+    mineral: str
+    form: str | None = None
+    quantity: float = Field(ge=0, description="Quantity in ``unit``.")
+    unit: str = Field("t", description="Mass unit: kg, t, kt, t WO3, mtu WO3, t REO.")
+    location: str | None = Field(None, max_length=200)
+    acquired: dt.date | None = None
+    shelf_life_days: int | None = Field(None, ge=0, le=MAX_INT)
+    expires: dt.date | None = Field(None, description="Not before acquired.")
+    cost_usd: Money | None = None
+
+
+class StockpileLotCreate(StockpileLotBase):
+    @field_validator("mineral")
+    @classmethod
+    def _mineral(cls, v: str | None) -> str | None:
+        return check_mineral(v)
+
+    @field_validator("form")
+    @classmethod
+    def _form(cls, v: str | None, info: ValidationInfo) -> str | None:
+        return check_form(v, info.data.get("mineral"))
+
+    @field_validator("unit")
+    @classmethod
+    def _unit(cls, v: str | None) -> str | None:
+        return check_unit(v, MASS_UNITS, "mass")
+
+    @field_validator("expires")
+    @classmethod
+    def _expires(cls, v: dt.date | None, info: ValidationInfo) -> dt.date | None:
+        return check_not_before(v, info, "acquired")
+
+
+StockpileLotUpdate = partial(StockpileLotCreate, "StockpileLotUpdate")
+
+
+class StockpileLotPublic(StockpileLotBase, RecordMeta):
+    pass
+
+
+# ---------------------------------------------------------------- offtake agreements
+
+
+class OfftakeBase(_Shared):
+    project_id: int | None = Field(
+        None, ge=1, le=MAX_INT, description="A project the caller can see."
+    )
+    buyer: str = Field(min_length=1, max_length=200)
+    seller: str | None = Field(None, max_length=200)
+    mineral: str
+    form: str | None = None
+    volume_tpa: float | None = Field(None, ge=0, description="Contracted volume, t/yr.")
+    floor_price: Money | None = None
+    ceiling_price: Money | None = Field(None, description="Not below the floor price.")
+    price_unit: str | None = Field(None, description="Needed with a floor or ceiling price.")
+    start: dt.date | None = None
+    end: dt.date | None = Field(None, description="Not before start.")
+
+
+class OfftakeCreate(OfftakeBase):
+    price_unit: str | None = Field(
+        None, validate_default=True, description="Needed with a floor or ceiling price."
+    )
+
+    @field_validator("mineral")
+    @classmethod
+    def _mineral(cls, v: str | None) -> str | None:
+        return check_mineral(v)
+
+    @field_validator("form")
+    @classmethod
+    def _form(cls, v: str | None, info: ValidationInfo) -> str | None:
+        return check_form(v, info.data.get("mineral"))
+
+    @field_validator("ceiling_price")
+    @classmethod
+    def _ceiling(cls, v: float | None, info: ValidationInfo) -> float | None:
+        return check_not_before(v, info, "floor_price", word="below")
+
+    @field_validator("price_unit")
+    @classmethod
+    def _price_unit(cls, v: str | None, info: ValidationInfo) -> str | None:
+        prices = (info.data.get("floor_price"), info.data.get("ceiling_price"))
+        if v is None and any(p is not None for p in prices):
+            raise ValueError("a floor or ceiling price needs a price unit")
+        return check_unit(v, PRICE_UNITS, "price")
+
+    @field_validator("end")
+    @classmethod
+    def _end(cls, v: dt.date | None, info: ValidationInfo) -> dt.date | None:
+        return check_not_before(v, info, "start")
+
+
+OfftakeUpdate = partial(OfftakeCreate, "OfftakeUpdate")
+
+
+class OfftakePublic(OfftakeBase, RecordMeta):
+    pass

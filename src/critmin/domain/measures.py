@@ -1,0 +1,116 @@
+"""Export-control and trade measures: who imposes what, on which minerals, from when.
+
+The curated file ``data/curated/measures.yaml`` is a :class:`MeasureFile`. Dates known
+only to the month or year are stored as the 1st (of the month / of January) with
+``date_precision`` saying how much of the date is meaningful. An empty
+``target_countries`` list means all destinations. Things that are not minerals in the
+catalogue (e.g. "superhard materials") belong in ``description``, not in ``minerals``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from critmin.domain.countries import is_iso3
+from critmin.domain.enums import DatePrecision, MeasureType
+from critmin.domain.minerals import form_codes, get_form, mineral_codes
+from critmin.domain.provenance import SourceRef
+
+KEY_PATTERN = r"^[a-z0-9][a-z0-9-]{1,119}$"
+
+
+def check_iso3(code: str) -> str:
+    if not is_iso3(code):
+        raise ValueError("an ISO 3166-1 alpha-3 code such as CHN (see domain.countries)")
+    return code
+
+
+def check_form(code: str) -> str:
+    try:
+        get_form(code)
+    except KeyError:
+        raise ValueError(f"a known form code: {', '.join(form_codes())}") from None
+    return code
+
+
+def check_mineral(code: str) -> str:
+    if code not in mineral_codes():
+        raise ValueError(f"a known mineral code: {', '.join(mineral_codes())}")
+    return code
+
+
+class MeasureRecord(BaseModel):
+    """One export-control or trade measure, with its sources."""
+
+    model_config = ConfigDict(extra="forbid", use_enum_values=True)
+
+    key: str = Field(pattern=KEY_PATTERN)
+    title: str = Field(min_length=1, max_length=300)
+    imposing_country: str
+    target_countries: list[str] = Field(
+        default_factory=list, description="ISO3 codes; empty = all destinations."
+    )
+    minerals: list[str] = Field(default_factory=list)
+    forms: list[str] = Field(default_factory=list)
+    measure_type: MeasureType
+    extraterritorial: bool = False
+    announced: dt.date | None = None
+    effective: dt.date | None = None
+    expiry: dt.date | None = None
+    date_precision: DatePrecision = DatePrecision.DAY
+    relates_to: str | None = Field(default=None, pattern=KEY_PATTERN)
+    legal_basis: str | None = None
+    description: str | None = None
+    sources: list[SourceRef] = Field(min_length=1)
+
+    @field_validator("imposing_country")
+    @classmethod
+    def _imposer(cls, v: str) -> str:
+        return check_iso3(v)
+
+    @field_validator("target_countries")
+    @classmethod
+    def _targets(cls, v: list[str]) -> list[str]:
+        return [check_iso3(c) for c in v]
+
+    @field_validator("minerals")
+    @classmethod
+    def _minerals(cls, v: list[str]) -> list[str]:
+        return [check_mineral(m) for m in v]
+
+    @field_validator("forms")
+    @classmethod
+    def _forms(cls, v: list[str]) -> list[str]:
+        return [check_form(f) for f in v]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> MeasureRecord:
+        for code in self.forms:
+            if self.minerals and get_form(code).mineral not in self.minerals:
+                raise ValueError(f"form {code!r} is not a form of {self.minerals}")
+        if self.effective and self.expiry and self.expiry < self.effective:
+            raise ValueError("expiry is before effective")
+        if self.relates_to == self.key:
+            raise ValueError("a measure cannot relate to itself")
+        return self
+
+
+class MeasureFile(BaseModel):
+    """A document of measures; keys are unique and ``relates_to`` points inside it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    measures: list[MeasureRecord]
+
+    @model_validator(mode="after")
+    def _keys(self) -> MeasureFile:
+        keys = [m.key for m in self.measures]
+        dupes = sorted({k for k in keys if keys.count(k) > 1})
+        if dupes:
+            raise ValueError(f"duplicate keys: {', '.join(dupes)}")
+        missing = sorted({m.relates_to for m in self.measures if m.relates_to} - set(keys))
+        if missing:
+            raise ValueError(f"relates_to names unknown measures: {', '.join(missing)}")
+        return self

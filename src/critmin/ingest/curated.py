@@ -1,0 +1,212 @@
+"""Curated YAML (export-control measures, price series) -> export_measures, price_series.
+
+Records are validated whole (:class:`~critmin.domain.measures.MeasureFile`,
+:class:`~critmin.domain.prices.PriceFile`) and upserted by ``key``. Each record's
+``dataset_id`` is the dataset of its first cited document (a seed document or a USGS
+chapter, see :func:`~critmin.ingest.datasets.dataset_for_document`); its citations go
+to the ``sources`` JSON column. Bundled records are public and have no owner.
+Creates and updates are written to ``change_log``; a record that has not changed is
+left alone (no new version, no log entry).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from critmin.domain.measures import MeasureFile, MeasureRecord
+from critmin.domain.prices import PriceFile, PriceSeriesRecord
+from critmin.domain.provenance import SourceRef
+from critmin.ingest.datasets import CURATED_DIR, dataset_for_document, ensure_datasets
+from critmin.ingest.errors import IngestError, Problem, raise_problems, validation_problems
+from critmin.store.history import diff, record_change
+from critmin.store.tables import ExportMeasure, PriceObservation, PriceSeries
+
+MEASURES_FILE = CURATED_DIR / "measures.yaml"
+PRICES_FILE = CURATED_DIR / "prices.yaml"
+ACTOR = "critmin bundled data"
+MEASURE_FIELDS = (
+    "title", "imposing_country", "target_countries", "minerals", "forms", "measure_type",
+    "extraterritorial", "announced", "effective", "expiry", "date_precision", "relates_to",
+    "legal_basis", "description",
+)  # fmt: skip
+SERIES_FIELDS = ("mineral", "form", "market", "unit", "description")
+OBS_FIELDS = ("date", "date_precision", "kind", "value", "unit", "reference", "note")
+
+
+def _read_yaml(path: Path, top: str) -> dict[str, Any]:
+    file = str(path)
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError) as exc:
+        mark = getattr(exc, "problem_mark", None)
+        row = mark.line + 1 if mark is not None else None
+        raise IngestError([Problem(file, row, "(document)", None, f"valid YAML ({exc})")]) from None
+    if not isinstance(doc, dict) or not isinstance(doc.get(top), list):
+        raise IngestError([Problem(file, None, top, None, f"a top-level list '{top}'")])
+    return doc
+
+
+def _validate(path: Path, top: str, item_model: type[BaseModel], file_model: type[BaseModel]):
+    """Validate each item (problems numbered by item), then the file as a whole."""
+    doc, file = _read_yaml(path, top), str(path)
+    problems: list[Problem] = []
+    for index, item in enumerate(doc[top], start=1):
+        try:
+            item_model.model_validate(item)
+        except ValidationError as exc:
+            problems.extend(validation_problems(exc, file=file, row=index))
+    raise_problems(problems)
+    try:
+        return file_model.model_validate(doc)
+    except ValidationError as exc:
+        raise IngestError(validation_problems(exc, file=file, row=None)) from None
+
+
+def parse_measures(path: Path = MEASURES_FILE) -> list[MeasureRecord]:
+    """The measures of a curated YAML file; IngestError names item and field of each problem."""
+    return _validate(path, "measures", MeasureRecord, MeasureFile).measures
+
+
+def parse_prices(path: Path = PRICES_FILE) -> list[PriceSeriesRecord]:
+    """The price series of a curated YAML file, validated like :func:`parse_measures`."""
+    return _validate(path, "series", PriceSeriesRecord, PriceFile).series
+
+
+def _sources(refs: list[SourceRef]) -> list[dict[str, Any]]:
+    return [r.model_dump(mode="json") for r in refs]
+
+
+def _dataset(refs: list[SourceRef], ids: dict[str, int]) -> int | None:
+    for ref in refs:
+        code = dataset_for_document(ref.document)
+        if code is not None:
+            return ids[code]
+    return None
+
+
+def _json(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def _upsert(
+    session: Session,
+    row: Any,
+    model: type,
+    key: str,
+    values: dict[str, Any],
+    *,
+    actor: str,
+    source: str,
+    extra: dict[str, list[Any]] | None = None,
+) -> tuple[str, Any]:
+    """Create or update a keyed, shared record and log the change; (action, row).
+
+    ``extra`` adds changes that are not columns (e.g. replaced observations).
+    """
+    if row is None:
+        row = model(key=key, sharing="public", owner_org_id=None, **values)
+        session.add(row)
+        session.flush()
+        changes = {k: [None, _json(v)] for k, v in values.items() if k != "sources"}
+        action = "create"
+    else:
+        old = {k: _json(getattr(row, k)) for k in values}
+        changes = {**diff(old, {k: _json(v) for k, v in values.items()}), **(extra or {})}
+        if not changes:
+            return "unchanged", row
+        for k, v in values.items():
+            setattr(row, k, v)
+        row.version = (row.version or 1) + 1
+        session.flush()
+        action = "update"
+    record_change(session=session, table=model.__tablename__, record_id=row.id, record_key=key,
+                  action=action, actor=actor, changes=changes, source=source)  # fmt: skip
+    return action, row
+
+
+def store_measure(
+    session: Session, record: MeasureRecord, *, dataset_id: int | None, actor: str, source: str
+) -> str:
+    """Upsert one measure by key; returns ``create``, ``update`` or ``unchanged``."""
+    values = {f: getattr(record, f) for f in MEASURE_FIELDS}
+    values.update(dataset_id=dataset_id, sources=_sources(record.sources))
+    row = session.scalar(select(ExportMeasure).where(ExportMeasure.key == record.key))
+    return _upsert(session, row, ExportMeasure, record.key, values, actor=actor, source=source)[0]
+
+
+def _obs_key(o: dict[str, Any]) -> tuple[Any, ...]:
+    return (*(o[f] for f in OBS_FIELDS), o["dataset_id"], json.dumps(o["sources"], sort_keys=True))
+
+
+def store_price_series(
+    session: Session,
+    record: PriceSeriesRecord,
+    *,
+    dataset_id: int | None,
+    ids: dict[str, int],
+    actor: str,
+    source: str,
+) -> str:
+    """Upsert a series by key with its observations (replaced as a whole when they differ).
+
+    An observation's ``dataset_id`` is that of its own first cited document, else the
+    series'; its unit is the series' unit.
+    """
+    new = [
+        {**{f: getattr(o, f) for f in OBS_FIELDS if f != "unit"}, "unit": record.unit,
+         "dataset_id": _dataset(o.sources, ids) or dataset_id, "sources": _sources(o.sources)}
+        for o in record.observations
+    ]  # fmt: skip
+    values: dict[str, Any] = {f: getattr(record, f) for f in SERIES_FIELDS}
+    values.update(dataset_id=dataset_id, sources=[])
+    row = session.scalar(select(PriceSeries).where(PriceSeries.key == record.key))
+    cols = (*OBS_FIELDS, "dataset_id", "sources")
+    old = [] if row is None else [{c: getattr(o, c) for c in cols} for o in row.observations]
+    same = sorted(map(_obs_key, old), key=repr) == sorted(map(_obs_key, new), key=repr)
+    extra = None if same or row is None else {"observations": [len(old), len(new)]}
+    action, row = _upsert(session, row, PriceSeries, record.key, values, actor=actor,
+                          source=source, extra=extra)  # fmt: skip
+    if not same:
+        row.observations.clear()
+        session.flush()
+        row.observations.extend(PriceObservation(**o) for o in new)
+        session.flush()
+    return action
+
+
+def load_curated(
+    session: Session,
+    *,
+    measures: Path = MEASURES_FILE,
+    prices: Path = PRICES_FILE,
+    actor: str = ACTOR,
+) -> dict[str, int]:
+    """Validate both files, then upsert measures and price series; counts of writes."""
+    measure_records = parse_measures(measures)
+    series_records = parse_prices(prices)
+    ids = ensure_datasets(session, ["seed-gallium-csis", "seed-tungsten-232"])
+    docs = {
+        ref.document
+        for rec in [*measure_records, *(o for s in series_records for o in s.observations)]
+        for ref in rec.sources
+    }
+    codes = sorted({c for d in docs if (c := dataset_for_document(d)) is not None})
+    ids.update(ensure_datasets(session, codes))
+    written = {"export_measures": 0, "price_series": 0}
+    for record in measure_records:
+        action = store_measure(session, record, dataset_id=_dataset(record.sources, ids),
+                               actor=actor, source=f"curated/{measures.name}")  # fmt: skip
+        written["export_measures"] += action != "unchanged"
+    for series in series_records:
+        refs = [r for o in series.observations for r in o.sources]
+        action = store_price_series(session, series, dataset_id=_dataset(refs, ids), ids=ids,
+                                    actor=actor, source=f"curated/{prices.name}")  # fmt: skip
+        written["price_series"] += action != "unchanged"
+    return written

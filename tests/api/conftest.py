@@ -1,0 +1,151 @@
+"""Live-server fixtures for the API tests: uvicorn on loopback over real SQLite/PostgreSQL.
+
+``api_db_url`` is a fresh migrated database per test module, once per backend;
+``live`` starts an app on a free port and yields its base URL; ``make_orgs`` creates
+organisations, groups and tokens through the auth service.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from sqlalchemy import create_engine, text
+
+import critmin
+from critmin.api.app import create_app
+from critmin.config import Settings
+from critmin.domain.countries import to_iso3
+from critmin.domain.minerals import get_mineral
+from critmin.services import auth
+from critmin.store.db import make_engine, transaction
+from critmin.store.migrate import upgrade
+from critmin.store.tables import ProductionStat
+
+SECRET = "test-secret-key-of-at-least-thirty-two-characters"
+USGS = Path(critmin.__file__).parent / "data" / "reference" / "usgs-mcs2026"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def running(url: str, **settings: Any) -> Iterator[str]:
+    """Serve the app for ``url`` on a free loopback port; yields the base URL."""
+    settings.setdefault("rate_limit_per_minute", 0)
+    app = create_app(url, Settings(secret_key=SECRET, env="development", **settings))
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 20
+    while not server.started:
+        assert time.time() < deadline, "server did not start"
+        assert thread.is_alive(), "server thread died"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        app.state.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def live() -> Callable[..., Any]:
+    """``with live(url, rate_limit_per_minute=5) as base: ...``"""
+    return running
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def api_db_url(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[str]:
+    """A fresh migrated database for this module, once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('api') / 'critmin.db'}"
+        upgrade(url)
+        yield url
+        return
+    admin_url = request.getfixturevalue("pg_server")
+    name = f"critmin_api_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = f"{admin_url.rsplit('/', 1)[0]}/{name}"
+    upgrade(url)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = :n AND pid <> pg_backend_pid()"
+            ),
+            {"n": name},
+        )
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+    admin.dispose()
+
+
+def create_orgs(url: str, spec: dict[str, tuple[list[str], str]]) -> dict[str, str]:
+    """``{org: ([groups], role)}`` -> ``{org: token}`` (organisations created as needed)."""
+    engine = make_engine(url)
+    tokens = {}
+    with transaction(engine) as session:
+        for name, (groups, role) in spec.items():
+            auth.create_org(session=session, name=name, groups=groups)
+            tokens[name] = auth.create_token(session=session, org_name=name, role=role)[1]
+    engine.dispose()
+    return tokens
+
+
+@pytest.fixture(scope="session")
+def make_orgs() -> Callable[..., dict[str, str]]:
+    return create_orgs
+
+
+def load_usgs(url: str, slug: str) -> None:
+    """Production and capacity rows of a bundled USGS world table (for the outlook)."""
+    data = json.loads((USGS / f"{slug}.json").read_text(encoding="utf-8"))
+    unit = get_mineral(slug).quantity_unit
+    prev = int(data["world_production_year_prev"])
+    latest = int(data["world_production_year_latest"])
+    engine = make_engine(url)
+    with transaction(engine) as session:
+        for e in data["world_production"]:
+            name = e["country"]
+            label = {"World": "world", "Other": "other"}.get(name.split(" ")[0])
+            for measure, year, value in (
+                ("production", prev, e["production_prev_year"]),
+                ("production", latest, e["production_latest_year"]),
+                ("capacity", latest, e["capacity"]),
+            ):
+                session.add(
+                    ProductionStat(
+                        mineral=slug,
+                        measure=measure,
+                        year=year,
+                        value=value,
+                        country=None if label else to_iso3(name),
+                        country_label=label or name,
+                        unit=unit,
+                    )
+                )
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def usgs() -> Callable[[str, str], None]:
+    return load_usgs

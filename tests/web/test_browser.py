@@ -1,0 +1,172 @@
+"""The dashboard in a real browser: headless Chromium (/usr/bin/chromium) driven by
+Playwright against uvicorn on loopback. Skipped only when Chromium is absent and CI
+is unset; in CI these tests must run."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, Route, sync_playwright
+from web_support import ARTIFACTS, World, decode_session
+
+from critmin.services import auth, tracker
+from critmin.store.db import make_engine, transaction
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists() and not os.environ.get("CI"),
+    reason="needs Chromium at /usr/bin/chromium (required when CI is set)",
+)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser, base_url: str) -> Iterator[Page]:
+    """A fresh browser context (no cookies) whose requests may only reach our server."""
+    context = browser.new_context(base_url=base_url, viewport={"width": 1280, "height": 900})
+    outside: list[str] = []
+
+    def guard(route: Route) -> None:
+        if route.request.url.startswith(base_url):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", guard)
+    tab = context.new_page()
+    problems: list[str] = []
+    tab.on(  # script errors and CSP violations; HTTP statuses are checked by the tests
+        "console",
+        lambda m: problems.append(m.text)
+        if m.type == "error" and not m.text.startswith("Failed to load resource")
+        else None,
+    )
+    tab.on("pageerror", lambda e: problems.append(str(e)))
+    yield tab
+    context.close()
+    assert not outside, f"requests left the app: {outside}"
+    assert not problems, f"browser errors: {problems}"
+
+
+def log_in(page: Page, token: str) -> None:
+    page.goto("/login")
+    page.get_by_label("API token").fill(token)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/")
+    assert page.locator("header .who").get_by_role("button", name="Log out").is_visible()
+
+
+def screenshot(page: Page, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / name
+    page.screenshot(path=str(path), full_page=True)
+    assert path.stat().st_size > 10_000
+    return path
+
+
+def test_overview_charts_render(page: Page) -> None:
+    page.goto("/minerals/gallium")
+    for chart in ("#chart-concentration", "#chart-prices-1", "#chart-pipeline"):
+        page.wait_for_selector(f"{chart} .main-svg")
+    assert page.locator("#chart-concentration .bars .point").count() >= 3
+    screenshot(page, "overview-gallium.png")
+
+
+def test_outlook_charts_render(page: Page) -> None:
+    page.goto("/outlook?mineral=gallium&from=2025&to=2035")
+    page.wait_for_selector("#chart-outlook .main-svg")
+    page.wait_for_selector("#chart-share .main-svg")
+    assert page.locator("#chart-outlook .scatterlayer .trace").count() >= 4
+    screenshot(page, "outlook-gallium.png")
+
+
+def test_measures_timeline_renders(page: Page) -> None:
+    page.goto("/measures")
+    page.wait_for_selector("#chart-measures .main-svg")
+    page.locator("ul.chains li").first.locator("a").nth(1).click()
+    assert page.url.endswith("#m-cn-2025-11-us-gallium-ban-suspension")
+
+
+def test_bad_token_shows_an_error(page: Page) -> None:
+    page.goto("/login")
+    page.get_by_label("API token").fill("cm_nope_nope")
+    page.get_by_role("button", name="Log in").click()
+    assert page.locator("#login-error").is_visible()
+    cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+    assert "token" not in decode_session(cookies.get("critmin_session"))
+    page.goto("/")
+    assert page.get_by_role("link", name="Log in").is_visible()
+
+
+def test_editor_filters_opens_edits_and_sees_history(page: Page, world: World) -> None:
+    log_in(page, world.editor)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Projects").click()
+    page.get_by_label("Mineral").select_option("gallium")
+    page.get_by_label("Stage").select_option("recycling")
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_url("**/projects?mineral=gallium&stage=recycling*")
+    rows = page.locator("#projects tbody tr")
+    assert rows.count() >= 2
+    for stage in rows.locator("td:nth-child(3)").all_inner_texts():
+        assert stage == "recycling"
+    page.get_by_label("Search").fill("acme")
+    page.get_by_role("button", name="Apply").click()
+    page.get_by_role("link", name="Acme Recovery Plant").click()
+    page.wait_for_url(f"**/projects/{world.public_id}")
+    assert "USD 50,000,000" in page.locator("#fin-needed").inner_text()  # owner sees financing
+    page.locator("#edit-link").click()
+    page.get_by_label("Status").select_option("construction")
+    page.get_by_label("Capacity (t/yr)").fill("15.5")
+    page.get_by_label("Notes").fill("Construction started; commissioning in 2028.")
+    page.get_by_role("button", name="Save changes").click()
+    page.wait_for_url(f"**/projects/{world.public_id}?saved=1")
+    assert page.locator("#status").inner_text() == "construction"
+    assert page.locator("#capacity").inner_text() == "15.5 t/yr"
+    latest = page.locator("#change-log tbody tr").first
+    assert "Acme Gallium (editor)" in latest.inner_text()
+    assert "announced → construction" in latest.inner_text()
+
+
+def test_stale_edit_shows_changed_by_someone_else(page: Page, world: World) -> None:
+    log_in(page, world.editor)
+    page.goto(f"/projects/{world.owner_id}/edit")
+    engine = make_engine(world.url)  # meanwhile a colleague saves a change
+    try:
+        with transaction(engine) as s:
+            colleague = auth.authenticate(session=s, token=world.editor)
+            row = tracker.get_visible(session=s, caller=colleague, id=world.owner_id)
+            tracker.patch(session=s, caller=colleague, id=world.owner_id,
+                          changes={"notes": "edited elsewhere"}, if_match=row.version)  # fmt: skip
+    finally:
+        engine.dispose()
+    page.get_by_label("Start year").fill("2031")
+    page.get_by_role("button", name="Save changes").click()
+    assert page.locator("#conflict").is_visible()
+    assert "changed by someone else" in page.locator("#conflict").inner_text()
+    assert page.get_by_label("Notes").input_value() == "edited elsewhere"
+
+
+def test_viewer_sees_no_edit_form(page: Page, world: World) -> None:
+    log_in(page, world.viewer)
+    page.goto(f"/projects/{world.public_id}")
+    assert page.locator("#edit-link").count() == 0
+    assert page.locator("#fin-needed").is_visible()  # same organisation: owner-level sections
+    response = page.goto(f"/projects/{world.public_id}/edit")
+    assert response is not None and response.status == 403
+    assert page.locator("#edit-form").count() == 0
+
