@@ -37,7 +37,7 @@ def test_bundled_measures_validate():
 
 def test_bundled_prices_validate():
     series = {s.key: s for s in parse_prices()}
-    assert len(series) == 6 and sum(len(s.observations) for s in series.values()) == 19
+    assert len(series) == 4 and sum(len(s.observations) for s in series.values()) == 8
     rotterdam = series["ga-rotterdam-low-purity"]
     levels = [(o.date, o.value) for o in rotterdam.observations if o.kind == "level"]
     assert levels == [(dt.date(2025, 5, 1), 687.0)] and rotterdam.unit == "USD/kg"
@@ -76,11 +76,11 @@ def _counts(s):
 
 def test_load_upsert_history_and_provenance(engine, tmp_path):
     with transaction(engine) as s:
-        assert load_curated(s) == {"export_measures": 14, "price_series": 6}
+        assert load_curated(s) == {"export_measures": 14, "price_series": 4}
     with transaction(engine) as s:
         assert load_curated(s) == {"export_measures": 0, "price_series": 0}
-        assert _counts(s) == {"export_measures": 14, "price_series": 6,
-                              "price_observations": 19, "change_log": 20}  # fmt: skip
+        assert _counts(s) == {"export_measures": 14, "price_series": 4,
+                              "price_observations": 8, "change_log": 18}  # fmt: skip
         row = s.scalar(select(ExportMeasure).where(ExportMeasure.key == "cn-2023-ga-ge-licensing"))
         seed = s.scalar(select(Dataset).where(Dataset.id == row.dataset_id))
         assert (row.owner_org_id, row.sharing, row.version) == (None, "public", 1)

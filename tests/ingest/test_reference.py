@@ -21,8 +21,8 @@ EXPECTED = {
     "hs_codes": 6_940 + 5_022,
     "governance_indicators": 32_100,
     "trade_flows": 427_945,
-    "price_series": 31 + 6,  # USGS quotes + curated
-    "price_observations": 31 * 5 + 19,
+    "price_series": 31 + 4,  # USGS quotes + curated (annual USGS averages only from USGS)
+    "price_observations": 31 * 5 + 8,
     "export_measures": 14,
 }
 

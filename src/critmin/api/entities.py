@@ -182,7 +182,8 @@ def _json(model: BaseModel) -> Any:
 def _record(
     spec: EntitySpec, row: Any, caller: Any, session: Session | None = None, **kw: Any
 ) -> JSONResponse:
-    """A record's JSON with its ETag; with ``session``, commit before answering."""
+    """A record's JSON with its ETag; with ``session``, commit first (the shared session
+    dependency would commit only after the response is sent: no read-your-writes)."""
     body, tag = _json(service.to_public(spec, row, caller)), etag(spec, row)
     if session is not None:
         session.commit()

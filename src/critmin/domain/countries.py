@@ -77,6 +77,8 @@ def to_iso3(name_or_code: str) -> str:
     text = name_or_code.strip()
     if not text:
         raise UnknownCountry("empty country")
+    if text.lower() in NOT_A_COUNTRY or text.lower().startswith(("other", "world")):
+        raise UnknownCountry(f"{name_or_code!r} is an aggregate, not a country")
     lowered = {k.lower(): v for k, v in ALIASES.items()}
     if text.lower() in lowered:
         return lowered[text.lower()]
