@@ -8,6 +8,7 @@ from fastapi import APIRouter, FastAPI
 from starlette.middleware.sessions import SessionMiddleware
 
 from critmin import __version__
+from critmin.api.cache import ResponseCache
 from critmin.config import Settings, get_settings
 from critmin.store.db import make_engine, session_factory
 
@@ -35,6 +36,7 @@ def create_app(database_url: str, settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = session_factory(engine)
+    app.state.list_cache = ResponseCache()
 
     api = APIRouter(prefix=API_PREFIX)
 

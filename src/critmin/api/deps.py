@@ -12,13 +12,13 @@ from critmin.services.auth import ANONYMOUS, AuthError, Caller, Role, authentica
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """A session per request; committed on success, rolled back on any error."""
+    """A session per request, committed (or rolled back) before the response is sent."""
     factory = request.app.state.session_factory
     with factory() as session, session.begin():
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def bearer_token(request: Request) -> str | None:

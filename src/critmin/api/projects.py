@@ -8,6 +8,7 @@ restore, ``If-Match`` with the ETag last read: missing 428, stale 412.
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Path, Query, Request
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from critmin.api.cache import generation, visibility_key
 from critmin.api.deps import CallerDep, EditorDep, SessionDep
 from critmin.domain.enums import ProjectStatus, Stage
 from critmin.ingest.errors import IngestError, Problem
@@ -90,6 +92,7 @@ def _version(if_match: str | None, project_id: int) -> int:
 
 @router.get("", summary="List projects the caller may see")
 def list_projects(
+    request: Request,
     session: SessionDep,
     caller: CallerDep,
     mineral: Mineral = None,
@@ -107,20 +110,29 @@ def list_projects(
         tracker.check_sort(sort)
     except ValueError as exc:
         raise _invalid("query.sort", str(exc)) from None
-    page = tracker.list_page(
-        session=session,
-        caller=caller,
-        mineral=mineral,
-        stage=stage.value if stage else None,
-        status=status.value if status else None,
-        country=country,
-        q=q,
-        sort=sort,
-        limit=limit,
-        offset=offset,
-        deleted=deleted,
-    )
-    return _json({"data": page.rows, "count": page.total, "limit": limit, "offset": offset})
+    filters = {
+        "mineral": mineral,
+        "stage": stage.value if stage else None,
+        "status": status.value if status else None,
+        "country": country,
+        "q": q,
+        "sort": sort,
+        "limit": limit,
+        "offset": offset,
+        "deleted": deleted,
+    }
+
+    def render() -> bytes:
+        page = tracker.list_page(session=session, caller=caller, **filters)
+        body = {"data": page.rows, "count": page.total, "limit": limit, "offset": offset}
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+    key = ("projects", visibility_key(caller), tuple(sorted(filters.items())))
+    rendered = request.app.state.list_cache.get_or_render(key, generation(session), render)
+    headers = {**PRIVATE, "ETag": rendered.etag}
+    if request.headers.get("if-none-match") == rendered.etag:
+        return Response(status_code=304, headers=headers)
+    return Response(rendered.body, media_type="application/json", headers=headers)
 
 
 @router.get("/export", summary="Export visible projects in the exchange format")

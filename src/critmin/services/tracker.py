@@ -159,8 +159,8 @@ def list_page(
     column = getattr(Project, field)
     order = [(desc(column) if descending else asc(column)).nulls_last(), Project.id]
     total = session.scalar(select(func.count()).select_from(Project).where(*cond)) or 0
-    stmt = select(Project).where(*cond).order_by(*order).limit(limit).offset(offset)
-    return Page(rows=[summary(r) for r in session.scalars(stmt)], total=total)
+    stmt = select(*repo.summary_columns()).where(*cond).order_by(*order).limit(limit).offset(offset)
+    return Page(rows=[summary(r) for r in session.execute(stmt)], total=total)
 
 
 def get_visible(

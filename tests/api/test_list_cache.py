@@ -1,0 +1,100 @@
+"""The cached project list is never stale and never shared across visibilities."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from sqlalchemy import update
+
+from critmin.services.bootstrap import curated_path
+from critmin.services.projects import import_file
+from critmin.store.db import make_engine, transaction
+from critmin.store.tables import Project
+
+
+@pytest.fixture(scope="module")
+def server(api_db_url, live, make_orgs):
+    tokens = make_orgs(api_db_url, {"Owner": (["G"], "editor"), "Other": ([], "viewer")})
+    with live(api_db_url) as base:
+        yield base, tokens
+
+
+def _names(base: str, token: str | None = None, **params) -> list[str]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    r = httpx.get(f"{base}/api/v1/projects", params={"limit": 500, **params}, headers=headers)
+    assert r.status_code == 200
+    return [p["name"] for p in r.json()["data"]]
+
+
+def test_writes_show_at_once_and_visibility_is_not_shared(server):
+    base, tokens = server
+    owner = {"Authorization": f"Bearer {tokens['Owner']}"}
+    assert _names(base) == _names(base)  # second call served from the cache
+    body = {
+        "key": "cache-probe",
+        "name": "Cache probe",
+        "mineral": "gallium",
+        "stage": "recycling",
+        "country": "JPN",
+        "status": "announced",
+        "sharing": "owner",
+    }
+    created = httpx.post(f"{base}/api/v1/projects", json=body, headers=owner)
+    assert created.status_code == 201
+    assert "Cache probe" in _names(base, tokens["Owner"])
+    assert "Cache probe" not in _names(base)  # anonymous: a different visibility
+    assert "Cache probe" not in _names(base, tokens["Other"])
+    pid, tag = created.json()["id"], created.headers["ETag"]
+    patched = httpx.patch(
+        f"{base}/api/v1/projects/{pid}",
+        json={"sharing": "public"},
+        headers={**owner, "If-Match": tag},
+    )
+    assert patched.status_code == 200
+    assert "Cache probe" in _names(base)  # read-your-writes right after the 200
+    assert "Cache probe" in _names(base, tokens["Other"])
+
+
+def test_conditional_get_and_out_of_band_writes(server, api_db_url, tmp_path):
+    base, _ = server
+    first = httpx.get(f"{base}/api/v1/projects", params={"mineral": "gallium"})
+    again = httpx.get(
+        f"{base}/api/v1/projects",
+        params={"mineral": "gallium"},
+        headers={"If-None-Match": first.headers["ETag"]},
+    )
+    assert again.status_code == 304
+    before = len(first.json()["data"])
+    engine = make_engine(api_db_url)  # a write from another process (here: the CLI's path)
+    with transaction(engine) as s:
+        import_file(session=s, path=curated_path("projects.yaml"), actor="cli")
+    after = httpx.get(
+        f"{base}/api/v1/projects",
+        params={"mineral": "gallium"},
+        headers={"If-None-Match": first.headers["ETag"]},
+    )
+    assert after.status_code == 200 and len(after.json()["data"]) > before
+    engine.dispose()
+
+
+def test_unlogged_edits_are_not_the_contract(server, api_db_url):
+    """Writes bypassing the change log (raw SQL) are outside the cache's promise; a logged
+    write after them refreshes everything."""
+    base, tokens = server
+    engine = make_engine(api_db_url)
+    with transaction(engine) as s:
+        s.execute(update(Project).where(Project.key == "cache-probe").values(name="Renamed raw"))
+    owner = {"Authorization": f"Bearer {tokens['Owner']}"}
+    pid = next(
+        p["id"]
+        for p in httpx.get(f"{base}/api/v1/projects", params={"q": "cache-probe"}).json()["data"]
+    )
+    tag = httpx.get(f"{base}/api/v1/projects/{pid}", headers=owner).headers["ETag"]
+    r = httpx.patch(
+        f"{base}/api/v1/projects/{pid}",
+        json={"name": "Renamed via API"},
+        headers={**owner, "If-Match": tag},
+    )
+    assert r.status_code == 200
+    assert "Renamed via API" in _names(base)
+    engine.dispose()
