@@ -37,6 +37,11 @@ def bearer_token(request: Request) -> str | None:
 
 def get_caller(request: Request, session: SessionDep) -> Caller:
     """The caller: from a bearer token, else from the web session cookie, else anonymous."""
+    return resolve_caller(request, session)
+
+
+def resolve_caller(request: Request, session: Session) -> Caller:
+    """:func:`get_caller` as a plain function, for handlers that manage their own session."""
     cached = getattr(request.state, "caller", None)
     if cached is not None:
         return cached
