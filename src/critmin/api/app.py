@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import importlib
 
+import anyio
 from fastapi import APIRouter, FastAPI
 from starlette.middleware.sessions import SessionMiddleware
 
 from critmin import __version__
 from critmin.api.cache import ResponseCache
 from critmin.config import Settings, get_settings
-from critmin.store.db import make_engine, session_factory
+from critmin.store.db import make_engine, read_session_factory, session_factory
 
 API_PREFIX = "/api/v1"
 # Each module exposes ``router``; it is mounted under /api/v1.
@@ -36,7 +37,11 @@ def create_app(database_url: str, settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = session_factory(engine)
+    app.state.read_session_factory = read_session_factory(engine)
     app.state.list_cache = ResponseCache()
+    # Few threads on the hot read path: more would only contend for the GIL and
+    # stretch tail latency; a cache hit takes well under a millisecond.
+    app.state.read_limiter = anyio.CapacityLimiter(4)
 
     api = APIRouter(prefix=API_PREFIX)
 

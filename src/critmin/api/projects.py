@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
+import anyio
+import anyio.to_thread
 from fastapi import APIRouter, Body, Header, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -123,7 +125,7 @@ async def list_projects(
     def work() -> Rendered:
         # the hot path: one worker-thread hop for authentication, the generation check
         # and (on a cache miss) the query and rendering
-        with request.app.state.session_factory() as session, session.begin():
+        with request.app.state.read_session_factory() as session:
             caller = resolve_caller(request, session)
 
             def render() -> bytes:
@@ -134,7 +136,7 @@ async def list_projects(
             key = ("projects", visibility_key(caller), tuple(sorted(filters.items())))
             return request.app.state.list_cache.get_or_render(key, generation(session), render)
 
-    rendered = await run_in_threadpool(work)
+    rendered = await anyio.to_thread.run_sync(work, limiter=request.app.state.read_limiter)
     headers = {**PRIVATE, "ETag": rendered.etag}
     if request.headers.get("if-none-match") == rendered.etag:
         return Response(status_code=304, headers=headers)

@@ -40,7 +40,8 @@ def make_engine(url: str) -> Engine:
     path = sqlite_path(url)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, future=True, pool_pre_ping=not is_sqlite(url))
+    options = {} if is_sqlite(url) else {"pool_recycle": 1800, "pool_size": 10, "max_overflow": 20}
+    engine = create_engine(url, future=True, **options)
     if is_sqlite(url):
 
         @event.listens_for(engine, "connect")
@@ -56,6 +57,14 @@ def make_engine(url: str) -> Engine:
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, future=True)
+
+
+def read_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions for read-only hot paths: autocommit, so no BEGIN/COMMIT round trips.
+
+    Each statement sees the latest committed data, as under READ COMMITTED.
+    """
+    return session_factory(engine.execution_options(isolation_level="AUTOCOMMIT"))
 
 
 @contextmanager
