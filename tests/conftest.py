@@ -9,7 +9,6 @@ unreachable server is an error.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from sqlalchemy import Engine, create_engine, text
 
 from critmin.store.db import make_engine
 from critmin.store.migrate import upgrade
+from support import temporary_pg_database
 
 PG_ADMIN_URL = os.environ.get(
     "CRITMIN_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -49,22 +49,8 @@ def pg_server() -> str:
 @pytest.fixture
 def pg_url(pg_server: str) -> Iterator[str]:
     """A fresh, empty PostgreSQL database, dropped afterwards."""
-    name = f"critmin_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(pg_server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    base = pg_server.rsplit("/", 1)[0]
-    yield f"{base}/{name}"
-    with admin.connect() as conn:
-        conn.execute(
-            text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = :n AND pid <> pg_backend_pid()"
-            ),
-            {"n": name},
-        )
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-    admin.dispose()
+    with temporary_pg_database(pg_server) as url:
+        yield url
 
 
 @pytest.fixture

@@ -32,8 +32,16 @@ YEARS = np.arange(2025, 2036)
 def one_project(p: float, mean_delay: float = 0.0, draws: int = 2_000, seed: int = 7):
     proj, year, cap = ramp_points([2027], [40.0])
     prof = capacity_profiles(YEARS, 1, proj, year, cap)
-    return simulate_outlook(prof, [p], [mean_delay], [False], baseline_non_china=120.0,
-                            baseline_china=1600.0, n_draws=draws, seed=seed)
+    return simulate_outlook(
+        prof,
+        [p],
+        [mean_delay],
+        [False],
+        baseline_non_china=120.0,
+        baseline_china=1600.0,
+        n_draws=draws,
+        seed=seed,
+    )
 
 
 def test_certain_project_adds_its_capacity_from_its_first_year():
@@ -71,17 +79,22 @@ def pipeline(n: int = 40, seed: int = 1):
 
 def test_monte_carlo_mean_converges_to_analytic_expectation():
     prof, p, mu, china = pipeline()
-    out = simulate_outlook(prof, p, mu, china, baseline_non_china=50.0, dispersion=1.5,
-                           n_draws=40_000, seed=11)
+    out = simulate_outlook(
+        prof, p, mu, china, baseline_non_china=50.0, dispersion=1.5, n_draws=40_000, seed=11
+    )
     assert np.all(out.std_error[2:] > 0)
     z = np.abs(out.expected - out.analytic_expected) / np.maximum(out.std_error, 1e-12)
     assert np.all(z < 3.0), z
     assert np.all(out.p10 <= out.p50) and np.all(out.p50 <= out.p90)
-    sims = simulate_capacity(prof, p, mu, dispersion=1.5, n_draws=40_000, seed=11,
-                             groups=china.astype(int), n_groups=2)
+    sims = simulate_capacity(
+        prof, p, mu, dispersion=1.5, n_draws=40_000, seed=11, groups=china.astype(int), n_groups=2
+    )
     exp = expected_capacity(prof, p, mu, 1.5)
-    np.testing.assert_allclose(sims[:, 1, :].mean(axis=0), exp[china].sum(axis=0),
-                               atol=4 * sims[:, 1, :].std(axis=0).max() / 200 + 1e-9)
+    np.testing.assert_allclose(
+        sims[:, 1, :].mean(axis=0),
+        exp[china].sum(axis=0),
+        atol=4 * sims[:, 1, :].std(axis=0).max() / 200 + 1e-9,
+    )
 
 
 def test_delay_distribution_matches_negative_binomial():
@@ -90,8 +103,10 @@ def test_delay_distribution_matches_negative_binomial():
     np.testing.assert_allclose(cdf[:, -1], 1.0, atol=1e-9)
     np.testing.assert_allclose(cdf[0], 1.0)  # no delay at all
     p = k / (k + 3.0)
-    direct = [math.gamma(x + k) / (math.gamma(k) * math.factorial(x)) * p**k * (1 - p) ** x
-              for x in range(4)]
+    direct = [
+        math.gamma(x + k) / (math.gamma(k) * math.factorial(x)) * p**k * (1 - p) ** x
+        for x in range(4)
+    ]
     np.testing.assert_allclose(cdf[2, :4], np.cumsum(direct))
     pmf = np.diff(cdf, axis=1, prepend=0.0)
     np.testing.assert_allclose((pmf * np.arange(61)).sum(axis=1), mu, atol=1e-6)
@@ -116,8 +131,15 @@ def test_profiles_carry_points_forward_and_from_before_the_grid():
 
 
 def test_empty_pipeline_is_the_baseline():
-    out = simulate_outlook(np.zeros((0, len(YEARS))), [], [], [], baseline_non_china=10.0,
-                           baseline_china=30.0, n_draws=10)
+    out = simulate_outlook(
+        np.zeros((0, len(YEARS))),
+        [],
+        [],
+        [],
+        baseline_non_china=10.0,
+        baseline_china=30.0,
+        n_draws=10,
+    )
     np.testing.assert_allclose(out.expected, 10.0)
     np.testing.assert_allclose(out.share_expected, 0.25)
 
@@ -133,6 +155,7 @@ def test_invalid_inputs_raise():
 
 
 # -- parameters -------------------------------------------------------------------------
+
 
 def test_default_probabilities_are_ordered_and_complete():
     p = COMPLETION_PROBABILITY
@@ -158,13 +181,15 @@ def test_financing_and_approvals_move_the_probability():
     assert completion_probability(d, status="operating", needed_usd=1e8) == 1.0
     assert completion_probability(d, status="cancelled", achieved=3) == 0.0
     capped = merge_params({"max_probability": 0.95})
-    assert completion_probability(capped, status="commissioning", needed_usd=1, committed_usd=1,
-                                  achieved=9) == pytest.approx(0.95)
+    assert completion_probability(
+        capped, status="commissioning", needed_usd=1, committed_usd=1, achieved=9
+    ) == pytest.approx(0.95)
 
 
 def test_partial_override_merges_with_defaults(tmp_path):
-    params = merge_params({"completion_probability": {"announced": 0.05},
-                           "financing_odds": {"none_committed": 0.4}})
+    params = merge_params(
+        {"completion_probability": {"announced": 0.05}, "financing_odds": {"none_committed": 0.4}}
+    )
     assert params.completion_probability["announced"] == 0.05
     assert params.completion_probability["financed"] == COMPLETION_PROBABILITY["financed"]
     assert params.financing_odds.none_committed == 0.4
@@ -178,13 +203,16 @@ def test_partial_override_merges_with_defaults(tmp_path):
     assert load_params(js).mean_delay_years["announced"] == 4
 
 
-@pytest.mark.parametrize("override,needle", [
-    ({"completion_probabilty": {}}, "'completion_probabilty'"),
-    ({"completion_probability": {"dreaming": 0.1}}, "'completion_probability.dreaming'"),
-    ({"financing_odds": {"sometimes": 1.0}}, "'financing_odds.sometimes'"),
-    ({"completion_probability": {"announced": 1.5}}, "completion_probability"),
-    ({"delay_dispersion": -1}, "delay_dispersion"),
-])
+@pytest.mark.parametrize(
+    "override,needle",
+    [
+        ({"completion_probabilty": {}}, "'completion_probabilty'"),
+        ({"completion_probability": {"dreaming": 0.1}}, "'completion_probability.dreaming'"),
+        ({"financing_odds": {"sometimes": 1.0}}, "'financing_odds.sometimes'"),
+        ({"completion_probability": {"announced": 1.5}}, "completion_probability"),
+        ({"delay_dispersion": -1}, "delay_dispersion"),
+    ],
+)
 def test_bad_overrides_name_the_key(override, needle):
     with pytest.raises(ParamsError, match=needle.replace(".", r"\.")):
         merge_params(override)

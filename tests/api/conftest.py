@@ -8,18 +8,12 @@ organisations, groups and tokens through the auth service.
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
-from sqlalchemy import create_engine, text
 
 import critmin
 from critmin.api.app import create_app
@@ -30,15 +24,10 @@ from critmin.services import auth
 from critmin.store.db import make_engine, transaction
 from critmin.store.migrate import upgrade
 from critmin.store.tables import ProductionStat
+from support import serve_app, temporary_pg_database
 
 SECRET = "test-secret-key-of-at-least-thirty-two-characters"
 USGS = Path(critmin.__file__).parent / "data" / "reference" / "usgs-mcs2026"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextmanager
@@ -46,23 +35,8 @@ def running(url: str, **settings: Any) -> Iterator[str]:
     """Serve the app for ``url`` on a free loopback port; yields the base URL."""
     settings.setdefault("rate_limit_per_minute", 0)
     app = create_app(url, Settings(secret_key=SECRET, env="development", **settings))
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 20
-    while not server.started:
-        assert time.time() < deadline, "server did not start"
-        assert thread.is_alive(), "server thread died"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        app.state.engine.dispose()
+    with serve_app(app) as base:
+        yield base
 
 
 @pytest.fixture(scope="session")
@@ -79,24 +53,9 @@ def api_db_url(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[str
         upgrade(url)
         yield url
         return
-    admin_url = request.getfixturevalue("pg_server")
-    name = f"critmin_api_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = f"{admin_url.rsplit('/', 1)[0]}/{name}"
-    upgrade(url)
-    yield url
-    with admin.connect() as conn:
-        conn.execute(
-            text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = :n AND pid <> pg_backend_pid()"
-            ),
-            {"n": name},
-        )
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-    admin.dispose()
+    with temporary_pg_database(request.getfixturevalue("pg_server"), "critmin_api") as url:
+        upgrade(url)
+        yield url
 
 
 def create_orgs(url: str, spec: dict[str, tuple[list[str], str]]) -> dict[str, str]:

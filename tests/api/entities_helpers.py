@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,45 +9,24 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
-from sqlalchemy import create_engine, text
 
 from critmin.api.app import create_app
 from critmin.config import Settings
 from critmin.services import auth
 from critmin.store.db import make_engine, transaction
 from critmin.store.migrate import upgrade
+from support import serve_app, temporary_pg_database
 
 SECRET = "entities-test-secret-key-of-at-least-32-chars"
 SOURCE = [{"document": "test-notice.pdf", "locator": "p. 1"}]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextmanager
 def serve(url: str) -> Iterator[str]:
-    """Serve the app for ``url`` with uvicorn in a thread on loopback; yields the base URL."""
+    """Serve the app for ``url`` on loopback; yields the API base URL."""
     settings = Settings(secret_key=SECRET, env="development", rate_limit_per_minute=10**6)
-    app = create_app(url, settings)
-    port = _free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 20
-    while not server.started:
-        assert time.time() < deadline and thread.is_alive(), "server did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}/api/v1"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        app.state.engine.dispose()
+    with serve_app(create_app(url, settings)) as base:
+        yield f"{base}/api/v1"
 
 
 @contextmanager
@@ -62,25 +38,9 @@ def scratch_database(backend: str, tmp_dir: Any, pg_admin_url: str | None) -> It
         yield url
         return
     assert pg_admin_url is not None
-    name = f"critmin_ent_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(pg_admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = f"{pg_admin_url.rsplit('/', 1)[0]}/{name}"
-    try:
+    with temporary_pg_database(pg_admin_url, "critmin_ent") as url:
         upgrade(url)
         yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(
-                text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = :n AND pid <> pg_backend_pid()"
-                ),
-                {"n": name},
-            )
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
 
 
 def make_tokens(url: str, orgs: dict[str, list[str]], roles: dict[str, tuple[str, str]]) -> dict:

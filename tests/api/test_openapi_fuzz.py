@@ -25,9 +25,6 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -35,7 +32,6 @@ from typing import Any
 import pytest
 import requests
 import schemathesis
-import uvicorn
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
@@ -48,18 +44,13 @@ from critmin.config import Settings
 from critmin.services.auth import create_org, create_token
 from critmin.services.bootstrap import curated_path
 from critmin.store.db import make_engine, transaction
+from support import serve_app
 
 MAX_EXAMPLES = int(os.environ.get("CRITMIN_FUZZ_EXAMPLES", "25"))
 TOTAL_CASES = 3200
 """Cases in all (valid + invalid): keeps the test under ~3 minutes as operations are added."""
 MIN_EXAMPLES = 10
 ORG = "Fuzz Testing Org"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _fill(url: str) -> None:
@@ -100,20 +91,8 @@ def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
     _fill(url)
     token = _editor_token(url)
     app = create_app(url, Settings(rate_limit_per_minute=0))
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", token
-    server.should_exit = True
-    thread.join(15)
-    app.state.engine.dispose()
+    with serve_app(app) as base:
+        yield base, token
 
 
 def _operations(base_url: str) -> list[Any]:

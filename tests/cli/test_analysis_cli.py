@@ -37,12 +37,22 @@ def insert_usgs(session, slug: str) -> None:
     for e in data["world_production"]:
         name = e["country"]
         label = {"World": "world", "Other": "other"}.get(name.split(" ")[0])
-        for measure, year, value in (("production", prev, e["production_prev_year"]),
-                                     ("production", latest, e["production_latest_year"]),
-                                     ("capacity", latest, e["capacity"])):
-            session.add(ProductionStat(mineral=slug, measure=measure, year=year, value=value,
-                                       country=None if label else to_iso3(name),
-                                       country_label=label or name, unit=unit))
+        for measure, year, value in (
+            ("production", prev, e["production_prev_year"]),
+            ("production", latest, e["production_latest_year"]),
+            ("capacity", latest, e["capacity"]),
+        ):
+            session.add(
+                ProductionStat(
+                    mineral=slug,
+                    measure=measure,
+                    year=year,
+                    value=value,
+                    country=None if label else to_iso3(name),
+                    country_label=label or name,
+                    unit=unit,
+                )
+            )
     session.flush()
 
 
@@ -54,9 +64,16 @@ def db(tmp_path: Path) -> str:
     with transaction(engine) as s:
         insert_usgs(s, "gallium")
         insert_usgs(s, "tungsten")
-        record = ProjectRecord(key="ca-gallium", name="Canadian gallium", mineral="gallium",
-                               stage="extraction", country="CAN", status="construction",
-                               capacity_tpa=40, start_year=2027)
+        record = ProjectRecord(
+            key="ca-gallium",
+            name="Canadian gallium",
+            mineral="gallium",
+            stage="extraction",
+            country="CAN",
+            status="construction",
+            capacity_tpa=40,
+            start_year=2027,
+        )
         upsert_project(session=s, record=record, actor="test")
     engine.dispose()
     return url
@@ -68,8 +85,9 @@ def test_help_lists_the_commands():
 
 
 def test_share_json(db):
-    result = invoke("stats", "share", "--mineral", "gallium", "--year", "2024", "--format", "json",
-                    "--db", db)
+    result = invoke(
+        "stats", "share", "--mineral", "gallium", "--year", "2024", "--format", "json", "--db", db
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert {"mineral", "year", "hhi", "shares"} <= data.keys()
@@ -83,8 +101,9 @@ def test_share_json(db):
 def test_share_table_csv_and_measure(db):
     table = invoke("stats", "share", "--mineral", "gallium", "--year", "2024", "--db", db)
     assert table.exit_code == 0 and "China" in table.stdout and "98.94%" in table.stdout
-    result = invoke("stats", "share", "--mineral", "gallium", "--measure", "capacity",
-                    "-f", "csv", "--db", db)
+    result = invoke(
+        "stats", "share", "--mineral", "gallium", "--measure", "capacity", "-f", "csv", "--db", db
+    )
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert rows[0]["country"] == "CHN"
     # rows sum to 1,720,000 > the rounded world row 1,700,000, so their sum is the total
@@ -92,11 +111,14 @@ def test_share_table_csv_and_measure(db):
     assert rows[-1]["name"] == "Other countries"
 
 
-@pytest.mark.parametrize("args,needle", [
-    (("--mineral", "gallium", "--year", "2019"), "years available: 2024, 2025"),
-    (("--mineral", "unobtainium", "--year", "2024"), "unknown mineral"),
-    (("--mineral", "germanium"), "no production data for germanium"),
-])
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (("--mineral", "gallium", "--year", "2019"), "years available: 2024, 2025"),
+        (("--mineral", "unobtainium", "--year", "2024"), "unknown mineral"),
+        (("--mineral", "germanium"), "no production data for germanium"),
+    ],
+)
 def test_share_errors_are_one_line(db, args, needle):
     result = invoke("stats", "share", *args, "--db", db)
     assert result.exit_code == 1
@@ -105,8 +127,23 @@ def test_share_errors_are_one_line(db, args, needle):
 
 
 def test_outlook_json_is_a_list_and_reproducible(db):
-    args = ("outlook", "--mineral", "gallium", "--from", "2026", "--to", "2032", "--seed", "3",
-            "--draws", "2000", "--format", "json", "--db", db)
+    args = (
+        "outlook",
+        "--mineral",
+        "gallium",
+        "--from",
+        "2026",
+        "--to",
+        "2032",
+        "--seed",
+        "3",
+        "--draws",
+        "2000",
+        "--format",
+        "json",
+        "--db",
+        db,
+    )
     first, second = invoke(*args), invoke(*args)
     assert first.exit_code == 0, first.output
     rows = json.loads(first.stdout)
@@ -120,44 +157,105 @@ def test_outlook_json_is_a_list_and_reproducible(db):
 
 def test_outlook_params_file_table_and_details(db, tmp_path):
     params = tmp_path / "certain.yaml"
-    params.write_text("completion_probability: {construction: 1.0}\n"
-                      "mean_delay_years: {construction: 0}\n")
-    result = invoke("outlook", "--mineral", "gallium", "--from", "2026", "--to", "2028",
-                    "--seed", "1", "--draws", "100", "--params", str(params), "-f", "json",
-                    "--db", db)
+    params.write_text(
+        "completion_probability: {construction: 1.0}\nmean_delay_years: {construction: 0}\n"
+    )
+    result = invoke(
+        "outlook",
+        "--mineral",
+        "gallium",
+        "--from",
+        "2026",
+        "--to",
+        "2028",
+        "--seed",
+        "1",
+        "--draws",
+        "100",
+        "--params",
+        str(params),
+        "-f",
+        "json",
+        "--db",
+        db,
+    )
     rows = json.loads(result.stdout)
     assert [r["expected"] for r in rows] == [120.0, 160.0, 160.0]
     assert all(r["p10"] == r["p90"] for r in rows)
-    table = invoke("outlook", "--mineral", "gallium", "--from", "2026", "--to", "2027",
-                   "--draws", "100", "--db", db)
+    table = invoke(
+        "outlook",
+        "--mineral",
+        "gallium",
+        "--from",
+        "2026",
+        "--to",
+        "2027",
+        "--draws",
+        "100",
+        "--db",
+        db,
+    )
     assert table.exit_code == 0 and "2027" in table.stdout and "%" in table.stdout
-    details = json.loads(invoke("outlook", "--mineral", "tungsten", "--from", "2026", "--to",
-                                "2027", "--draws", "10", "--details", "--db", db).stdout)
+    details = json.loads(
+        invoke(
+            "outlook",
+            "--mineral",
+            "tungsten",
+            "--from",
+            "2026",
+            "--to",
+            "2027",
+            "--draws",
+            "10",
+            "--details",
+            "--db",
+            db,
+        ).stdout
+    )
     assert details["meta"]["baseline"]["measure"] == "production"
     assert details["years"][0]["unit"] == "t/yr"
 
 
-@pytest.mark.parametrize("content,needle", [
-    ("completion_probabilty: {}\n", "unknown parameter 'completion_probabilty'"),
-    ("completion_probability: {announced: 2}\n", "completion_probability"),
-    ("completion_probability: [unclosed\n", "cannot read parameters"),
-])
+@pytest.mark.parametrize(
+    "content,needle",
+    [
+        ("completion_probabilty: {}\n", "unknown parameter 'completion_probabilty'"),
+        ("completion_probability: {announced: 2}\n", "completion_probability"),
+        ("completion_probability: [unclosed\n", "cannot read parameters"),
+    ],
+)
 def test_outlook_bad_params_file(db, tmp_path, content, needle):
     path = tmp_path / "bad.yaml"
     path.write_text(content)
-    result = invoke("outlook", "--mineral", "gallium", "--from", "2026", "--to", "2030",
-                    "--params", str(path), "--db", db)
+    result = invoke(
+        "outlook",
+        "--mineral",
+        "gallium",
+        "--from",
+        "2026",
+        "--to",
+        "2030",
+        "--params",
+        str(path),
+        "--db",
+        db,
+    )
     assert result.exit_code == 1 and needle in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-@pytest.mark.parametrize("args,needle", [
-    (("--mineral", "mithril", "--from", "2026", "--to", "2030"), "unknown mineral"),
-    (("--mineral", "germanium", "--from", "2026", "--to", "2030"), "no capacity or production"),
-    (("--mineral", "gallium", "--from", "2030", "--to", "2026"), "start <= end"),
-    (("--mineral", "gallium", "--from", "2026", "--to", "2030", "--stage", "mining"),
-     "unknown stage"),
-])
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (("--mineral", "mithril", "--from", "2026", "--to", "2030"), "unknown mineral"),
+        (("--mineral", "germanium", "--from", "2026", "--to", "2030"), "no capacity or production"),
+        (("--mineral", "gallium", "--from", "2030", "--to", "2026"), "start <= end"),
+        (
+            ("--mineral", "gallium", "--from", "2026", "--to", "2030", "--stage", "mining"),
+            "unknown stage",
+        ),
+    ],
+)
 def test_outlook_errors(db, args, needle):
     result = invoke("outlook", *args, "--db", db)
     assert result.exit_code == 1 and needle in result.stderr
@@ -165,6 +263,7 @@ def test_outlook_errors(db, args, needle):
 
 
 def test_unmigrated_database_is_a_one_line_error(tmp_path):
-    result = invoke("stats", "share", "--mineral", "gallium", "--db",
-                    f"sqlite:///{tmp_path / 'empty.db'}")
+    result = invoke(
+        "stats", "share", "--mineral", "gallium", "--db", f"sqlite:///{tmp_path / 'empty.db'}"
+    )
     assert result.exit_code == 1 and "database error" in result.stderr

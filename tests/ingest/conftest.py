@@ -7,16 +7,16 @@ these tests. Tests must only read these databases (or re-run the idempotent load
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine
 
 from critmin.ingest.reference import load_reference
 from critmin.store.db import make_engine, transaction
 from critmin.store.migrate import upgrade
+from support import temporary_pg_database
 
 SAMPLES = Path(__file__).parent / "samples"
 
@@ -37,21 +37,8 @@ def _loaded(url: str) -> tuple[Engine, dict[str, int], float]:
 
 @pytest.fixture(scope="session")
 def _pg_reference_url(pg_server: str) -> Iterator[str]:
-    name = f"critmin_ref_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(pg_server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield f"{pg_server.rsplit('/', 1)[0]}/{name}"
-    with admin.connect() as conn:
-        conn.execute(
-            text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = :n AND pid <> pg_backend_pid()"
-            ),
-            {"n": name},
-        )
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-    admin.dispose()
+    with temporary_pg_database(pg_server, "critmin_ref") as url:
+        yield url
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])

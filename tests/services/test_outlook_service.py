@@ -31,25 +31,45 @@ def insert_usgs(session, slug: str) -> None:
     for e in data["world_production"]:
         name = e["country"]
         label = {"World": "world", "Other": "other"}.get(name.split(" ")[0])
-        for measure, year, value in (("production", prev, e["production_prev_year"]),
-                                     ("production", latest, e["production_latest_year"]),
-                                     ("capacity", latest, e["capacity"])):
-            session.add(ProductionStat(mineral=slug, measure=measure, year=year, value=value,
-                                       country=None if label else to_iso3(name),
-                                       country_label=label or name, unit=unit))
+        for measure, year, value in (
+            ("production", prev, e["production_prev_year"]),
+            ("production", latest, e["production_latest_year"]),
+            ("capacity", latest, e["capacity"]),
+        ):
+            session.add(
+                ProductionStat(
+                    mineral=slug,
+                    measure=measure,
+                    year=year,
+                    value=value,
+                    country=None if label else to_iso3(name),
+                    country_label=label or name,
+                    unit=unit,
+                )
+            )
     session.flush()
 
 
 def add(session, key: str, **fields) -> None:
-    record = {"key": key, "name": fields.pop("name", key), "mineral": "gallium",
-              "stage": "extraction", "country": "CAN", "status": "feasibility", **fields}
+    record = {
+        "key": key,
+        "name": fields.pop("name", key),
+        "mineral": "gallium",
+        "stage": "extraction",
+        "country": "CAN",
+        "status": "feasibility",
+        **fields,
+    }
     upsert_project(session=session, record=ProjectRecord.model_validate(record), actor="test")
 
 
 def certain(**extra):
     """Parameters under which a feasibility project surely completes without delay."""
-    return {"completion_probability": {"feasibility": 1.0}, "mean_delay_years": {"feasibility": 0},
-            **extra}
+    return {
+        "completion_probability": {"feasibility": 1.0},
+        "mean_delay_years": {"feasibility": 0},
+        **extra,
+    }
 
 
 def test_gallium_baseline_from_usgs_capacity(engine):
@@ -57,7 +77,11 @@ def test_gallium_baseline_from_usgs_capacity(engine):
         insert_usgs(s, "gallium")
         base = baseline_capacity(session=s, mineral="gallium")
     assert (base["measure"], base["year"], base["unit"], base["note"]) == (
-        "capacity", 2025, "kg", None)
+        "capacity",
+        2025,
+        "kg",
+        None,
+    )
     assert base["china"] == pytest.approx(1600.0)
     assert base["non_china"] == pytest.approx(GALLIUM_NON_CHINA_T)
     assert base["world_row"] == pytest.approx(1700.0)
@@ -67,8 +91,9 @@ def test_certain_project_adds_40_tpa_from_2027(engine):
     with transaction(engine) as s:
         insert_usgs(s, "gallium")
         add(s, "ca-new", capacity_tpa=40, start_year=2027)
-        rows = capacity_outlook(session=s, mineral="gallium", start=2025, end=2030, seed=1,
-                                draws=500, params=certain())
+        rows = capacity_outlook(
+            session=s, mineral="gallium", start=2025, end=2030, seed=1, draws=500, params=certain()
+        )
     assert [r["year"] for r in rows] == list(range(2025, 2031))
     for r in rows:
         want = GALLIUM_NON_CHINA_T + (40 if r["year"] >= 2027 else 0)
@@ -84,8 +109,9 @@ def test_impossible_and_operating_projects(engine):
         add(s, "old-plant", capacity_tpa=25, start_year=2010, status="operating")
         add(s, "new-plant", capacity_tpa=5, start_year=2027, status="operating")
         add(s, "no-size", status="construction")
-        report = capacity_outlook_report(session=s, mineral="gallium", start=2026, end=2028,
-                                         draws=200)
+        report = capacity_outlook_report(
+            session=s, mineral="gallium", start=2026, end=2028, draws=200
+        )
     reasons = {x["key"]: x["reason"] for x in report["meta"]["skipped"]}
     assert "probability 0" in reasons["dead"]
     assert "assumed in the USGS 2025 baseline" in reasons["old-plant"]
@@ -98,11 +124,26 @@ def test_seeded_reproducible_ordered_and_converging(engine):
         insert_usgs(s, "gallium")
         add(s, "pa", capacity_tpa=40, start_year=2027, status="construction")
         add(s, "pb", capacity_tpa=50, status="announced", financing={"needed_usd": 1e8})
-        add(s, "pc", capacity_tpa=15, status="financed", country="KAZ",
-            capacity_by_year=[{"year": 2026, "capacity_tpa": 5},
-                              {"year": 2028, "capacity_tpa": 15}])
-        add(s, "pd", capacity_tpa=30, status="permitting", stage="recycling", country="USA",
-            milestones=[{"name": "air permit", "state": "achieved"}])
+        add(
+            s,
+            "pc",
+            capacity_tpa=15,
+            status="financed",
+            country="KAZ",
+            capacity_by_year=[
+                {"year": 2026, "capacity_tpa": 5},
+                {"year": 2028, "capacity_tpa": 15},
+            ],
+        )
+        add(
+            s,
+            "pd",
+            capacity_tpa=30,
+            status="permitting",
+            stage="recycling",
+            country="USA",
+            milestones=[{"name": "air permit", "state": "achieved"}],
+        )
         kwargs = {"session": s, "mineral": "gallium", "start": 2026, "end": 2036}
         one = capacity_outlook(seed=5, draws=20_000, **kwargs)
         two = capacity_outlook(seed=5, draws=20_000, **kwargs)
@@ -120,10 +161,18 @@ def test_china_projects_refining_and_stage_choice(engine):
         insert_usgs(s, "gallium")
         add(s, "cn", capacity_tpa=100, start_year=2027, country="CHN")
         add(s, "refiner", capacity_tpa=20, start_year=2027, stage="refining", country="JPN")
-        default = capacity_outlook(session=s, mineral="gallium", start=2027, end=2027, draws=50,
-                                   params=certain())[0]
-        refining = capacity_outlook_report(session=s, mineral="gallium", start=2027, end=2027,
-                                           draws=50, params=certain(), stages=["refining"])
+        default = capacity_outlook(
+            session=s, mineral="gallium", start=2027, end=2027, draws=50, params=certain()
+        )[0]
+        refining = capacity_outlook_report(
+            session=s,
+            mineral="gallium",
+            start=2027,
+            end=2027,
+            draws=50,
+            params=certain(),
+            stages=["refining"],
+        )
         with pytest.raises(ValueError, match="unknown stage"):
             capacity_outlook(session=s, mineral="gallium", start=2027, end=2027, stages=["mining"])
     assert default["expected"] == pytest.approx(120.0)
@@ -137,13 +186,20 @@ def test_overlap_with_usgs_capacity_is_flagged(engine):
     with transaction(engine) as s:
         insert_usgs(s, "gallium")
         add(s, "jp-expansion", capacity_tpa=10, start_year=2027, country="JPN")
-        add(s, "de-restart", capacity_tpa=40, start_year=2027, country="DEU",
-            name="Stade refinery gallium production restart")
+        add(
+            s,
+            "de-restart",
+            capacity_tpa=40,
+            start_year=2027,
+            country="DEU",
+            name="Stade refinery gallium production restart",
+        )
         add(s, "ca-greenfield", capacity_tpa=7, start_year=2027, country="CAN")
         add(s, "us-new", capacity_tpa=5, start_year=2027, country="USA")
         add(s, "us-scrap", capacity_tpa=5, start_year=2027, country="USA", stage="recycling")
-        report = capacity_outlook_report(session=s, mineral="gallium", start=2027, end=2027,
-                                         draws=50, params=certain())
+        report = capacity_outlook_report(
+            session=s, mineral="gallium", start=2027, end=2027, draws=50, params=certain()
+        )
     flags = {p["key"]: p["overlap"] for p in report["meta"]["projects"]}
     assert "already has USGS capacity" in flags["jp-expansion"]
     assert "Other countries" in flags["de-restart"]
@@ -159,8 +215,9 @@ def test_schedules_without_dates_and_overdue(engine):
         insert_usgs(s, "gallium")
         add(s, "undated", capacity_tpa=10, status="permitting")
         add(s, "overdue", capacity_tpa=10, start_year=2022, status="construction")
-        report = capacity_outlook_report(session=s, mineral="gallium", start=2025, end=2030,
-                                         draws=20)
+        report = capacity_outlook_report(
+            session=s, mineral="gallium", start=2025, end=2030, draws=20
+        )
     by_key = {p["key"]: p for p in report["meta"]["projects"]}
     assert report["meta"]["as_of"] == 2026
     assert by_key["undated"]["nominal_first_year"] == 2026 + 3
@@ -171,8 +228,9 @@ def test_schedules_without_dates_and_overdue(engine):
 def test_tungsten_uses_production_as_proxy(engine):
     with transaction(engine) as s:
         insert_usgs(s, "tungsten")
-        report = capacity_outlook_report(session=s, mineral="tungsten", start=2026, end=2027,
-                                         draws=10)
+        report = capacity_outlook_report(
+            session=s, mineral="tungsten", start=2026, end=2027, draws=10
+        )
     base = report["meta"]["baseline"]
     assert (base["measure"], base["year"]) == ("production", 2025)
     assert base["china"] == pytest.approx(67_000.0)
@@ -195,8 +253,9 @@ def test_curated_gallium_pipeline(engine, curated_projects_path):
     with transaction(engine) as s:
         insert_usgs(s, "gallium")
         project_service.import_file(session=s, path=curated_projects_path, actor="test")
-        report = capacity_outlook_report(session=s, mineral="gallium", start=2026, end=2035,
-                                         draws=5_000, seed=0)
+        report = capacity_outlook_report(
+            session=s, mineral="gallium", start=2026, end=2035, draws=5_000, seed=0
+        )
     assert report["meta"]["projects"], "curated projects with a capacity enter the outlook"
     assert any("no capacity" in x["reason"] for x in report["meta"]["skipped"])
     years = report["years"]

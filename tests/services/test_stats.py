@@ -23,27 +23,37 @@ def insert_usgs(session, slug: str) -> None:
     mineral = get_mineral(slug)
     prev = int(data["world_production_year_prev"])
     latest = int(data["world_production_year_latest"])
-    ds = Dataset(code=f"usgs-mcs2026-{slug}", title=f"USGS MCS 2026: {data['name']}",
-                 url=data["source_url"])
+    ds = Dataset(
+        code=f"usgs-mcs2026-{slug}", title=f"USGS MCS 2026: {data['name']}", url=data["source_url"]
+    )
     session.add(ds)
     session.flush()
     for entry in data["world_production"]:
         name = entry["country"]
         label = {"World": "world", "Other": "other"}.get(name.split(" ")[0])
         iso = None if label else to_iso3(name)
-        cells = [("production", prev, entry["production_prev_year"], entry["production_prev_raw"]),
-                 ("production", latest, entry["production_latest_year"],
-                  entry["production_latest_raw"]),
-                 ("capacity", latest, entry["capacity"], entry["capacity"]),
-                 ("reserves", latest, entry["reserves"], entry["reserves_raw"])]
+        cells = [
+            ("production", prev, entry["production_prev_year"], entry["production_prev_raw"]),
+            ("production", latest, entry["production_latest_year"], entry["production_latest_raw"]),
+            ("capacity", latest, entry["capacity"], entry["capacity"]),
+            ("reserves", latest, entry["reserves"], entry["reserves_raw"]),
+        ]
         for measure, year, value, raw in cells:
-            session.add(ProductionStat(
-                mineral=mineral.code, measure=measure, year=year, country=iso,
-                country_label=label or name, value=value, unit=mineral.quantity_unit,
-                raw_value=None if raw is None else str(raw),
-                estimated=measure == "production" and year == latest,
-                lower_bound=str(raw or "").startswith(">"), dataset_id=ds.id,
-            ))
+            session.add(
+                ProductionStat(
+                    mineral=mineral.code,
+                    measure=measure,
+                    year=year,
+                    country=iso,
+                    country_label=label or name,
+                    value=value,
+                    unit=mineral.quantity_unit,
+                    raw_value=None if raw is None else str(raw),
+                    estimated=measure == "production" and year == latest,
+                    lower_bound=str(raw or "").startswith(">"),
+                    dataset_id=ds.id,
+                )
+            )
     session.flush()
 
 
@@ -53,7 +63,11 @@ def test_gallium_2024_shares_and_hhi(engine):
     with transaction(engine) as s:
         out = production_shares(session=s, mineral="gallium", year=2024)
     assert (out["mineral"], out["year"], out["measure"], out["unit"]) == (
-        "gallium", 2024, "production", "kg")
+        "gallium",
+        2024,
+        "production",
+        "kg",
+    )
     assert out["world_total"] == 848_000.0 and out["total_basis"] == "world_row"
     first = out["shares"][0]
     assert (first["country"], first["name"], first["value"]) == ("CHN", "China", 839_000.0)
@@ -108,7 +122,8 @@ def test_no_data_names_mineral_year_and_years_available(engine):
         with pytest.raises(LookupError) as info:
             production_shares(session=s, mineral="gallium", year=2019)
         assert str(info.value) == (
-            "no production data for gallium in 2019; years available: 2024, 2025")
+            "no production data for gallium in 2019; years available: 2024, 2025"
+        )
         with pytest.raises(StatsNotFound, match="no production data for germanium.*none"):
             production_shares(session=s, mineral="germanium", year=2024)
         with pytest.raises(StatsNotFound, match="unknown mineral 'unobtainium'"):
@@ -119,11 +134,19 @@ def test_without_world_row_shares_are_of_the_sum(engine):
     """Synthetic rows (not USGS figures): no world row, so the total is the sum of rows."""
     with transaction(engine) as s:
         for iso, value in (("CHN", 60.0), ("CAN", 30.0), (None, 10.0)):
-            s.add(ProductionStat(mineral="indium", measure="production", year=2024, country=iso,
-                                 country_label=None if iso else "other", value=value, unit="t"))
+            s.add(
+                ProductionStat(
+                    mineral="indium",
+                    measure="production",
+                    year=2024,
+                    country=iso,
+                    country_label=None if iso else "other",
+                    value=value,
+                    unit="t",
+                )
+            )
         s.flush()
         out = production_shares(session=s, mineral="indium", year=2024)
     assert out["total_basis"] == "sum_of_rows" and out["world_total"] == 100.0
     assert [r["share"] for r in out["shares"]] == pytest.approx([0.6, 0.3])
     assert out["hhi"] == pytest.approx(0.45) and out["other_share"] == pytest.approx(0.1)
-

@@ -52,9 +52,11 @@ def page(browser: Browser, base_url: str) -> Iterator[Page]:
     problems: list[str] = []
     tab.on(  # script errors and CSP violations; HTTP statuses are checked by the tests
         "console",
-        lambda m: problems.append(m.text)
-        if m.type == "error" and not m.text.startswith("Failed to load resource")
-        else None,
+        lambda m: (
+            problems.append(m.text)
+            if m.type == "error" and not m.text.startswith("Failed to load resource")
+            else None
+        ),
     )
     tab.on("pageerror", lambda e: problems.append(str(e)))
     yield tab
@@ -169,4 +171,3 @@ def test_viewer_sees_no_edit_form(page: Page, world: World) -> None:
     response = page.goto(f"/projects/{world.public_id}/edit")
     assert response is not None and response.status == 403
     assert page.locator("#edit-form").count() == 0
-

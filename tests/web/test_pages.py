@@ -196,7 +196,7 @@ def test_edit_form(base_url: str, world: World, anon: httpx.Client) -> None:
     assert anon.get(url).status_code == 303  # to the login page
     with client_for(base_url, world.viewer) as viewer:
         r = viewer.get(url)
-        assert r.status_code == 403 and "<form method=\"post\" action=\"/projects" not in r.text
+        assert r.status_code == 403 and '<form method="post" action="/projects' not in r.text
         assert 'id="edit-link"' not in viewer.get(f"/projects/{world.owner_id}").text
         token = csrf_of(viewer.get("/").text)
         posted = viewer.post(url, data={"csrf_token": token, "name": "Viewer was here",

@@ -6,22 +6,19 @@ from __future__ import annotations
 import base64
 import json
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import uvicorn
 
 from critmin.api.app import create_app
 from critmin.config import Settings
 from critmin.services import auth, tracker
 from critmin.services.bootstrap import init_database
 from critmin.store.db import make_engine, transaction
+from support import serve_app
 
 SECRET = "web-test-secret-key-with-at-least-32-characters"
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -62,8 +59,10 @@ def build_world(url: str) -> World:
             tokens = {
                 role: auth.create_token(session=s, org_name=org, role=r)[1]
                 for role, org, r in (
-                    ("editor", "Acme Gallium", "editor"), ("viewer", "Acme Gallium", "viewer"),
-                    ("partner", "Allied Agency", "viewer"), ("outsider", "Outsider Co", "viewer"),
+                    ("editor", "Acme Gallium", "editor"),
+                    ("viewer", "Acme Gallium", "viewer"),
+                    ("partner", "Allied Agency", "viewer"),
+                    ("outsider", "Outsider Co", "viewer"),
                 )  # fmt: skip
             }
             acme = auth.authenticate(session=s, token=tokens["editor"])
@@ -96,24 +95,8 @@ def running(url: str) -> Iterator[str]:
     """Serve the app for ``url`` on a free loopback port; yields the base URL."""
     settings = Settings(secret_key=SECRET, env="development", rate_limit_per_minute=100_000)
     app = create_app(url, settings)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 20
-    while not server.started:
-        assert time.time() < deadline and thread.is_alive(), "server did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        app.state.engine.dispose()
+    with serve_app(app) as base:
+        yield base
 
 
 def csrf_of(html: str) -> str:
