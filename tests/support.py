@@ -61,3 +61,19 @@ def serve_app(app: FastAPI) -> Iterator[str]:
         server.should_exit = True
         thread.join(10)
         app.state.engine.dispose()
+
+
+def load_usgs_chapters(session, *slugs: str) -> None:
+    """Load bundled USGS MCS 2026 chapters with the real loader (datasets registered first)."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from critmin.ingest.datasets import ensure_datasets
+    from critmin.ingest.usgs import USGS_DIR, load_usgs
+
+    ensure_datasets(session)
+    with tempfile.TemporaryDirectory() as tmp:
+        for slug in slugs:
+            shutil.copy(USGS_DIR / f"{slug}.json", Path(tmp) / f"{slug}.json")
+        load_usgs(session, directory=Path(tmp))

@@ -7,7 +7,6 @@ organisations, groups and tokens through the auth service.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,13 +17,10 @@ import pytest
 import critmin
 from critmin.api.app import create_app
 from critmin.config import Settings
-from critmin.domain.countries import to_iso3
-from critmin.domain.minerals import get_mineral
 from critmin.services import auth
 from critmin.store.db import make_engine, transaction
 from critmin.store.migrate import upgrade
-from critmin.store.tables import ProductionStat
-from support import serve_app, temporary_pg_database
+from support import load_usgs_chapters, serve_app, temporary_pg_database
 
 SECRET = "test-secret-key-of-at-least-thirty-two-characters"
 USGS = Path(critmin.__file__).parent / "data" / "reference" / "usgs-mcs2026"
@@ -76,32 +72,10 @@ def make_orgs() -> Callable[..., dict[str, str]]:
 
 
 def load_usgs(url: str, slug: str) -> None:
-    """Production and capacity rows of a bundled USGS world table (for the outlook)."""
-    data = json.loads((USGS / f"{slug}.json").read_text(encoding="utf-8"))
-    unit = get_mineral(slug).quantity_unit
-    prev = int(data["world_production_year_prev"])
-    latest = int(data["world_production_year_latest"])
+    """Load a bundled USGS chapter with the real loader (for the outlook)."""
     engine = make_engine(url)
     with transaction(engine) as session:
-        for e in data["world_production"]:
-            name = e["country"]
-            label = {"World": "world", "Other": "other"}.get(name.split(" ")[0])
-            for measure, year, value in (
-                ("production", prev, e["production_prev_year"]),
-                ("production", latest, e["production_latest_year"]),
-                ("capacity", latest, e["capacity"]),
-            ):
-                session.add(
-                    ProductionStat(
-                        mineral=slug,
-                        measure=measure,
-                        year=year,
-                        value=value,
-                        country=None if label else to_iso3(name),
-                        country_label=label or name,
-                        unit=unit,
-                    )
-                )
+        load_usgs_chapters(session, slug)
     engine.dispose()
 
 

@@ -12,13 +12,11 @@ from typer.testing import CliRunner
 
 import critmin
 from critmin.cli.main import app
-from critmin.domain.countries import to_iso3
-from critmin.domain.minerals import get_mineral
 from critmin.domain.projects import ProjectRecord
 from critmin.store.db import make_engine, transaction
 from critmin.store.migrate import upgrade
 from critmin.store.projects import upsert_project
-from critmin.store.tables import ProductionStat
+from support import load_usgs_chapters
 
 runner = CliRunner()
 USGS = Path(critmin.__file__).parent / "data" / "reference" / "usgs-mcs2026"
@@ -29,31 +27,8 @@ def invoke(*args: str):
 
 
 def insert_usgs(session, slug: str) -> None:
-    """Production and capacity rows of a USGS world table (stand-in for the USGS loader)."""
-    data = json.loads((USGS / f"{slug}.json").read_text(encoding="utf-8"))
-    unit = get_mineral(slug).quantity_unit
-    prev = int(data["world_production_year_prev"])
-    latest = int(data["world_production_year_latest"])
-    for e in data["world_production"]:
-        name = e["country"]
-        label = {"World": "world", "Other": "other"}.get(name.split(" ")[0])
-        for measure, year, value in (
-            ("production", prev, e["production_prev_year"]),
-            ("production", latest, e["production_latest_year"]),
-            ("capacity", latest, e["capacity"]),
-        ):
-            session.add(
-                ProductionStat(
-                    mineral=slug,
-                    measure=measure,
-                    year=year,
-                    value=value,
-                    country=None if label else to_iso3(name),
-                    country_label=label or name,
-                    unit=unit,
-                )
-            )
-    session.flush()
+    """Store a bundled USGS chapter with the real loader."""
+    load_usgs_chapters(session, slug)
 
 
 @pytest.fixture

@@ -8,53 +8,17 @@ from pathlib import Path
 import pytest
 
 import critmin
-from critmin.domain.countries import to_iso3
-from critmin.domain.minerals import get_mineral
 from critmin.services.stats import StatsNotFound, production_shares
 from critmin.store.db import transaction
-from critmin.store.tables import Dataset, ProductionStat
+from critmin.store.tables import ProductionStat
+from support import load_usgs_chapters
 
 USGS = Path(critmin.__file__).parent / "data" / "reference" / "usgs-mcs2026"
 
 
 def insert_usgs(session, slug: str) -> None:
-    """Store a USGS world table as the USGS loader does (test stand-in for the loader)."""
-    data = json.loads((USGS / f"{slug}.json").read_text(encoding="utf-8"))
-    mineral = get_mineral(slug)
-    prev = int(data["world_production_year_prev"])
-    latest = int(data["world_production_year_latest"])
-    ds = Dataset(
-        code=f"usgs-mcs2026-{slug}", title=f"USGS MCS 2026: {data['name']}", url=data["source_url"]
-    )
-    session.add(ds)
-    session.flush()
-    for entry in data["world_production"]:
-        name = entry["country"]
-        label = {"World": "world", "Other": "other"}.get(name.split(" ")[0])
-        iso = None if label else to_iso3(name)
-        cells = [
-            ("production", prev, entry["production_prev_year"], entry["production_prev_raw"]),
-            ("production", latest, entry["production_latest_year"], entry["production_latest_raw"]),
-            ("capacity", latest, entry["capacity"], entry["capacity"]),
-            ("reserves", latest, entry["reserves"], entry["reserves_raw"]),
-        ]
-        for measure, year, value, raw in cells:
-            session.add(
-                ProductionStat(
-                    mineral=mineral.code,
-                    measure=measure,
-                    year=year,
-                    country=iso,
-                    country_label=label or name,
-                    value=value,
-                    unit=mineral.quantity_unit,
-                    raw_value=None if raw is None else str(raw),
-                    estimated=measure == "production" and year == latest,
-                    lower_bound=str(raw or "").startswith(">"),
-                    dataset_id=ds.id,
-                )
-            )
-    session.flush()
+    """Store a bundled USGS chapter with the real loader."""
+    load_usgs_chapters(session, slug)
 
 
 def test_gallium_2024_shares_and_hhi(engine):
