@@ -237,30 +237,8 @@ def upsert_project(
             source=source,
         )
         return row, "create"
-    old_snapshot = _snapshot(row)
-    changes = diff(old_snapshot, new_snapshot)
-    if not changes:
-        return row, "unchanged"
-    for name, value in _columns(record).items():
-        setattr(row, name, value)
-    row.capacity_points.clear()
-    row.events.clear()
-    session.flush()  # delete old children before inserting new ones (unique year per project)
-    _set_children(row, record)
-    row.version = (row.version or 1) + 1
-    row.updated_at = dt.datetime.now(dt.UTC)
-    session.flush()
-    record_change(
-        session=session,
-        table=TABLE,
-        record_id=row.id,
-        record_key=row.key,
-        action="update",
-        actor=actor,
-        changes=changes,
-        source=source,
-    )
-    return row, "update"
+    changes = apply_update(session=session, row=row, record=record, actor=actor, source=source)
+    return row, ("update" if changes else "unchanged")
 
 
 def claim_version(*, session: Session, id: int, expected_version: int) -> None:
@@ -304,7 +282,7 @@ def apply_update(
     row.section_sharing = new["section_sharing"]
     row.capacity_points.clear()
     row.events.clear()
-    session.flush()
+    session.flush()  # delete old children before inserting new ones (unique year per project)
     _set_children(row, record)
     if bump_version:
         row.version = (row.version or 1) + 1
