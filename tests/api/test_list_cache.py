@@ -98,3 +98,23 @@ def test_unlogged_edits_are_not_the_contract(server, api_db_url):
     assert r.status_code == 200
     assert "Renamed via API" in _names(base)
     engine.dispose()
+
+
+def test_session_cookie_never_authorises_api_writes(server):
+    """A logged-in browser's cookie cannot be used for a cross-site API write."""
+    base, tokens = server
+    with httpx.Client(base_url=base) as browser:
+        page = browser.get("/login")
+        csrf = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+        logged = browser.post("/login", data={"token": tokens["Owner"], "csrf_token": csrf})
+        assert logged.status_code in (200, 303)
+        assert browser.get("/api/v1/me").json()["org"]["name"] == "Owner"  # reads: yes
+        body = {
+            "key": "cookie-write",
+            "name": "Cookie write",
+            "mineral": "gallium",
+            "stage": "recycling",
+            "country": "JPN",
+            "status": "announced",
+        }
+        assert browser.post("/api/v1/projects", json=body).status_code == 401  # writes: no

@@ -40,13 +40,22 @@ def get_caller(request: Request, session: SessionDep) -> Caller:
     return resolve_caller(request, session)
 
 
+def _cookie_auth_allowed(request: Request) -> bool:
+    """The dashboard's session cookie authenticates pages and API reads, never API writes.
+
+    API writes need a bearer token, so a cross-site request riding on a logged-in
+    browser's cookie can change nothing (the dashboard's own forms are CSRF-checked).
+    """
+    return request.method in {"GET", "HEAD"} or not request.url.path.startswith("/api/")
+
+
 def resolve_caller(request: Request, session: Session) -> Caller:
     """:func:`get_caller` as a plain function, for handlers that manage their own session."""
     cached = getattr(request.state, "caller", None)
     if cached is not None:
         return cached
     token = bearer_token(request)
-    if token is None and "session" in request.scope:
+    if token is None and "session" in request.scope and _cookie_auth_allowed(request):
         token = request.session.get("token")
     try:
         caller = authenticate(session=session, token=token) if token else ANONYMOUS
