@@ -162,6 +162,20 @@ def _utc(value: dt.datetime) -> dt.datetime:
 UtcDatetime = Annotated[dt.datetime, AfterValidator(_utc)]
 
 
+class _MineralAndForm(BaseModel):
+    """Checks shared by records of one mineral and, optionally, one of its forms."""
+
+    @field_validator("mineral", check_fields=False)
+    @classmethod
+    def _mineral(cls, v: str | None) -> str | None:
+        return check_mineral(v)
+
+    @field_validator("form", check_fields=False)
+    @classmethod
+    def _form(cls, v: str | None, info: ValidationInfo) -> str | None:
+        return check_form(v, info.data.get("mineral"))
+
+
 class RecordMeta(BaseModel):
     """What the store adds to every shared record."""
 
@@ -316,17 +330,7 @@ class PriceSeriesBase(_Shared):
     description: str | None = None
 
 
-class PriceSeriesCreate(PriceSeriesBase):
-    @field_validator("mineral")
-    @classmethod
-    def _mineral(cls, v: str | None) -> str | None:
-        return check_mineral(v)
-
-    @field_validator("form")
-    @classmethod
-    def _form(cls, v: str | None, info: ValidationInfo) -> str | None:
-        return check_form(v, info.data.get("mineral"))
-
+class PriceSeriesCreate(_MineralAndForm, PriceSeriesBase):
     @field_validator("unit")
     @classmethod
     def _unit(cls, v: str | None) -> str | None:
@@ -402,17 +406,7 @@ class StockpileLotBase(_Shared):
     cost_usd: Money | None = None
 
 
-class StockpileLotCreate(StockpileLotBase):
-    @field_validator("mineral")
-    @classmethod
-    def _mineral(cls, v: str | None) -> str | None:
-        return check_mineral(v)
-
-    @field_validator("form")
-    @classmethod
-    def _form(cls, v: str | None, info: ValidationInfo) -> str | None:
-        return check_form(v, info.data.get("mineral"))
-
+class StockpileLotCreate(_MineralAndForm, StockpileLotBase):
     @field_validator("unit")
     @classmethod
     def _unit(cls, v: str | None) -> str | None:
@@ -450,20 +444,10 @@ class OfftakeBase(_Shared):
     end: dt.date | None = Field(None, description="Not before start.")
 
 
-class OfftakeCreate(OfftakeBase):
+class OfftakeCreate(_MineralAndForm, OfftakeBase):
     price_unit: str | None = Field(
         None, validate_default=True, description="Needed with a floor or ceiling price."
     )
-
-    @field_validator("mineral")
-    @classmethod
-    def _mineral(cls, v: str | None) -> str | None:
-        return check_mineral(v)
-
-    @field_validator("form")
-    @classmethod
-    def _form(cls, v: str | None, info: ValidationInfo) -> str | None:
-        return check_form(v, info.data.get("mineral"))
 
     @field_validator("ceiling_price")
     @classmethod
