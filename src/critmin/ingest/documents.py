@@ -74,7 +74,7 @@ def _scan_json(stream: IO[bytes], start: int) -> tuple[Any, bool]:
     try:
         for event, value in ijson.basic_parse(stream):
             if depth == 0 and event != "start_map":
-                raise DocumentError("an object {\"schema_version\": ..., \"projects\": [...]}")
+                raise DocumentError('an object {"schema_version": ..., "projects": [...]}')
             if depth == 1 and event == "map_key":
                 key = value
                 continue

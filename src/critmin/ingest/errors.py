@@ -71,6 +71,7 @@ class IngestError(ValueError):
 
 MAX_PROBLEMS = 50
 """At most this many problems are listed; one more line counts the rest."""
+UNLISTED = "no more problems (this many were not listed)"
 
 
 class ProblemLog:
@@ -105,7 +106,11 @@ class ProblemLog:
         if self.dropped:
             listed.append(
                 Problem(
-                    self.file, None, None, self.dropped, "no more problems (this many were not listed)"
+                    self.file,
+                    None,
+                    None,
+                    self.dropped,
+                    "no more problems (this many were not listed)",
                 )
             )
         raise IngestError(listed)
@@ -121,7 +126,7 @@ def raise_problems(problems: list[Problem]) -> None:
         first = problems[0]
         problems = [
             *problems[:MAX_PROBLEMS],
-            Problem(first.file, None, None, rest, "no more problems (this many were not listed)"),
+            Problem(first.file, None, None, rest, UNLISTED),
         ]
     raise IngestError(problems)
 
