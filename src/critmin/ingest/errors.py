@@ -104,15 +104,7 @@ class ProblemLog:
             return
         listed = sorted(self.kept, key=lambda p: p.row if isinstance(p.row, int) else 0)
         if self.dropped:
-            listed.append(
-                Problem(
-                    self.file,
-                    None,
-                    None,
-                    self.dropped,
-                    "no more problems (this many were not listed)",
-                )
-            )
+            listed.append(Problem(self.file, None, None, self.dropped, UNLISTED))
         raise IngestError(listed)
 
 
