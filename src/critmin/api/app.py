@@ -54,12 +54,14 @@ def create_app(database_url: str, settings: Settings | None = None) -> FastAPI:
         api.include_router(module.router)
     app.include_router(api)
 
+    from critmin.api.bodies import install_body_checks
     from critmin.api.errors import install_error_handlers
     from critmin.api.limits import install_limits
     from critmin.web.pages import install_web
 
     install_error_handlers(app)
     install_web(app)
+    install_body_checks(app)  # inside the body size limit
     install_limits(app, settings)
     app.add_middleware(
         SessionMiddleware,

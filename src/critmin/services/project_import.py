@@ -70,6 +70,8 @@ class ImportReport:
     counts: dict[str, int] = field(default_factory=dict)
     kept_sharing: list[dict[str, str]] = field(default_factory=list)
     """Records that kept a narrower level than the file states: key, sharing, stated."""
+    owner_only_by_default: int = 0
+    """New records whose file stated no sharing level, so made owner-only."""
 
     def count(self, action: str) -> int:
         return self.counts.get(action, len(getattr(self, action)))
@@ -82,6 +84,7 @@ class ImportReport:
             "updated": self.count("updated"),
             "unchanged": self.count("unchanged"),
             "kept_sharing": list(self.kept_sharing),
+            "owner_only_by_default": self.owner_only_by_default,
         }
 
 
@@ -208,13 +211,14 @@ class _Planner:
         self.owner_org_id = owner_org_id
         self.csv_mode = csv_mode
         self.kept_sharing: list[dict[str, str]] = []
-        self.kept_count = 0
+        self.defaulted = 0
 
     def create(self, item: Parsed, log: ProblemLog) -> _Plan | None:
         assert item.record is not None
         data = item.record.model_dump(mode="json")
         if "sharing" not in item.given:
             data["sharing"] = NEW_RECORD_SHARING
+            self.defaulted += 1
         changes = {k: [None, v] for k, v in data.items() if v not in (None, [], {})}
         return self._plan("created", item, data, changes, log)
 
@@ -229,10 +233,8 @@ class _Planner:
         if "sharing" in item.given:
             stated = item.record.sharing
             new["sharing"] = _stricter(stored, stated)
-            if new["sharing"] != stated:
-                self.kept_count += 1
-                if len(self.kept_sharing) < MAX_REPORT_KEYS:
-                    self.kept_sharing.append({"key": old.key, "sharing": stored, "stated": stated})
+            if new["sharing"] != stated and len(self.kept_sharing) < MAX_REPORT_KEYS:
+                self.kept_sharing.append({"key": old.key, "sharing": stored, "stated": stated})
         else:
             new["sharing"] = stored
         sections = {"section_sharing": old.section_sharing}
@@ -403,7 +405,8 @@ def run_import(
             log.extend(exc.problems)
         log.raise_if_any()
         report = ImportReport(file=file, dry_run=dry_run, counts=stage.counts(),
-                              kept_sharing=planner.kept_sharing)  # fmt: skip
+                              kept_sharing=planner.kept_sharing,
+                              owner_only_by_default=planner.defaulted)  # fmt: skip
         for action in ("created", "updated", "unchanged"):
             report.counts.setdefault(action, 0)
             setattr(report, action, stage.keys(action, MAX_REPORT_KEYS))
