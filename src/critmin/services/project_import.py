@@ -93,10 +93,18 @@ class _Plan:
     action: str  # created | updated | unchanged
     key: str
     row: int | None
-    payload: str | None = None
-    """The planned write as JSON: columns, points, events, changes."""
+    values: tuple[Any, ...] = ()
+    """The projects columns (bulk.RECORD_COLUMNS, JSON encoded), ready for the driver."""
+    changes: str = ""
+    """The change-log entry's changes, as JSON."""
+    points: list[tuple[int, float]] = field(default_factory=list)
+    events: list[tuple[Any, ...]] = field(default_factory=list)
+    redo_children: bool = False
     project_id: int | None = None
     version: int | None = None
+
+
+_VALUE_COLUMNS = ", ".join(f"v{i}" for i in range(len(bulk.RECORD_COLUMNS)))
 
 
 class Staging:
@@ -107,11 +115,21 @@ class Staging:
         self.db = sqlite3.connect(Path(self._dir.name) / "staging.db", isolation_level=None)
         for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-4000"):
             self.db.execute(f"PRAGMA {pragma}")
-        self.db.execute("CREATE TABLE seen (key TEXT PRIMARY KEY, row INTEGER) WITHOUT ROWID")
-        self.db.execute(
-            "CREATE TABLE plan (seq INTEGER PRIMARY KEY, action TEXT, key TEXT, row INTEGER,"
-            " project_id INTEGER, version INTEGER, payload TEXT)"
+        self.db.executescript(
+            f"""
+            CREATE TABLE seen (key TEXT PRIMARY KEY, row INTEGER) WITHOUT ROWID;
+            CREATE TABLE plan (seq INTEGER PRIMARY KEY, action TEXT, key TEXT, row INTEGER,
+                project_id INTEGER, version INTEGER, redo INTEGER, changes TEXT,
+                {_VALUE_COLUMNS});
+            CREATE INDEX plan_action ON plan (action, seq);
+            CREATE TABLE points (seq INTEGER, year INTEGER, capacity_tpa REAL);
+            CREATE TABLE events (seq INTEGER, date TEXT, status TEXT, capacity_tpa REAL,
+                note TEXT);
+            CREATE INDEX points_seq ON points (seq);
+            CREATE INDEX events_seq ON events (seq);
+            """
         )
+        self.next_seq = 1
 
     def __enter__(self) -> Staging:
         return self
@@ -128,13 +146,20 @@ class Staging:
         return dict(self.db.execute(f"SELECT key, row FROM seen WHERE key IN ({marks})", keys))
 
     def add(self, seen: dict[str, int | None], plans: list[_Plan]) -> None:
+        rows, points, events = [], [], []
+        for plan in plans:
+            seq, self.next_seq = self.next_seq, self.next_seq + 1
+            values = plan.values or (None,) * len(bulk.RECORD_COLUMNS)
+            rows.append((seq, plan.action, plan.key, plan.row, plan.project_id, plan.version,
+                         plan.redo_children, plan.changes, *values))  # fmt: skip
+            points += [(seq, *p) for p in plan.points]
+            events += [(seq, *e) for e in plan.events]
+        marks = ",".join("?" * (8 + len(bulk.RECORD_COLUMNS)))
         self.db.execute("BEGIN")
         self.db.executemany("INSERT INTO seen VALUES (?, ?)", seen.items())
-        self.db.executemany(
-            "INSERT INTO plan (action, key, row, project_id, version, payload)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            [(p.action, p.key, p.row, p.project_id, p.version, p.payload) for p in plans],
-        )
+        self.db.executemany(f"INSERT INTO plan VALUES ({marks})", rows)
+        self.db.executemany("INSERT INTO points VALUES (?, ?, ?)", points)
+        self.db.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?)", events)
         self.db.execute("COMMIT")
 
     def counts(self) -> dict[str, int]:
@@ -144,14 +169,26 @@ class Staging:
         sql = "SELECT key FROM plan WHERE action = ? ORDER BY seq LIMIT ?"
         return [k for (k,) in self.db.execute(sql, (action, limit))]
 
-    def batches(self, action: str) -> Iterator[list[tuple[str, int | None, int | None, Any]]]:
-        """The planned ``action`` writes, BATCH at a time: (key, project_id, version, payload)."""
-        cursor = self.db.execute(
-            "SELECT key, project_id, version, payload FROM plan WHERE action = ? ORDER BY seq",
+    def batches(self, action: str) -> Iterator[list[tuple[Any, ...]]]:
+        """The planned ``action`` writes, BATCH at a time, in file order: (seq, key,
+        project_id, version, redo, changes, *values)."""
+        cursor = self.db.cursor()
+        cursor.execute(
+            "SELECT seq, key, project_id, version, redo, changes, "
+            f"{_VALUE_COLUMNS} FROM plan WHERE action = ? ORDER BY seq",
             (action,),
         )
         while rows := cursor.fetchmany(BATCH):
-            yield [(k, pid, v, json.loads(p)) for k, pid, v, p in rows]
+            yield rows
+
+    def children(
+        self, first: int, last: int
+    ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        """The capacity points and events planned for plan rows ``first``..``last``."""
+        span = (first, last)
+        points = self.db.execute("SELECT * FROM points WHERE seq BETWEEN ? AND ?", span).fetchall()
+        events = self.db.execute("SELECT * FROM events WHERE seq BETWEEN ? AND ?", span).fetchall()
+        return points, events
 
 
 # ---------------------------------------------------------------- planning one record
@@ -194,13 +231,16 @@ def _columns(data: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def _payload(data: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "columns": _columns(data),
-        "points": data["capacity_by_year"],
-        "events": data["history"],
-        "changes": changes,
-    }
+def _encode(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _values(data: dict[str, Any]) -> tuple[Any, ...]:
+    """The projects-table values of an exchange record, JSON encoded, for the driver."""
+    columns = _columns(data)
+    return tuple(
+        _encode(columns[c]) if c in bulk.JSON_COLUMNS else columns[c] for c in bulk.RECORD_COLUMNS
+    )
 
 
 class _Planner:
@@ -275,12 +315,22 @@ class _Planner:
         changes: dict[str, Any],
         log: ProblemLog,
     ) -> _Plan | None:
-        text = json.dumps(_payload(data, changes), ensure_ascii=False)
-        why = _unstorable(data, text)
+        text = _encode(changes)
+        why = _unstorable(changes, text)
         if why is not None:
             log.add(Problem(self.file, item.row, "(row)", None, why))
             return None
-        return _Plan(action, data["key"], item.row, text)
+        return _Plan(
+            action,
+            data["key"],
+            item.row,
+            values=_values(data),
+            changes=text,
+            points=[(p["year"], p["capacity_tpa"]) for p in data["capacity_by_year"]],
+            events=[(e["date"], e["status"], e["capacity_tpa"], e["note"])
+                    for e in data["history"]],  # fmt: skip
+            redo_children=bool({"capacity_by_year", "history"} & changes.keys()),
+        )
 
 
 # ---------------------------------------------------------------- the import
@@ -332,47 +382,35 @@ def _stage(
 def _write(session: Session, stage: Staging, *, owner_org_id: int | None, actor: str,
            source: str) -> None:  # fmt: skip
     """The write phase: every planned update and create, in the caller's transaction."""
-    conn = session.connection()
-    now = dt.datetime.now(dt.UTC)
-    meta = {"actor": actor[:200], "source": source[:300], "changed_at": now}
-
-    def children(pid: int, payload: dict[str, Any]) -> tuple[list[Any], list[Any]]:
-        points = [{"project_id": pid, **p} for p in payload["points"]]
-        events = [
-            {"project_id": pid, **e, "date": dt.date.fromisoformat(e["date"])}
-            for e in payload["events"]
-        ]
-        return points, events
-
+    writer = bulk.Writer(session.connection(), dt.datetime.now(dt.UTC))
+    meta = {"actor": actor[:200], "source": source[:300]}
     try:
         for batch in stage.batches("updated"):
-            rows = [{**p["columns"], "_id": pid, "_version": v} for _, pid, v, p in batch]
-            if bulk.update_projects(conn, rows, now) != len(rows):
+            pids = {seq: pid for seq, _, pid, *_ in batch}
+            matched = writer.update_projects([(*values, pid, version)
+                                              for _, _, pid, version, _, _, *values in batch])
+            if matched != len(batch):
                 raise ImportRaced("a project in the file was changed by someone else meanwhile")
-            redo = [(pid, p) for _, pid, _, p in batch
-                    if {"capacity_by_year", "history"} & p["changes"].keys()]  # fmt: skip
-            pairs = [children(pid, p) for pid, p in redo]
-            bulk.replace_children(
-                conn,
-                [pid for pid, _ in redo],
-                [x for pts, _ in pairs for x in pts],
-                [x for _, evs in pairs for x in evs],
+            redo = {seq for seq, _, _, _, redo, *_ in batch if redo}
+            writer.delete_children([pids[seq] for seq in redo])
+            points, events = stage.children(batch[0][0], batch[-1][0])
+            writer.insert_children(
+                [(pids[seq], *p) for seq, *p in points if seq in redo],
+                [(pids[seq], *e) for seq, *e in events if seq in redo],
             )
-            bulk.insert_changes(conn, [
-                {"record_id": pid, "record_key": key, "action": "update", "changes": p["changes"],
-                 **meta} for key, pid, _, p in batch
-            ])  # fmt: skip
+            writer.insert_changes([(pid, key, changes) for _, key, pid, _, _, changes, *_ in batch],
+                                  action="update", **meta)  # fmt: skip
         for batch in stage.batches("created"):
-            owned = {"owner_org_id": owner_org_id, "section_sharing": {}, "version": 1}
-            ids = bulk.insert_projects(conn, [{**p["columns"], **owned} for *_, p in batch])
-            pairs = [children(ids[key], p) for key, *_, p in batch]
-            bulk.insert_children(
-                conn, [x for pts, _ in pairs for x in pts], [x for _, evs in pairs for x in evs]
+            writer.insert_projects([row[6:] for row in batch], owner_org_id)
+            ids = writer.ids(owner_org_id, [key for _, key, *_ in batch])
+            pids = {seq: ids[key] for seq, key, *_ in batch}
+            points, events = stage.children(batch[0][0], batch[-1][0])
+            writer.insert_children(
+                [(pids[seq], *p) for seq, *p in points if seq in pids],
+                [(pids[seq], *e) for seq, *e in events if seq in pids],
             )
-            bulk.insert_changes(conn, [
-                {"record_id": ids[key], "record_key": key, "action": "create",
-                 "changes": p["changes"], **meta} for key, *_, p in batch
-            ])  # fmt: skip
+            writer.insert_changes([(pids[seq], key, ch) for seq, key, _, _, _, ch, *_ in batch],
+                                  action="create", **meta)  # fmt: skip
     except IntegrityError:
         raise ImportRaced("a key in the file was taken by someone else meanwhile") from None
 

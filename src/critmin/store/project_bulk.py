@@ -1,4 +1,4 @@
-"""Bulk reads and writes of projects for imports: Core statements, many rows per round trip.
+"""Bulk reads and writes of projects for imports: many rows per round trip.
 
 Reads find the records an import would update (by owning organisation and key); writes
 insert and update many projects, their capacity points and events, and their change-log
@@ -12,17 +12,16 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, insert, or_, select, update
+from sqlalchemy import DateTime, delete, or_, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from critmin.store.projects import TABLE, to_record
-from critmin.store.tables import ChangeLog, Project, ProjectCapacity, ProjectEvent
+from critmin.store.tables import Project, ProjectCapacity, ProjectEvent
 
 PROJECTS = Project.__table__
 CAPACITY = ProjectCapacity.__table__
 EVENTS = ProjectEvent.__table__
-CHANGES = ChangeLog.__table__
 RECORD_COLUMNS = (
     "key", "name", "mineral", "form", "stage", "feed", "feed_note", "operator", "partners",
     "country", "site", "status", "capacity_tpa", "start_year", "end_year", "milestones",
@@ -97,48 +96,98 @@ def keys_held_by_others(session: Session, *, owner_org_id: int | None, keys: lis
 
 
 # ---------------------------------------------------------------- writes
+#
+# The writes take rows of plain values ready for the driver (JSON already encoded, dates
+# as ISO text) and hand them to ``executemany`` through SQLAlchemy's
+# ``exec_driver_sql``: no per-row statement compilation or type processing inside the
+# write transaction.
+
+JSON_COLUMNS = frozenset({"partners", "milestones", "funding_sources", "offtakers", "sources"})
+"""RECORD_COLUMNS held as JSON (passed to the writes already encoded)."""
 
 
-def insert_projects(conn: Connection, rows: list[dict[str, Any]]) -> dict[str, int]:
-    """Insert project rows (RECORD_COLUMNS + owner_org_id); returns each key's new id."""
-    stmt = insert(PROJECTS).returning(PROJECTS.c.id, PROJECTS.c.key)
-    return {key: id for id, key in conn.execute(stmt, rows)}
+class Writer:
+    """Bulk statements for one connection's dialect (placeholders, casts, timestamps)."""
 
+    def __init__(self, conn: Connection, now: dt.datetime) -> None:
+        self.conn = conn
+        self.sqlite = conn.dialect.name == "sqlite"
+        self.mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        stamp = DateTime(timezone=True).bind_processor(conn.dialect)
+        self.now = stamp(now) if stamp else now
 
-def update_projects(conn: Connection, rows: list[dict[str, Any]], now: dt.datetime) -> int:
-    """Write RECORD_COLUMNS over projects still at the version read (``_id``, ``_version``
-    in each row); bumps the version. Returns how many rows matched."""
-    stmt = (
-        update(PROJECTS)
-        .where(and_(PROJECTS.c.id == bindparam("_id"), PROJECTS.c.version == bindparam("_version")))
-        .values(
-            {name: bindparam(name) for name in RECORD_COLUMNS}
-            | {"version": PROJECTS.c.version + 1, "updated_at": now}
+    def _value(self, kind: str = "") -> str:
+        if self.sqlite or not kind:
+            return self.mark
+        return f"CAST({self.mark} AS {kind})"
+
+    def _json(self, column: str) -> str:
+        return self._value("JSON" if column in JSON_COLUMNS else "")
+
+    def insert_projects(self, rows: list[tuple[Any, ...]], owner_org_id: int | None) -> None:
+        """Insert projects: each row holds the RECORD_COLUMNS values, in order."""
+        columns = [*RECORD_COLUMNS, "owner_org_id", "section_sharing", "version", "capacity_unit",
+                   "created_at", "updated_at"]  # fmt: skip
+        marks = [self._json(c) for c in RECORD_COLUMNS] + [self._value(), self._value("JSON")]
+        marks += [self._value()] * 4
+        sql = f"INSERT INTO projects ({', '.join(columns)}) VALUES ({', '.join(marks)})"
+        extra = (owner_org_id, "{}", 1, "t/yr", self.now, self.now)
+        self.conn.exec_driver_sql(sql, [(*row, *extra) for row in rows])
+
+    def update_projects(self, rows: list[tuple[Any, ...]]) -> int:
+        """Write RECORD_COLUMNS over projects still at the version read; each row holds the
+        values, then the project's id and the version read. Returns how many matched."""
+        sets = ", ".join(f"{c} = {self._json(c)}" for c in RECORD_COLUMNS)
+        sql = (
+            f"UPDATE projects SET {sets}, version = version + 1, updated_at = {self.mark}"
+            f" WHERE id = {self.mark} AND version = {self.mark}"
         )
-    )
-    return conn.execute(stmt, rows).rowcount
+        params = [(*row[:-2], self.now, *row[-2:]) for row in rows]
+        return self.conn.exec_driver_sql(sql, params).rowcount
 
+    def insert_children(
+        self, points: list[tuple[Any, ...]], events: list[tuple[Any, ...]]
+    ) -> None:
+        """Capacity points (project_id, year, capacity_tpa) and events (project_id, date as
+        ISO text, status, capacity_tpa, note)."""
+        m = self.mark
+        if points:
+            self.conn.exec_driver_sql(
+                f"INSERT INTO project_capacity (project_id, year, capacity_tpa) VALUES ({m}, {m},"
+                f" {m})",
+                points,
+            )
+        if events:
+            self.conn.exec_driver_sql(
+                "INSERT INTO project_events (project_id, date, status, capacity_tpa, note)"
+                f" VALUES ({m}, {self._value('DATE')}, {m}, {m}, {m})",
+                events,
+            )
 
-def replace_children(
-    conn: Connection, ids: list[int], points: list[dict[str, Any]], events: list[dict[str, Any]]
-) -> None:
-    """Replace the capacity points and events of projects ``ids`` with the rows given."""
-    if ids:
-        conn.execute(delete(CAPACITY).where(CAPACITY.c.project_id.in_(ids)))
-        conn.execute(delete(EVENTS).where(EVENTS.c.project_id.in_(ids)))
-    insert_children(conn, points, events)
+    def delete_children(self, ids: list[int]) -> None:
+        if ids:
+            self.conn.execute(delete(CAPACITY).where(CAPACITY.c.project_id.in_(ids)))
+            self.conn.execute(delete(EVENTS).where(EVENTS.c.project_id.in_(ids)))
 
+    def insert_changes(
+        self, rows: list[tuple[Any, ...]], *, action: str, actor: str, source: str
+    ) -> None:
+        """One change-log entry per row (record_id, record_key, changes as JSON text)."""
+        if not rows:
+            return
+        m = self.mark
+        sql = (
+            "INSERT INTO change_log (table_name, record_id, record_key, action, actor,"
+            f" changed_at, source, changes) VALUES ({m}, {m}, {m}, {m}, {m}, {m}, {m},"
+            f" {self._value('JSON')})"
+        )
+        self.conn.exec_driver_sql(
+            sql, [(TABLE, rid, key, action, actor, self.now, source, ch) for rid, key, ch in rows]
+        )
 
-def insert_children(
-    conn: Connection, points: list[dict[str, Any]], events: list[dict[str, Any]]
-) -> None:
-    if points:
-        conn.execute(insert(CAPACITY), points)
-    if events:
-        conn.execute(insert(EVENTS), events)
-
-
-def insert_changes(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    """Change-log entries (record_id, record_key, action, changes; actor, source, changed_at)."""
-    if rows:
-        conn.execute(insert(CHANGES), [{"table_name": TABLE, **row} for row in rows])
+    def ids(self, owner_org_id: int | None, keys: list[str]) -> dict[str, int]:
+        """The ids of ``owner_org_id``'s projects with these keys."""
+        stmt = select(PROJECTS.c.key, PROJECTS.c.id).where(
+            _owned_by(owner_org_id), PROJECTS.c.key.in_(keys)
+        )
+        return {key: id for key, id in self.conn.execute(stmt)}
