@@ -401,8 +401,7 @@ def _write(session: Session, stage: Staging, *, owner_org_id: int | None, actor:
             writer.insert_changes([(pid, key, changes) for _, key, pid, _, _, changes, *_ in batch],
                                   action="update", **meta)  # fmt: skip
         for batch in stage.batches("created"):
-            writer.insert_projects([row[6:] for row in batch], owner_org_id)
-            ids = writer.ids(owner_org_id, [key for _, key, *_ in batch])
+            ids = writer.insert_projects([row[6:] for row in batch], owner_org_id)
             pids = {seq: ids[key] for seq, key, *_ in batch}
             points, events = stage.children(batch[0][0], batch[-1][0])
             writer.insert_children(

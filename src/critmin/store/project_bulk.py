@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import DateTime, delete, or_, select
+from sqlalchemy import ARRAY, DateTime, String, any_, bindparam, delete, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -43,19 +43,30 @@ class Existing:
     snapshot: dict[str, Any]
 
 
-def _owned_by(owner_org_id: int | None) -> Any:
-    column = PROJECTS.c.owner_org_id
-    return column.is_(None) if owner_org_id is None else column == owner_org_id
+def _owner(owner_org_id: int | None) -> Any:
+    """``owner_org_id``'s records (None: records without an owner), as keys are scoped."""
+    return func.coalesce(PROJECTS.c.owner_org_id, 0) == (owner_org_id or 0)
+
+
+def _key_in(dialect: str, keys: list[str]) -> Any:
+    """``key IN keys``: one array parameter on PostgreSQL (cheaper than a long IN list)."""
+    if dialect == "postgresql":
+        return PROJECTS.c.key == any_(bindparam("keys", keys, type_=ARRAY(String)))
+    return PROJECTS.c.key.in_(keys)
 
 
 def find_existing(
     session: Session, *, owner_org_id: int | None, keys: list[str]
 ) -> dict[str, Existing]:
-    """The projects of ``owner_org_id`` (None: records without an owner) with these keys."""
+    """The projects of ``owner_org_id`` (None: records without an owner) with these keys.
+
+    The one place an import looks records up: by (owning organisation, key).
+    """
     if not keys:
         return {}
+    dialect = session.get_bind().dialect.name
     rows = session.execute(
-        select(PROJECTS).where(_owned_by(owner_org_id), PROJECTS.c.key.in_(keys))
+        select(PROJECTS).where(_owner(owner_org_id), _key_in(dialect, keys))
     ).all()
     if not rows:
         return {}
@@ -85,14 +96,9 @@ def keys_held_by_others(session: Session, *, owner_org_id: int | None, keys: lis
     """Which of ``keys`` a record of another owner (or of none) already uses."""
     if not keys:
         return set()
-    column = PROJECTS.c.owner_org_id
-    other = (
-        column.is_not(None)
-        if owner_org_id is None
-        else or_(column.is_(None), column != owner_org_id)
-    )
-    stmt = select(PROJECTS.c.key).where(other, PROJECTS.c.key.in_(keys))
-    return set(session.scalars(stmt))
+    dialect = session.get_bind().dialect.name
+    other = func.coalesce(PROJECTS.c.owner_org_id, 0) != (owner_org_id or 0)
+    return set(session.scalars(select(PROJECTS.c.key).where(other, _key_in(dialect, keys))))
 
 
 # ---------------------------------------------------------------- writes
@@ -113,7 +119,7 @@ class Writer:
         self.conn = conn
         self.sqlite = conn.dialect.name == "sqlite"
         self.mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-        stamp = DateTime(timezone=True).bind_processor(conn.dialect)
+        stamp = DateTime(timezone=True).dialect_impl(conn.dialect).bind_processor(conn.dialect)
         self.now = stamp(now) if stamp else now
 
     def _value(self, kind: str = "") -> str:
@@ -124,15 +130,27 @@ class Writer:
     def _json(self, column: str) -> str:
         return self._value("JSON" if column in JSON_COLUMNS else "")
 
-    def insert_projects(self, rows: list[tuple[Any, ...]], owner_org_id: int | None) -> None:
-        """Insert projects: each row holds the RECORD_COLUMNS values, in order."""
+    def _insert(
+        self, table: str, columns: list[str], marks: list[str], rows: list[tuple[Any, ...]]
+    ) -> None:
+        """``INSERT INTO table (columns) VALUES (marks)`` for every row: one executemany."""
+        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(marks)})"
+        self.conn.exec_driver_sql(sql, rows)
+
+    def insert_projects(
+        self, rows: list[tuple[Any, ...]], owner_org_id: int | None
+    ) -> dict[str, int]:
+        """Insert projects (each row: the RECORD_COLUMNS values); returns each key's id."""
         columns = [*RECORD_COLUMNS, "owner_org_id", "section_sharing", "version", "capacity_unit",
                    "created_at", "updated_at"]  # fmt: skip
         marks = [self._json(c) for c in RECORD_COLUMNS] + [self._value(), self._value("JSON")]
         marks += [self._value()] * 4
-        sql = f"INSERT INTO projects ({', '.join(columns)}) VALUES ({', '.join(marks)})"
         extra = (owner_org_id, "{}", 1, "t/yr", self.now, self.now)
-        self.conn.exec_driver_sql(sql, [(*row, *extra) for row in rows])
+        self._insert("projects", columns, marks, [(*row, *extra) for row in rows])
+        stmt = select(PROJECTS.c.key, PROJECTS.c.id).where(
+            _owner(owner_org_id), _key_in(self.conn.dialect.name, [row[0] for row in rows])
+        )
+        return dict(self.conn.execute(stmt).all())
 
     def update_projects(self, rows: list[tuple[Any, ...]]) -> int:
         """Write RECORD_COLUMNS over projects still at the version read; each row holds the
@@ -152,17 +170,11 @@ class Writer:
         ISO text, status, capacity_tpa, note)."""
         m = self.mark
         if points:
-            self.conn.exec_driver_sql(
-                f"INSERT INTO project_capacity (project_id, year, capacity_tpa) VALUES ({m}, {m},"
-                f" {m})",
-                points,
-            )
+            self._insert("project_capacity", ["project_id", "year", "capacity_tpa"], [m] * 3,
+                         points)  # fmt: skip
         if events:
-            self.conn.exec_driver_sql(
-                "INSERT INTO project_events (project_id, date, status, capacity_tpa, note)"
-                f" VALUES ({m}, {self._value('DATE')}, {m}, {m}, {m})",
-                events,
-            )
+            columns = ["project_id", "date", "status", "capacity_tpa", "note"]
+            self._insert("project_events", columns, [m, self._value("DATE"), m, m, m], events)
 
     def delete_children(self, ids: list[int]) -> None:
         if ids:
@@ -175,19 +187,9 @@ class Writer:
         """One change-log entry per row (record_id, record_key, changes as JSON text)."""
         if not rows:
             return
-        m = self.mark
-        sql = (
-            "INSERT INTO change_log (table_name, record_id, record_key, action, actor,"
-            f" changed_at, source, changes) VALUES ({m}, {m}, {m}, {m}, {m}, {m}, {m},"
-            f" {self._value('JSON')})"
-        )
-        self.conn.exec_driver_sql(
-            sql, [(TABLE, rid, key, action, actor, self.now, source, ch) for rid, key, ch in rows]
-        )
-
-    def ids(self, owner_org_id: int | None, keys: list[str]) -> dict[str, int]:
-        """The ids of ``owner_org_id``'s projects with these keys."""
-        stmt = select(PROJECTS.c.key, PROJECTS.c.id).where(
-            _owned_by(owner_org_id), PROJECTS.c.key.in_(keys)
-        )
-        return {key: id for key, id in self.conn.execute(stmt)}
+        columns = ["table_name", "record_id", "record_key", "action", "actor", "changed_at",
+                   "source", "changes"]  # fmt: skip
+        marks = [self.mark] * 7 + [self._value("JSON")]
+        self._insert("change_log", columns, marks,
+                     [(TABLE, rid, key, action, actor, self.now, source, ch)
+                      for rid, key, ch in rows])  # fmt: skip
