@@ -17,10 +17,11 @@ Each measurement runs in its own fresh Python process, on a fresh migrated datab
   capacity points and events, one change-log row each), in one transaction, with no
   validation, merging or sharing rules.
 
-Printed per target: wall seconds, rows per second, the seconds the write transaction
-lasted (critmin: first write to commit, the time other writers may wait) and the peak
-resident memory of the process (``ru_maxrss``) above its size before the import; then
-the ratios critmin/baseline. PostgreSQL is the server at ``CRITMIN_BENCH_PG`` /
+Printed per target: wall seconds, rows per second, CPU seconds of the process (user +
+system; steadier than wall time on a shared machine; the database server's own CPU is
+not counted), the seconds the write transaction lasted (critmin: first write to commit,
+the time other writers may wait) and the peak resident memory of the process
+(``ru_maxrss``) above its size before the import; then the ratios critmin/baseline. PostgreSQL is the server at ``CRITMIN_BENCH_PG`` /
 ``CRITMIN_TEST_PG`` (default ``postgresql+psycopg://postgres@127.0.0.1:5432/postgres``);
 each run makes a fresh database and drops it afterwards.
 """
@@ -79,6 +80,11 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 # ---------------------------------------------------------------- children
 
 
@@ -96,7 +102,7 @@ def child_critmin(url: str, path: Path) -> dict[str, float]:
             marks["write"] = time.perf_counter()
 
     event.listen(engine, "before_cursor_execute", on_write)
-    before = _rss_mb()
+    before, cpu = _rss_mb(), _cpu()
     started = time.perf_counter()
     with transaction(engine) as session:
         report = import_file(session=session, path=path, actor="benchmark")
@@ -106,6 +112,7 @@ def child_critmin(url: str, path: Path) -> dict[str, float]:
         "seconds": ended - started,
         "write_seconds": ended - marks.get("write", ended),
         "rows": report.count("created"),
+        "cpu_seconds": _cpu() - cpu,
         "peak_mb": _rss_mb() - before,
     }
 
@@ -119,7 +126,7 @@ def child_baseline(url: str, path: Path) -> dict[str, float]:
     from critmin.store.db import make_engine
 
     engine = make_engine(url)
-    before = _rss_mb()
+    before, cpu = _rss_mb(), _cpu()
     started = time.perf_counter()
     raw = engine.raw_connection()
     mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
@@ -182,6 +189,7 @@ def child_baseline(url: str, path: Path) -> dict[str, float]:
         "seconds": ended - started,
         "write_seconds": ended - started,
         "rows": len(projects),
+        "cpu_seconds": _cpu() - cpu,
         "peak_mb": _rss_mb() - before,
     }
 
@@ -248,20 +256,21 @@ def main() -> None:
         write_synthetic_csv(path, args.rows)
         size = path.stat().st_size / 1e6
         print(f"{args.rows:,} synthetic rows, {size:.1f} MB of CSV")
-        print(f"{'backend':10} {'target':10} {'seconds':>8} {'rows/s':>8} {'write s':>8} "
-              f"{'peak MB':>8}")  # fmt: skip
+        print(f"{'backend':10} {'target':10} {'seconds':>8} {'rows/s':>8} {'CPU s':>8} "
+              f"{'write s':>8} {'peak MB':>8}")  # fmt: skip
         for backend in args.backends.split(","):
             results = {}
             for target in ("baseline", "critmin"):
                 r = results[target] = measure(target, backend, path, folder)
                 assert r["rows"] == args.rows, r
                 print(f"{backend:10} {target:10} {r['seconds']:8.2f} "
-                      f"{args.rows / r['seconds']:8.0f} {r['write_seconds']:8.2f} "
-                      f"{r['peak_mb']:8.1f}", flush=True)  # fmt: skip
+                      f"{args.rows / r['seconds']:8.0f} {r['cpu_seconds']:8.2f} "
+                      f"{r['write_seconds']:8.2f} {r['peak_mb']:8.1f}", flush=True)  # fmt: skip
             c, b = results["critmin"], results["baseline"]
             print(f"{backend:10} critmin/baseline: {c['seconds'] / b['seconds']:.1f}x the time, "
+                  f"{c['cpu_seconds'] / b['cpu_seconds']:.1f}x the CPU, "
                   f"{c['write_seconds'] / b['write_seconds']:.2f}x the write transaction, "
-                  f"{c['peak_mb'] / max(b['peak_mb'], 0.1):.2f}x the memory")  # fmt: skip
+                  f"{c['peak_mb'] / max(b['peak_mb'], 0.1):.2f}x the peak memory")  # fmt: skip
 
 
 if __name__ == "__main__":

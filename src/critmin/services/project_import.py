@@ -26,11 +26,13 @@ Merging never widens sharing and never drops what the file does not mention:
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import itertools
 import json
 import sqlite3
 import tempfile
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -414,6 +416,21 @@ def _write(session: Session, stage: Staging, *, owner_org_id: int | None, actor:
         raise ImportRaced("a key in the file was taken by someone else meanwhile") from None
 
 
+@contextmanager
+def _long_lived_objects_frozen() -> Iterator[None]:
+    """Keep the collector off the objects that exist before the import.
+
+    An import allocates millions of short-lived objects; each full collection would
+    otherwise walk every long-lived object of the process (ORM, schemas, country
+    tables) again, which made garbage collection a third of an import's time.
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def run_import(
     *,
     session: Session,
@@ -433,7 +450,7 @@ def run_import(
     """
     log = ProblemLog()
     planner = _Planner(file=file, owner_org_id=owner_org_id, csv_mode=csv_mode)
-    with Staging() as stage:
+    with _long_lived_objects_frozen(), Staging() as stage:
         stream = iter(items)
         try:
             while batch := list(itertools.islice(stream, BATCH)):
