@@ -240,38 +240,60 @@ def _cell_value(column: str, text: str, *, file: str, row: int) -> tuple[Any, Pr
     return text, None
 
 
-def _csv_row(
-    cells: list[str], header: list[str], given: frozenset[str], *, file: str, row: int
-) -> Parsed:
-    data: dict[str, Any] = {"financing": {}}
-    problems: list[Problem] = []
-    raw: dict[str, str] = {}
-    for column, cell in zip(header, cells, strict=False):
-        text = unescape_cell(cell.strip())
-        raw[column] = text
-        name = _FINANCING.get(column, column)
-        target = data["financing"] if column in _FINANCING else data
-        if not text:
-            if column == "sharing":
-                given = given - {"sharing"}  # an empty cell states no level
-            elif column in _LIST_FIELDS or column in JSON_COLUMNS or column == "partners":
-                target[name] = []
-            else:
-                target[name] = None
-            continue
-        value, problem = _cell_value(column, text, file=file, row=row)
-        if problem is not None:
-            problems.append(problem)
+def _column_plan(header: list[str]) -> list[tuple[str, str, bool, str]]:
+    """For each header column: (column, field name, is a financing part, kind of cell)."""
+    plan = []
+    for column in header:
+        if column == "sharing":
+            kind = "sharing"
+        elif column in ("partners", "capacity_by_year") or column in JSON_COLUMNS:
+            kind = "list"
         else:
-            target[name] = value
-    key = raw.get("key") or None
+            kind = "text"
+        plan.append((column, _FINANCING.get(column, column), column in _FINANCING, kind))
+    return plan
+
+
+def _csv_row(
+    cells: list[str],
+    plan: list[tuple[str, str, bool, str]],
+    given: frozenset[str],
+    *,
+    file: str,
+    row: int,
+) -> Parsed:
+    financing: dict[str, Any] = {}
+    data: dict[str, Any] = {"financing": financing}
+    problems: list[Problem] = []
+    for (column, name, in_financing, kind), cell in zip(plan, cells, strict=False):
+        text = cell.strip()
+        if text[:1] == "'":
+            text = unescape_cell(text)
+        target = financing if in_financing else data
+        if not text:
+            if kind == "sharing":
+                given = given - {"sharing"}  # an empty cell states no level
+            else:
+                target[name] = [] if kind == "list" else None
+        elif kind == "list":
+            value, problem = _cell_value(column, text, file=file, row=row)
+            if problem is not None:
+                problems.append(problem)
+            else:
+                target[name] = value
+        else:
+            target[name] = text
+    raw = data.get("key")
+    key = raw if isinstance(raw, str) else None
     try:
         record = ProjectRecord.model_validate(data)
     except ValidationError as exc:
         failed = {p.column for p in problems}
+        cells_by_column = zip([c for c, *_ in plan], cells, strict=False)
+        cellmap = {c: unescape_cell(cell.strip()) for c, cell in cells_by_column}
         problems += [
             p
-            for p in problems_from_validation(exc, file=file, row=row, raw=raw, csv_mode=True)
+            for p in problems_from_validation(exc, file=file, row=row, raw=cellmap, csv_mode=True)
             if p.column not in failed
         ]
         record = None
@@ -309,6 +331,7 @@ def iter_csv(stream: IO[str], *, file: str = "<csv>") -> Iterator[Parsed]:
         if problems:
             raise IngestError(problems)
         given = frozenset(COLUMN_FIELD[c] for c in header)
+        plan = _column_plan(header)
         width = len(header)
         for index, cells in enumerate(reader, start=2):
             if len(cells) > width:
@@ -318,7 +341,7 @@ def iter_csv(stream: IO[str], *, file: str = "<csv>") -> Iterator[Parsed]:
                 continue
             if not any(c.strip() for c in cells):
                 continue
-            yield _csv_row(cells, header, given, file=file, row=index)
+            yield _csv_row(cells, plan, given, file=file, row=index)
     except csv.Error as exc:
         expected = f"well-formed CSV with cells of at most {MAX_CELL_CHARS:,} characters ({exc})"
         raise IngestError([Problem(file, index + 1, "(row)", None, expected)]) from None

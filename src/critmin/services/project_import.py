@@ -233,8 +233,12 @@ def _columns(data: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
+
+
 def _encode(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    """``value`` as JSON text (one shared encoder: json.dumps builds one per call)."""
+    return _ENCODER.encode(value) if value != [] else "[]"
 
 
 def _values(data: dict[str, Any]) -> tuple[Any, ...]:
