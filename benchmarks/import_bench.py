@@ -21,8 +21,8 @@ Printed per target: wall seconds, rows per second, CPU seconds of the process (u
 system; steadier than wall time on a shared machine; the database server's own CPU is
 not counted), the seconds the write transaction lasted (critmin: first write to commit,
 the time other writers may wait) and the peak resident memory of the process
-(``ru_maxrss``) above its size before the import; then the ratios critmin/baseline. PostgreSQL is the server at ``CRITMIN_BENCH_PG`` /
-``CRITMIN_TEST_PG`` (default ``postgresql+psycopg://postgres@127.0.0.1:5432/postgres``);
+(``ru_maxrss``) above its size before the import; then the ratios critmin/baseline.
+PostgreSQL is the server at ``CRITMIN_BENCH_PG`` / ``CRITMIN_TEST_PG`` (default ``postgresql+psycopg://postgres@127.0.0.1:5432/postgres``);
 each run makes a fresh database and drops it afterwards.
 """
 

@@ -116,7 +116,8 @@ def test_deeply_nested_json_bodies_are_a_422_everywhere(api, path):
     r = api["owner"].post(path, content=body.encode(),
                           headers={"Content-Type": "application/json"})  # fmt: skip
     assert r.status_code == 422
-    assert r.json()["errors"] == [{"field": "body", "problem": "JSON nested at most 32 levels deep"}]
+    problem = "JSON nested at most 32 levels deep"
+    assert r.json()["errors"] == [{"field": "body", "problem": problem}]
     shallow = api["owner"].post(path, json={"key": "shallow-1", "name": [[["x"]]]})
     assert shallow.status_code == 422 and shallow.json()["errors"][0]["field"] != "body"
 

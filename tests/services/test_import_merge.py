@@ -80,7 +80,7 @@ def test_stated_sharing_narrows_but_never_widens(engine):
         narrow = _create(s, c["owner"], "narrow-one", sharing="partners").id
         cols = ["key", "name", "mineral", "stage", "country", "status", "sharing"]
         rows = [{"key": "wide-one", "name": "Wide One", **BASE, "sharing": "owner"},
-                {"key": "narrow-one", "name": "Narrow One", **BASE, "sharing": "public"}]  # fmt: skip
+                {"key": "narrow-one", "name": "Narrow", **BASE, "sharing": "public"}]  # fmt: skip
         report = _import(s, c["owner"], _csv(rows, cols))
         assert report.kept_sharing == [
             {"key": "narrow-one", "sharing": "partners", "stated": "public"}
@@ -127,15 +127,17 @@ def test_financing_null_clears_it_and_empty_cells_clear(engine):
 def test_new_records_without_a_level_are_owner_only(engine):
     with transaction(engine) as s:
         c = _callers(s)
+        cols = ["key", "name", "mineral", "stage", "country", "status", "sharing"]
         text = _csv([{"key": "fresh-one", "name": "Fresh", **BASE, "sharing": ""},
                      {"key": "fresh-two", "name": "Fresh 2", **BASE, "sharing": "public"}],
-                    ["key", "name", "mineral", "stage", "country", "status", "sharing"])  # fmt: skip
+                    cols)  # fmt: skip
         report = _import(s, c["owner"], text)
         assert report.owner_only_by_default == 1
         assert [r["key"] for r in tracker.list_page(session=s, caller=ANONYMOUS).rows] == [
             "fresh-two"
         ]
-        levels = {r["key"]: r["sharing"] for r in tracker.list_page(session=s, caller=c["owner"]).rows}
+        page = tracker.list_page(session=s, caller=c["owner"])
+        levels = {r["key"]: r["sharing"] for r in page.rows}
         assert levels == {"fresh-one": "owner", "fresh-two": "public"}
 
 
