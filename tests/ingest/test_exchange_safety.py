@@ -164,3 +164,11 @@ def test_csv_states_only_the_columns_of_its_header():
     text = "key,name,mineral,stage,country,status,sharing\np-1,P,gallium,refining,CAN,announced,\n"
     (item,) = exchange.iter_csv(io.StringIO(text), file="c.csv")
     assert item.given == {"key", "name", "mineral", "stage", "country", "status"}
+
+
+@pytest.mark.parametrize("text", ["\x9f projects: []", "projects:\n- {key: a\x9f}", "\x00"])
+def test_unreadable_yaml_characters_are_a_problem(text):
+    with pytest.raises(IngestError) as info:
+        exchange.parse_text(text, fmt="yaml", file="odd.yaml")
+    (problem,) = info.value.problems
+    assert problem.column == "(document)" and "character" in problem.expected

@@ -145,7 +145,10 @@ class SafeLoader(yaml.SafeLoader):
 
 def safe_yaml_load(text: str | IO[str]) -> Any:
     """One YAML document, loaded with :class:`SafeLoader`; DocumentError if malformed."""
-    loader = SafeLoader(text)
+    try:
+        loader = SafeLoader(text)
+    except yaml.YAMLError as exc:
+        raise _yaml_error(exc) from None
     try:
         return loader.get_single_data()
     except yaml.YAMLError as exc:
@@ -163,7 +166,10 @@ def _yaml_error(exc: yaml.YAMLError) -> DocumentError:
 def iter_yaml(stream: IO[str]) -> Iterator[tuple[str, Any]]:
     """``("item", project)`` for each project and ``("schema_version", value)``, in
     document order, composing one project at a time."""
-    loader = SafeLoader(stream)
+    try:
+        loader = SafeLoader(stream)  # reads the first characters already
+    except yaml.YAMLError as exc:
+        raise _yaml_error(exc) from None
     try:
         loader.get_event()  # stream start
         if loader.check_event(StreamEndEvent):
