@@ -156,7 +156,8 @@ def test_the_largest_record_the_api_accepts_exports_and_reimports(api):
     assert again.json()["unchanged"] == 1
     too_many = owner.post("/projects", json=body | {"key": "too-much", "sources": sources * 2})
     assert too_many.status_code == 422
-    assert "when written as JSON" in too_many.json()["errors"][0]["problem"]
+    (error,) = too_many.json()["errors"]
+    assert error["field"] == "sources" and "when written as JSON" in error["problem"]
 
 
 def test_a_csv_cell_over_the_field_limit_is_a_422(api):

@@ -153,18 +153,21 @@ def import_projects(
         f"{verb} {file}: {report.count('created')} created, {report.count('updated')} updated, "
         f"{report.count('unchanged')} unchanged",
         highlight=False,
+        soft_wrap=True,
     )
     for kept in report.kept_sharing:
         console.print(
             f"  {kept['key']}: kept sharing {kept['sharing']!r} (the file says "
             f"{kept['stated']!r}; an import never widens sharing)",
             highlight=False,
+            soft_wrap=True,
         )
     if report.owner_only_by_default:
         console.print(
             f"  {report.owner_only_by_default} new project(s) state no sharing level: "
             "they are owner-only",
             highlight=False,
+            soft_wrap=True,
         )
 
 

@@ -204,13 +204,11 @@ def _validate(data: dict[str, Any]) -> ProjectRecord:
     try:
         record = ProjectRecord.model_validate(data)
     except ValidationError as exc:
+        problems = exchange.problems_from_validation(exc, file="", row=None)
         raise InvalidRecord(
             [
-                {
-                    "field": ".".join(str(p) for p in e["loc"]) or "(body)",
-                    "problem": e["msg"].removeprefix("Value error, "),
-                }
-                for e in exc.errors()
+                {"field": p.column if p.column != "(row)" else "(body)", "problem": p.expected}
+                for p in problems
             ]
         ) from None
     bad = unstorable(record.model_dump())
