@@ -376,9 +376,7 @@ class ObservationBase(_Schema):
     date: dt.date
     date_precision: DatePrecision = DatePrecision.DAY
     kind: ObservationKind = ObservationKind.LEVEL
-    value: float = Field(
-        ge=-MAX_PRICE, le=MAX_PRICE, description="A level must not be negative."
-    )
+    value: float = Field(ge=-MAX_PRICE, le=MAX_PRICE, description="A level must not be negative.")
     unit: UnitCode | None = Field(
         None, description="Defaults to the series' unit (level), percent_change or ratio."
     )

@@ -492,4 +492,3 @@ def read_file(path: Path, fmt: str | None = None) -> list[ProjectRecord]:
     with open_file(path) as stream:
         return collect(iter_stream(stream, fmt=fmt or detect_format(path), file=str(path)),
                        file=str(path))  # fmt: skip
-

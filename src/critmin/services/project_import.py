@@ -333,8 +333,9 @@ class _Planner:
             values=_values(data),
             changes=text,
             points=[(p["year"], p["capacity_tpa"]) for p in data["capacity_by_year"]],
-            events=[(e["date"], e["status"], e["capacity_tpa"], e["note"])
-                    for e in data["history"]],  # fmt: skip
+            events=[
+                (e["date"], e["status"], e["capacity_tpa"], e["note"]) for e in data["history"]
+            ],  # fmt: skip
             redo_children=bool({"capacity_by_year", "history"} & changes.keys()),
         )
 
@@ -380,7 +381,7 @@ def _stage(
         elif old is not None and old.deleted:
             expected = "the key of a deleted project: restore it before importing over it"
             log.add(Problem(planner.file, item.row, "key", key, expected))
-        elif (plan := planner.update(item, old, log) if old else planner.create(item, log)):
+        elif plan := planner.update(item, old, log) if old else planner.create(item, log):
             plans.append(plan)
     stage.add(seen, [] if len(log) else plans)
 
@@ -393,8 +394,9 @@ def _write(session: Session, stage: Staging, *, owner_org_id: int | None, actor:
     try:
         for batch in stage.batches("updated"):
             pids = {seq: pid for seq, _, pid, *_ in batch}
-            matched = writer.update_projects([(*values, pid, version)
-                                              for _, _, pid, version, _, _, *values in batch])
+            matched = writer.update_projects(
+                [(*values, pid, version) for _, _, pid, version, _, _, *values in batch]
+            )
             if matched != len(batch):
                 raise ImportRaced("a project in the file was changed by someone else meanwhile")
             redo = {seq for seq, _, _, _, redo, *_ in batch if redo}

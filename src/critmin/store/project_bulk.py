@@ -163,9 +163,7 @@ class Writer:
         params = [(*row[:-2], self.now, *row[-2:]) for row in rows]
         return self.conn.exec_driver_sql(sql, params).rowcount
 
-    def insert_children(
-        self, points: list[tuple[Any, ...]], events: list[tuple[Any, ...]]
-    ) -> None:
+    def insert_children(self, points: list[tuple[Any, ...]], events: list[tuple[Any, ...]]) -> None:
         """Capacity points (project_id, year, capacity_tpa) and events (project_id, date as
         ISO text, status, capacity_tpa, note)."""
         m = self.mark
