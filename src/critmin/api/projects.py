@@ -3,7 +3,11 @@
 Every read goes through the sharing rules (a record the caller may not see is a 404
 with the same body as a missing one; sections the caller may not see are null).
 Writes need an editor token of the owning organisation and, for PATCH, DELETE and
-restore, ``If-Match`` with the ETag last read: missing 428, stale 412.
+restore, ``If-Match`` with the ETag last read: missing 428, stale 412 (checked after
+the caller's right to write: 404 or 403 first, as for any request).
+
+The owning organisation's ETag carries the version (``"p12-v3"``); anyone else's is
+derived from the body they see, so it changes only when something they may see does.
 """
 
 from __future__ import annotations
@@ -69,11 +73,19 @@ IMPORT_BODY = {
 }
 
 
-def _json(data: Any, *, status: int = 200, row: Project | None = None, **headers: str) -> Response:
+def _json(data: Any, *, status: int = 200, tag: str | None = None, **headers: str) -> Response:
     extra = {**PRIVATE, **headers}
-    if row is not None:
-        extra["ETag"] = tracker.etag(row)
+    if tag is not None:
+        extra["ETag"] = tag
     return JSONResponse(data, status_code=status, headers=extra)
+
+
+def _project(
+    row: Project, caller: Caller, *, status: int = 200, **headers: str
+) -> Response:
+    """A project as ``caller`` may see it, with the ETag for that caller."""
+    data = tracker.to_public(row, caller)
+    return _json(data, status=status, tag=tracker.etag(row, caller, data), **headers)
 
 
 def _invalid(field: str, problem: str) -> RequestValidationError:
@@ -235,8 +247,7 @@ async def import_projects(
 def create_project(session: SessionDep, caller: EditorDep, body: ProjectBody) -> Response:
     """201 with the project, ``Location`` and ``ETag``; 409 if the key is taken."""
     row = tracker.create(session=session, caller=caller, data=dict(body))
-    data = tracker.to_public(row, caller)
-    response = _json(data, status=201, row=row, Location=f"/api/v1/projects/{row.id}")
+    response = _project(row, caller, status=201, Location=f"/api/v1/projects/{row.id}")
     session.commit()
     return response
 
@@ -253,10 +264,11 @@ def get_project(
     row = tracker.get_visible(
         session=session, caller=caller, id=project_id, include_deleted=deleted
     )
-    tag = tracker.etag(row)
+    data = tracker.to_public(row, caller)
+    tag = tracker.etag(row, caller, data)
     if if_none_match and tag in [t.strip() for t in if_none_match.split(",")]:
         return Response(status_code=304, headers={**PRIVATE, "ETag": tag})
-    return _json(tracker.to_public(row, caller), row=row)
+    return _json(data, tag=tag)
 
 
 @router.patch("/{project_id}", summary="Change some fields (If-Match required)")
@@ -269,8 +281,8 @@ def patch_project(
 ) -> Response:
     """Merge the given fields (``financing`` merges key by key); 412 if someone else
     changed the project since your ETag, 428 without If-Match, 422 naming bad fields."""
+    row = tracker.writable(session=session, caller=caller, id=project_id)
     version = _version(if_match, project_id)
-    row = tracker.get_visible(session=session, caller=caller, id=project_id)
     current = tracker.to_public(row, caller)
     changes = dict(body)
     wrong = [
@@ -283,7 +295,7 @@ def patch_project(
     row = tracker.patch(
         session=session, caller=caller, id=project_id, changes=changes, if_match=version
     )
-    response = _json(tracker.to_public(row, caller), row=row)
+    response = _project(row, caller)
     session.commit()
     return response
 
@@ -293,9 +305,10 @@ def delete_project(
     session: SessionDep, caller: EditorDep, project_id: ProjectId, if_match: IfMatch = None
 ) -> Response:
     """200 with the deleted project and its new ETag (to restore it)."""
+    tracker.writable(session=session, caller=caller, id=project_id)
     version = _version(if_match, project_id)
     row = tracker.delete(session=session, caller=caller, id=project_id, if_match=version)
-    response = _json(tracker.to_public(row, caller), row=row)
+    response = _project(row, caller)
     session.commit()
     return response
 
@@ -304,11 +317,12 @@ def delete_project(
 def restore_project(
     session: SessionDep, caller: EditorDep, project_id: ProjectId, if_match: IfMatch = None
 ) -> Response:
+    tracker.writable(session=session, caller=caller, id=project_id, include_deleted=True)
     version = _version(if_match, project_id)
     row = tracker.delete(
         session=session, caller=caller, id=project_id, if_match=version, restore=True
     )
-    response = _json(tracker.to_public(row, caller), row=row)
+    response = _project(row, caller)
     session.commit()
     return response
 

@@ -19,6 +19,7 @@ from critmin.cli.common import (
 )
 from critmin.services import outlook as outlook_service
 from critmin.services import stats as stats_service
+from critmin.services.auth import LOCAL
 from critmin.store.db import make_engine, transaction
 
 stats_app = typer.Typer(help="Statistics: country shares and concentration.", no_args_is_help=True)
@@ -103,7 +104,7 @@ def outlook_cmd(
         with transaction(engine) as session:
             report = outlook_service.capacity_outlook_report(
                 session=session, mineral=mineral, start=start, end=end, seed=seed, draws=draws,
-                params=overrides, stages=stage or None,
+                params=overrides, stages=stage or None, caller=LOCAL,
             )
     except (LookupError, ValueError) as exc:
         raise fail(str(exc)) from None

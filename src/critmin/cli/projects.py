@@ -24,6 +24,7 @@ from critmin.domain.enums import ProjectStatus, Stage
 from critmin.ingest import exchange
 from critmin.ingest.errors import IngestError
 from critmin.services import projects as service
+from critmin.services.auth import LOCAL
 from critmin.store.db import make_engine, transaction
 
 projects_app = typer.Typer(
@@ -57,6 +58,7 @@ def list_cmd(
     with transaction(engine) as session:
         rows = service.list_projects(
             session=session,
+            caller=LOCAL,
             mineral=mineral,
             stage=stage.value if stage else None,
             status=status.value if status else None,
@@ -75,7 +77,7 @@ def show_cmd(
     engine = make_engine(database_url(db))
     with transaction(engine) as session:
         try:
-            detail = service.project_detail(session=session, ref=ref)
+            detail = service.project_detail(session=session, ref=ref, caller=LOCAL)
         except service.ProjectNotFound as exc:
             raise fail(str(exc)) from None
     if fmt == OutputFormat.table:
@@ -110,7 +112,7 @@ def export_projects(
     """Export projects as an exchange-format JSON document or CSV."""
     engine = make_engine(database_url(db))
     with transaction(engine) as session:
-        text = service.export_text(session=session, fmt=fmt.value, mineral=mineral)
+        text = service.export_text(session=session, caller=LOCAL, fmt=fmt.value, mineral=mineral)
     if output is None:
         sys.stdout.write(text)
     else:

@@ -17,7 +17,6 @@ from typing import Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from critmin.domain.measures import MeasureFile, MeasureRecord
@@ -25,6 +24,7 @@ from critmin.domain.prices import PriceFile, PriceSeriesRecord
 from critmin.domain.provenance import SourceRef
 from critmin.ingest.datasets import CURATED_DIR, dataset_for_document, ensure_datasets
 from critmin.ingest.errors import IngestError, Problem, raise_problems, validation_problems
+from critmin.store.entities import find_by_key
 from critmin.store.history import diff, record_change
 from critmin.store.tables import ExportMeasure, PriceObservation, PriceSeries
 
@@ -137,7 +137,7 @@ def store_measure(
     """Upsert one measure by key; returns ``create``, ``update`` or ``unchanged``."""
     values = {f: getattr(record, f) for f in MEASURE_FIELDS}
     values.update(dataset_id=dataset_id, sources=_sources(record.sources))
-    row = session.scalar(select(ExportMeasure).where(ExportMeasure.key == record.key))
+    row = find_by_key(session=session, model=ExportMeasure, key=record.key, owner_org_id=None)
     return _upsert(session, row, ExportMeasure, record.key, values, actor=actor, source=source)[0]
 
 
@@ -166,7 +166,7 @@ def store_price_series(
     ]  # fmt: skip
     values: dict[str, Any] = {f: getattr(record, f) for f in SERIES_FIELDS}
     values.update(dataset_id=dataset_id, sources=[])
-    row = session.scalar(select(PriceSeries).where(PriceSeries.key == record.key))
+    row = find_by_key(session=session, model=PriceSeries, key=record.key, owner_org_id=None)
     cols = (*OBS_FIELDS, "dataset_id", "sources")
     old = [] if row is None else [{c: getattr(o, c) for c in cols} for o in row.observations]
     same = sorted(map(_obs_key, old), key=repr) == sorted(map(_obs_key, new), key=repr)

@@ -10,18 +10,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import event, func, select
-from sqlalchemy.orm import ORMExecuteState, Session, selectinload, with_loader_criteria
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
 
 from critmin.domain.countries import UnknownCountry, country_name
 from critmin.domain.enums import ProjectStatus, Stage
 from critmin.domain.minerals import MINERALS, get_mineral
 from critmin.services import access, tracker
 from critmin.services.auth import Caller
+from critmin.services.entities import related_measures, shown_relation
 from critmin.services.outlook import baseline_capacity, capacity_outlook_report
 from critmin.services.projects import ProjectNotFound
 from critmin.services.stats import StatsNotFound, production_shares
@@ -227,7 +226,7 @@ def mineral_overview(*, session: Session, caller: Caller, mineral: str) -> dict[
 # --- export-control measures --------------------------------------------------------------
 
 
-def _measure(row: ExportMeasure) -> dict[str, Any]:
+def _measure(row: ExportMeasure, relates_to: str | None) -> dict[str, Any]:
     p = row.date_precision
     dates = [d for d in (row.announced, row.effective, row.expiry) if d is not None]
     return {
@@ -251,7 +250,7 @@ def _measure(row: ExportMeasure) -> dict[str, Any]:
         "latest": max(d for d in (row.announced, row.effective) if d).isoformat()
         if (row.announced or row.effective)
         else None,
-        "relates_to": row.relates_to,
+        "relates_to": relates_to,
         "related_by": [],
         "legal_basis": row.legal_basis,
         "description": row.description,
@@ -263,30 +262,36 @@ def measures(
     *, session: Session, caller: Caller, mineral: str | None = None
 ) -> dict[str, Any]:
     """The export-control timeline, oldest first (undated last), and the chains of
-    measures that relate to one another (e.g. a ban and its later suspension)."""
+    measures that relate to one another (e.g. a ban and its later suspension).
+
+    A relation is shown only when the caller may see both measures: ``relates_to`` is
+    None, and no chain passes through, where the related measure is hidden.
+    """
     if mineral:
         mineral_info(mineral)
-    rows = session.scalars(select(ExportMeasure).where(*_visible(ExportMeasure, caller)))
-    items = [_measure(r) for r in rows]
+    rows = list(session.scalars(select(ExportMeasure).where(*_visible(ExportMeasure, caller))))
+    related = related_measures(session, rows)
     if mineral:
-        items = [m for m in items if mineral in m["minerals"]]
-    items.sort(key=lambda m: (m["start"] is None, m["start"] or "", m["key"]))
-    by_key = {m["key"]: m for m in items}
-    children: dict[str, list[str]] = defaultdict(list)
-    for m in items:
-        if m["relates_to"] in by_key:
-            by_key[m["relates_to"]]["related_by"].append(m["key"])
-            children[m["relates_to"]].append(m["key"])
+        rows = [r for r in rows if mineral in (r.minerals or [])]
+    items = {r.id: _measure(r, shown_relation(r, related, caller)) for r in rows}
+    order = sorted(items, key=lambda i: (items[i]["start"] is None, items[i]["start"] or "",
+                                         items[i]["key"], i))  # fmt: skip
+    parent = {i: related[i].id for i in order if items[i]["relates_to"] is not None}
+    children: dict[int, list[int]] = defaultdict(list)
+    for i in order:
+        if parent.get(i) in items:
+            items[parent[i]]["related_by"].append(items[i]["key"])
+            children[parent[i]].append(i)
     chains = []
-    for m in items:
-        if m["key"] in children and m["relates_to"] not in by_key:
-            chain, stack = [], [m["key"]]
+    for i in order:
+        if i in children and parent.get(i) not in items:
+            chain, stack = [], [i]
             while stack:
-                key = stack.pop(0)
-                chain.append(key)
-                stack[:0] = children.get(key, [])
-            chains.append([{"key": k, "title": by_key[k]["title"]} for k in chain])
-    return {"mineral": mineral, "measures": items, "chains": chains}
+                j = stack.pop(0)
+                chain.append(j)
+                stack[:0] = children.get(j, [])
+            chains.append([{"key": items[j]["key"], "title": items[j]["title"]} for j in chain])
+    return {"mineral": mineral, "measures": [items[i] for i in order], "chains": chains}
 
 
 # --- projects -----------------------------------------------------------------------------
@@ -381,22 +386,6 @@ def project_view(*, session: Session, caller: Caller, id: int) -> dict[str, Any]
 # --- capacity outlook ---------------------------------------------------------------------
 
 
-@contextmanager
-def visible_projects_only(session: Session, caller: Caller) -> Iterator[None]:
-    """Within the block, every ORM query of projects returns only those ``caller`` may see."""
-    criteria = with_loader_criteria(Project, access.visible_clause(Project, caller))
-
-    def _filter(state: ORMExecuteState) -> None:
-        if state.is_select:
-            state.statement = state.statement.options(criteria)
-
-    event.listen(session, "do_orm_execute", _filter)
-    try:
-        yield
-    finally:
-        event.remove(session, "do_orm_execute", _filter)
-
-
 def outlook(
     *,
     session: Session,
@@ -406,7 +395,8 @@ def outlook(
     end: int | None = None,
     draws: int = 10_000,
 ) -> dict[str, Any]:
-    """The P10/P50/P90 non-China capacity outlook over the projects the caller may see.
+    """The P10/P50/P90 non-China capacity outlook over the projects the caller may see,
+    with only the financing and milestones the caller may see.
 
     ``start`` defaults to the USGS baseline year and ``end`` to ten years later.
     """
@@ -420,10 +410,9 @@ def outlook(
                 f"need 1900 <= from <= to <= 2200 within {MAX_OUTLOOK_YEARS} years; "
                 f"got {start}..{end}"
             )
-        with visible_projects_only(session, caller):
-            report = capacity_outlook_report(
-                session=session, mineral=mineral, start=start, end=end, draws=draws
-            )
+        report = capacity_outlook_report(
+            session=session, mineral=mineral, start=start, end=end, draws=draws, caller=caller
+        )
     except StatsNotFound as exc:
         return {"mineral": info, "start": start, "end": end, "years": [], "meta": None,
                 "message": str(exc)}  # fmt: skip

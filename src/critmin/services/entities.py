@@ -9,23 +9,29 @@ concurrency: the caller's If-Match) and land in the change log.
 
 ``SPECS`` is the registry the API is generated from: adding an entity is one more
 :class:`EntitySpec` (path, table, schemas, filters, sort keys, references), not code.
+
+Keys are unique per owning organisation: a key another organisation uses is free for
+yours. A measure's ``relates_to`` names a measure by key, as its owner sees them (see
+:func:`related_measures`), and is shown only to callers who may see that measure.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import false, select
-from sqlalchemy.orm import Session
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, object_session
 
 from critmin.domain import entities as schemas
 from critmin.domain.enums import MeasureType, ObservationKind, Sharing
 from critmin.services import access
-from critmin.services.auth import Caller, Role
+from critmin.services.auth import ANONYMOUS, Caller, Role, partner_ids
+from critmin.services.keys import AmbiguousKey, pick, resolve
 from critmin.services.tracker import Conflict, Forbidden, InvalidRecord, PreconditionFailed
 from critmin.store import entities as store
 from critmin.store.entities import Filter
@@ -221,12 +227,20 @@ def _check_references(
         if value is None or (only is not None and ref.field not in only):
             continue
         target = ref.model
-        stmt = select(target.id).where(
-            getattr(target, ref.column) == value,
-            target.deleted_at.is_(None),
-            access.visible_clause(target, caller),
-        )
-        if session.scalar(stmt.limit(1)) is None:
+        live = [target.deleted_at.is_(None)]
+        if ref.column == "key":  # keys are per owner: the caller's, the reference data's, ...
+            try:
+                found = resolve(session=session, model=target, key=value, caller=caller,
+                                label=ref.label, where=live)  # fmt: skip
+            except AmbiguousKey as exc:
+                errors.append({"field": ref.field, "problem": str(exc)})
+                continue
+        else:
+            stmt = select(target.id).where(
+                getattr(target, ref.column) == value, *live, access.visible_clause(target, caller)
+            )
+            found = session.scalar(stmt.limit(1))
+        if found is None:
             errors.append({"field": ref.field, "problem": f"no {ref.label} {value!r}"})
     if errors:
         raise InvalidRecord(errors)
@@ -258,11 +272,70 @@ def _page(
 # ---------------------------------------------------------------- records
 
 
-def to_public(spec: EntitySpec, row: Any, caller: Caller) -> BaseModel:
-    """The API body of a record, with the caller's edit right."""
+def related_measures(session: Session, rows: Sequence[Any]) -> dict[int, ExportMeasure]:
+    """The measure each of ``rows`` relates to (by id; measures resolving to none left out).
+
+    ``relates_to`` is a key, read as the measure's owner reads it: the owner's own
+    measure with that key, else the reference data's, else the one other undeleted
+    measure with that key the owner may see (several: unresolved). The same for every
+    caller, so what a caller is shown depends only on whether they may see the result.
+    """
+    keys = {r.relates_to for r in rows if getattr(r, "relates_to", None)}
+    if not keys:
+        return {}
+    stmt = select(ExportMeasure).where(
+        ExportMeasure.key.in_(sorted(keys)), ExportMeasure.deleted_at.is_(None)
+    )
+    by_key: dict[str, list[ExportMeasure]] = defaultdict(list)
+    for m in session.scalars(stmt.order_by(ExportMeasure.id)):
+        by_key[m.key].append(m)
+    views: dict[int | None, Caller] = {None: ANONYMOUS}
+    out = {}
+    for row in rows:
+        if not getattr(row, "relates_to", None):
+            continue
+        owner = row.owner_org_id
+        if owner not in views:
+            views[owner] = Caller(org_id=owner, partner_org_ids=partner_ids(session=session,
+                                                                           org_id=owner))
+        seen = [m for m in by_key.get(row.relates_to, [])
+                if access.level_allows(m.sharing, m.owner_org_id, views[owner])]  # fmt: skip
+        try:
+            target = pick(seen, owner, "measure", row.relates_to)
+        except AmbiguousKey:
+            target = None
+        if target is not None:
+            out[row.id] = target
+    return out
+
+
+def shown_relation(
+    row: Any, related: Mapping[int, ExportMeasure], caller: Caller
+) -> str | None:
+    """``row.relates_to`` if ``caller`` may see the measure it names, else None."""
+    target = related.get(row.id)
+    return target.key if target is not None and access.can_see(target, caller) else None
+
+
+def to_public(
+    spec: EntitySpec,
+    row: Any,
+    caller: Caller,
+    related: Mapping[int, ExportMeasure] | None = None,
+) -> BaseModel:
+    """The API body of a record, with the caller's edit right.
+
+    A measure's ``relates_to`` is shown only if the caller may see the measure it names
+    (``related``: from :func:`related_measures`, computed here when not given).
+    """
     names = [f for f in spec.public.model_fields if f not in ("deleted", "editable")]
     data = {f: getattr(row, f) for f in names}
     data.update(deleted=row.deleted_at is not None, editable=access.can_edit(row, caller))
+    if "relates_to" in data:
+        if related is None:
+            session = object_session(row)
+            related = related_measures(session, [row]) if session is not None else {}
+        data["relates_to"] = shown_relation(row, related, caller)
     return spec.public.model_validate(data)
 
 
@@ -283,27 +356,33 @@ def list_page(
     model = spec.model
     where = [access.visible_clause(model, caller)]
     if deleted:
-        own = model.owner_org_id == caller.org_id if not caller.anonymous else false()
-        where += [model.deleted_at.is_not(None), own]
+        where += [model.deleted_at.is_not(None), access.own_clause(model, caller)]
     else:
         where.append(model.deleted_at.is_(None))
     if q:
         where.append(store.search_clause(model, spec.search, q))
     rows, total = _page(session, model, where, spec.filters, filters, spec.sortable,
                         sort or spec.default_sort, limit, offset)  # fmt: skip
-    return Page([to_public(spec, r, caller) for r in rows], total)
+    related = related_measures(session, rows) if model is ExportMeasure else {}
+    return Page([to_public(spec, r, caller, related) for r in rows], total)
 
 
 def get_visible(
     *, session: Session, caller: Caller, spec: EntitySpec, id: int, include_deleted: bool = False
 ) -> Any:
     """The record if the caller may see it (its owner also when deleted, if asked); else
-    NotFound with the same message as for a missing id."""
-    row = store.get(session=session, model=spec.model, id=id)
-    if row is None or not access.level_allows(row.sharing, row.owner_org_id, caller):
-        raise NotFound(spec.not_found)
-    owner = not caller.anonymous and row.owner_org_id == caller.org_id
-    if row.deleted_at is not None and not (include_deleted and owner):
+    NotFound with the same message as for a missing id.
+
+    The visibility condition is part of the one SELECT, so a hidden record takes exactly
+    the path of a missing one.
+    """
+    model = spec.model
+    live = model.deleted_at.is_(None)
+    if include_deleted:
+        live = or_(live, access.own_clause(model, caller))
+    where = [access.visible_clause(model, caller), live]
+    row = store.get_where(session=session, model=model, id=id, where=where)
+    if row is None:
         raise NotFound(spec.not_found)
     return row
 
@@ -317,8 +396,10 @@ def create(
     record = _validate(spec.create, data)
     _check_references(session, caller, spec, record)
     key = getattr(record, "key", None)
-    if key is not None and store.find(session=session, model=spec.model, key=key) is not None:
-        raise Conflict(f"the key {key!r} is already taken")
+    if key is not None and store.find_by_key(
+        session=session, model=spec.model, key=key, owner_org_id=caller.org_id
+    ):
+        raise Conflict(f"the key {key!r} is already taken by your organisation's {spec.name}")
     values = store.column_values(spec.model, record)
     return store.create(session=session, model=spec.model, values=values, actor=caller.label,
                         owner_org_id=caller.org_id, source="api")  # fmt: skip

@@ -64,7 +64,7 @@ from critmin.analytics.outlook_params import (
 from critmin.domain.countries import UnknownCountry, country_name
 from critmin.domain.enums import Stage
 from critmin.domain.units import UnitError, convert_mass
-from critmin.services.access import can_see, can_see_section
+from critmin.services.access import can_see_section, visible_clause
 from critmin.services.auth import Caller
 from critmin.services.stats import (
     OTHER_LABEL,
@@ -194,12 +194,11 @@ def _skip(row: Project, reason: str) -> dict[str, Any]:
 
 
 def _plan(
-    rows: list[Project], base: dict[str, Any], p: OutlookParams, as_of: int,
-    caller: Caller | None = None,
+    rows: list[Project], base: dict[str, Any], p: OutlookParams, as_of: int, caller: Caller,
 ) -> tuple[list[_Item], list[tuple[int, int, float]], list[dict[str, Any]]]:
     """The projects that enter the simulation, their capacity points, and those left out.
 
-    With a ``caller``, financing and milestones the caller may not see are ignored.
+    Financing and milestones ``caller`` may not see are ignored (as if not given).
     """
     items: list[_Item] = []
     points: list[tuple[int, int, float]] = []
@@ -213,8 +212,8 @@ def _plan(
         if (row.capacity_unit or "t/yr") != "t/yr":
             skipped.append(_skip(row, f"capacity unit {row.capacity_unit!r} is not t/yr"))
             continue
-        fin = caller is None or can_see_section(row, "financing", caller)
-        seen = caller is None or can_see_section(row, "milestones", caller)
+        fin = can_see_section(row, "financing", caller)
+        seen = can_see_section(row, "milestones", caller)
         states = [m.get("state") for m in (row.milestones if seen else None) or []
                   if isinstance(m, dict)]
         prob = completion_probability(
@@ -261,12 +260,12 @@ def capacity_outlook_report(
     params: OutlookParams | Mapping[str, Any] | str | Path | None = None,
     stages: Sequence[str] | None = None,
     as_of: int | None = None,
-    caller: Caller | None = None,
+    caller: Caller,
 ) -> dict[str, Any]:
     """The outlook per year (``years``) and what went into it (``meta``); see the module doc.
 
-    With a ``caller``, only the projects (and sections) that caller may see count;
-    without one, every project does (trusted, local use).
+    Only the projects (and sections) ``caller`` may see count; trusted local use passes
+    :data:`critmin.services.auth.LOCAL`, which sees every project.
     """
     if end < start or end - start >= MAX_YEARS:
         raise ValueError(f"need start <= end within {MAX_YEARS} years; got {start}..{end}")
@@ -279,8 +278,9 @@ def capacity_outlook_report(
         raise ValueError(f"unknown stage(s) {', '.join(unknown)}; expected {', '.join(Stage)}")
     base = baseline_capacity(session=session, mineral=mineral)
     as_of = as_of if as_of is not None else base["year"] + 1
-    rows = [r for r in list_projects(session=session, mineral=mineral) if r.stage in stages
-            and (caller is None or can_see(r, caller))]
+    visible = [visible_clause(Project, caller)]
+    rows = [r for r in list_projects(session=session, mineral=mineral, where=visible)
+            if r.stage in stages]
     items, points, skipped = _plan(rows, base, p, as_of, caller)
     grid0 = min(start, as_of)
     grid = np.arange(grid0, end + 1)
@@ -349,7 +349,7 @@ def capacity_outlook(
     params: OutlookParams | Mapping[str, Any] | str | Path | None = None,
     stages: Sequence[str] | None = None,
     as_of: int | None = None,
-    caller: Caller | None = None,
+    caller: Caller,
 ) -> list[dict[str, Any]]:
     """Per year: expected, p10, p50, p90 non-China capacity (t/yr) and non-China share.
 

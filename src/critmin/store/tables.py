@@ -21,10 +21,21 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from critmin.store.base import Base, Provenanced, Shared, Timestamped, utcnow
+
+
+def owner_key_index(table: str) -> Index:
+    """Keys are unique per owning organisation (bundled reference data: owner 0).
+
+    An expression index, so the same on SQLite and PostgreSQL (NULL owners would
+    never collide in a plain unique constraint on (owner_org_id, key)).
+    """
+    return Index(f"uq_{table}_owner_key", text("coalesce(owner_org_id, 0)"), "key", unique=True)
 
 
 class Dataset(Base, Timestamped):
@@ -100,8 +111,9 @@ class Facility(Base, Timestamped, Provenanced, Shared):
     """A physical site: an alumina refinery, a zinc smelter, a mine, a recycling plant."""
 
     __tablename__ = "facilities"
+    __table_args__ = (owner_key_index("facilities"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(120), unique=True)
+    key: Mapped[str] = mapped_column(String(120))
     name: Mapped[str] = mapped_column(String(300))
     kind: Mapped[str | None] = mapped_column(String(60))
     operator: Mapped[str | None] = mapped_column(String(200))
@@ -113,8 +125,9 @@ class Facility(Base, Timestamped, Provenanced, Shared):
 
 class Project(Base, Timestamped, Provenanced, Shared):
     __tablename__ = "projects"
+    __table_args__ = (owner_key_index("projects"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(120), unique=True)
+    key: Mapped[str] = mapped_column(String(120))
     name: Mapped[str] = mapped_column(String(300))
     mineral: Mapped[str] = mapped_column(ForeignKey("minerals.code"), index=True)
     form: Mapped[str | None] = mapped_column(ForeignKey("mineral_forms.code"))
@@ -139,6 +152,11 @@ class Project(Base, Timestamped, Provenanced, Shared):
     funding_sources: Mapped[list[Any]] = mapped_column(JSON, default=list)
     offtakers: Mapped[list[Any]] = mapped_column(JSON, default=list)
     notes: Mapped[str | None] = mapped_column(Text)
+    shared_updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, server_default=func.now()
+    )
+    """When a field every viewer of the project sees last changed (not its sections):
+    what ``sort=updated_at`` orders others' projects by, so hidden edits do not show."""
 
     capacity_points: Mapped[list[ProjectCapacity]] = relationship(
         back_populates="project", cascade="all, delete-orphan", order_by="ProjectCapacity.year"
@@ -239,8 +257,9 @@ class GovernanceIndicator(Base):
 
 class PriceSeries(Base, Timestamped, Provenanced, Shared):
     __tablename__ = "price_series"
+    __table_args__ = (owner_key_index("price_series"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(120), unique=True)
+    key: Mapped[str] = mapped_column(String(120))
     mineral: Mapped[str] = mapped_column(ForeignKey("minerals.code"), index=True)
     form: Mapped[str | None] = mapped_column(String(40))
     market: Mapped[str] = mapped_column(String(120))
@@ -271,8 +290,9 @@ class ExportMeasure(Base, Timestamped, Provenanced, Shared):
     """An export-control or trade measure with its dates (announced, effective, expiry)."""
 
     __tablename__ = "export_measures"
+    __table_args__ = (owner_key_index("export_measures"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(120), unique=True)
+    key: Mapped[str] = mapped_column(String(120))
     title: Mapped[str] = mapped_column(String(300))
     imposing_country: Mapped[str] = mapped_column(String(3), index=True)
     target_countries: Mapped[list[Any]] = mapped_column(JSON, default=list)
@@ -323,8 +343,9 @@ class NetworkNode(Base, Timestamped, Provenanced, Shared):
     """A node of a multi-tier supply network: a mine, refinery, component maker, ..."""
 
     __tablename__ = "network_nodes"
+    __table_args__ = (owner_key_index("network_nodes"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(120), unique=True)
+    key: Mapped[str] = mapped_column(String(120))
     name: Mapped[str] = mapped_column(String(300))
     kind: Mapped[str] = mapped_column(String(40))
     tier: Mapped[int | None] = mapped_column(Integer)
