@@ -401,7 +401,8 @@ def test_roles_and_bundled_records(api):
     bad = api.call("POST", "/facilities", None, json=body, headers=bearer("cm_nope_nope"))
     assert bad.status_code == 401 and bad.json()["detail"]
     assert api.call("POST", "/facilities", "alpha_admin", json=body).status_code == 201
-    dup = api.call("POST", "/facilities", "beta", json=body)
+    assert api.call("POST", "/facilities", "beta", json=body).status_code == 201  # per org
+    dup = api.call("POST", "/facilities", "alpha", json=body)
     assert dup.status_code == 409 and "already taken" in dup.json()["detail"]
 
     created = api.create("facilities")

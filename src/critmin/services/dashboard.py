@@ -20,7 +20,7 @@ from critmin.domain.enums import ProjectStatus, Stage
 from critmin.domain.minerals import MINERALS, get_mineral
 from critmin.services import access, tracker
 from critmin.services.auth import Caller
-from critmin.services.entities import related_measures, shown_relation
+from critmin.services.entities import visible_relations
 from critmin.services.outlook import baseline_capacity, capacity_outlook_report
 from critmin.services.projects import ProjectNotFound
 from critmin.services.stats import StatsNotFound, production_shares
@@ -270,10 +270,10 @@ def measures(
     if mineral:
         mineral_info(mineral)
     rows = list(session.scalars(select(ExportMeasure).where(*_visible(ExportMeasure, caller))))
-    related = related_measures(session, rows)
+    related = visible_relations(session=session, rows=rows, caller=caller)
     if mineral:
         rows = [r for r in rows if mineral in (r.minerals or [])]
-    items = {r.id: _measure(r, shown_relation(r, related, caller)) for r in rows}
+    items = {r.id: _measure(r, related[r.id].key if r.id in related else None) for r in rows}
     order = sorted(items, key=lambda i: (items[i]["start"] is None, items[i]["start"] or "",
                                          items[i]["key"], i))  # fmt: skip
     parent = {i: related[i].id for i in order if items[i]["relates_to"] is not None}

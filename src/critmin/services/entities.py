@@ -12,7 +12,7 @@ concurrency: the caller's If-Match) and land in the change log.
 
 Keys are unique per owning organisation: a key another organisation uses is free for
 yours. A measure's ``relates_to`` names a measure by key, as its owner sees them (see
-:func:`related_measures`), and is shown only to callers who may see that measure.
+:func:`visible_relations`), and is shown only to callers who may see that measure.
 """
 
 from __future__ import annotations
@@ -272,13 +272,13 @@ def _page(
 # ---------------------------------------------------------------- records
 
 
-def related_measures(session: Session, rows: Sequence[Any]) -> dict[int, ExportMeasure]:
+def _relations(session: Session, rows: Sequence[Any]) -> dict[int, ExportMeasure]:
     """The measure each of ``rows`` relates to (by id; measures resolving to none left out).
 
     ``relates_to`` is a key, read as the measure's owner reads it: the owner's own
     measure with that key, else the reference data's, else the one other undeleted
-    measure with that key the owner may see (several: unresolved). The same for every
-    caller, so what a caller is shown depends only on whether they may see the result.
+    measure with that key the owner may see (several: unresolved). The same whoever
+    asks; :func:`visible_relations` then keeps what the caller may see.
     """
     keys = {r.relates_to for r in rows if getattr(r, "relates_to", None)}
     if not keys:
@@ -296,8 +296,8 @@ def related_measures(session: Session, rows: Sequence[Any]) -> dict[int, ExportM
             continue
         owner = row.owner_org_id
         if owner not in views:
-            views[owner] = Caller(org_id=owner, partner_org_ids=partner_ids(session=session,
-                                                                           org_id=owner))
+            partners = partner_ids(session=session, org_id=owner)
+            views[owner] = Caller(org_id=owner, partner_org_ids=partners)
         seen = [m for m in by_key.get(row.relates_to, [])
                 if access.level_allows(m.sharing, m.owner_org_id, views[owner])]  # fmt: skip
         try:
@@ -309,12 +309,13 @@ def related_measures(session: Session, rows: Sequence[Any]) -> dict[int, ExportM
     return out
 
 
-def shown_relation(
-    row: Any, related: Mapping[int, ExportMeasure], caller: Caller
-) -> str | None:
-    """``row.relates_to`` if ``caller`` may see the measure it names, else None."""
-    target = related.get(row.id)
-    return target.key if target is not None and access.can_see(target, caller) else None
+def visible_relations(
+    *, session: Session, rows: Sequence[Any], caller: Caller
+) -> dict[int, ExportMeasure]:
+    """For each of the measures ``rows``, the measure its ``relates_to`` names, where
+    ``caller`` may see that measure (by the measure's id)."""
+    related = _relations(session, rows)
+    return {i: m for i, m in related.items() if access.can_see(m, caller)}
 
 
 def to_public(
@@ -326,16 +327,17 @@ def to_public(
     """The API body of a record, with the caller's edit right.
 
     A measure's ``relates_to`` is shown only if the caller may see the measure it names
-    (``related``: from :func:`related_measures`, computed here when not given).
+    (``related``: from :func:`visible_relations`, computed here when not given).
     """
     names = [f for f in spec.public.model_fields if f not in ("deleted", "editable")]
     data = {f: getattr(row, f) for f in names}
     data.update(deleted=row.deleted_at is not None, editable=access.can_edit(row, caller))
-    if "relates_to" in data:
-        if related is None:
-            session = object_session(row)
-            related = related_measures(session, [row]) if session is not None else {}
-        data["relates_to"] = shown_relation(row, related, caller)
+    if data.get("relates_to") is not None:
+        session = object_session(row)
+        if related is None and session is not None:
+            related = visible_relations(session=session, rows=[row], caller=caller)
+        target = (related or {}).get(row.id)
+        data["relates_to"] = target.key if target is not None else None
     return spec.public.model_validate(data)
 
 
@@ -363,7 +365,10 @@ def list_page(
         where.append(store.search_clause(model, spec.search, q))
     rows, total = _page(session, model, where, spec.filters, filters, spec.sortable,
                         sort or spec.default_sort, limit, offset)  # fmt: skip
-    related = related_measures(session, rows) if model is ExportMeasure else {}
+    related = (
+        visible_relations(session=session, rows=rows, caller=caller)
+        if model is ExportMeasure else {}
+    )  # fmt: skip
     return Page([to_public(spec, r, caller, related) for r in rows], total)
 
 

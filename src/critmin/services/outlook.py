@@ -64,7 +64,7 @@ from critmin.analytics.outlook_params import (
 from critmin.domain.countries import UnknownCountry, country_name
 from critmin.domain.enums import Stage
 from critmin.domain.units import UnitError, convert_mass
-from critmin.services.access import can_see_section, visible_clause
+from critmin.services.access import can_see_section, check_caller, visible_clause
 from critmin.services.auth import Caller
 from critmin.services.stats import (
     OTHER_LABEL,
@@ -267,6 +267,7 @@ def capacity_outlook_report(
     Only the projects (and sections) ``caller`` may see count; trusted local use passes
     :data:`critmin.services.auth.LOCAL`, which sees every project.
     """
+    check_caller(caller)
     if end < start or end - start >= MAX_YEARS:
         raise ValueError(f"need start <= end within {MAX_YEARS} years; got {start}..{end}")
     if draws < 1:
