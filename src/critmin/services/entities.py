@@ -480,8 +480,10 @@ def _series(session: Session, caller: Caller, id: int, *, edit: bool = False) ->
 
 
 def _observation(session: Session, series: PriceSeries, obs_id: int) -> PriceObservation:
-    obs = store.get(session=session, model=PriceObservation, id=obs_id)
-    if obs is None or obs.series_id != series.id:
+    """An observation of ``series`` (one SELECT: another series' is like a missing one)."""
+    where = [PriceObservation.series_id == series.id]
+    obs = store.get_where(session=session, model=PriceObservation, id=obs_id, where=where)
+    if obs is None:
         raise NotFound("no such price observation")
     return obs
 

@@ -58,8 +58,9 @@ def resolve(
     Only rows ``caller`` may see (and that meet ``where``) are candidates. LOCAL owns
     nothing, so it prefers the reference data.
     """
-    rows = store.with_key(
-        session=session, model=model, key=key,
-        where=[access.visible_clause(model, caller), *where],
-    )  # fmt: skip
+    where = [access.visible_clause(model, caller), *where]
+    preferred = store.keys_of(model, [caller.org_id, None])  # the unique index serves this
+    rows = store.with_key(session=session, model=model, key=key, where=[*where, preferred])
+    if not rows:
+        rows = store.with_key(session=session, model=model, key=key, where=where)
     return pick(rows, caller.org_id, label, key)

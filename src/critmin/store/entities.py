@@ -15,7 +15,19 @@ from enum import Enum
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import JSON, ColumnElement, String, and_, asc, cast, desc, func, or_, select
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    String,
+    and_,
+    asc,
+    cast,
+    desc,
+    func,
+    literal_column,
+    or_,
+    select,
+)
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
@@ -105,12 +117,6 @@ def get_where(
     return session.scalars(stmt).first()
 
 
-def find(*, session: Session, model: type, **equals: Any) -> Any | None:
-    """The first row whose columns equal ``equals`` (deleted rows included)."""
-    stmt = select(model).where(*(getattr(model, k) == v for k, v in equals.items()))
-    return session.scalars(stmt.limit(1)).first()
-
-
 def key_scope(model: type, owner_org_id: int | None) -> ColumnElement[bool]:
     """SQL: the rows of ``model`` in ``owner_org_id``'s key namespace.
 
@@ -118,7 +124,14 @@ def key_scope(model: type, owner_org_id: int | None) -> ColumnElement[bool]:
     namespace of its own (``owner_org_id`` None). The expression is the one the unique
     index ``uq_<table>_owner_key`` is built on, so lookups use that index.
     """
-    return func.coalesce(model.owner_org_id, 0) == (owner_org_id or 0)  # type: ignore[attr-defined]
+    owner = func.coalesce(model.owner_org_id, literal_column("0"))  # type: ignore[attr-defined]
+    return owner == (owner_org_id or 0)  # a literal 0, or SQLite would not use the index
+
+
+def keys_of(model: type, owner_org_ids: Sequence[int | None]) -> ColumnElement[bool]:
+    """SQL: the rows of ``model`` in any of the key namespaces of ``owner_org_ids``."""
+    owner = func.coalesce(model.owner_org_id, literal_column("0"))  # type: ignore[attr-defined]
+    return owner.in_(sorted({o or 0 for o in owner_org_ids}))
 
 
 def find_by_key(
