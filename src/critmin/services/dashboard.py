@@ -288,8 +288,6 @@ def measures(
             chain, stack = [], [i]
             while stack:
                 j = stack.pop(0)
-                if j in chain:  # relations edited into a loop
-                    continue
                 chain.append(j)
                 stack[:0] = children.get(j, [])
             chains.append([{"key": items[j]["key"], "title": items[j]["title"]} for j in chain])
