@@ -80,9 +80,7 @@ def _json(data: Any, *, status: int = 200, tag: str | None = None, **headers: st
     return JSONResponse(data, status_code=status, headers=extra)
 
 
-def _project(
-    row: Project, caller: Caller, *, status: int = 200, **headers: str
-) -> Response:
+def _project(row: Project, caller: Caller, *, status: int = 200, **headers: str) -> Response:
     """A project as ``caller`` may see it, with the ETag for that caller."""
     data = tracker.to_public(row, caller)
     return _json(data, status=status, tag=tracker.etag(row, caller, data), **headers)
