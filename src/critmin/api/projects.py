@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from critmin.api.cache import Rendered, generation, visibility_key
-from critmin.api.deps import CallerDep, EditorDep, SessionDep, resolve_caller
+from critmin.api.deps import AsciiId, CallerDep, EditorDep, SessionDep, resolve_caller
 from critmin.domain.enums import ProjectStatus, Stage
 from critmin.ingest.errors import IngestError, Problem
 from critmin.services import tracker
@@ -30,7 +30,7 @@ from critmin.store.tables import Project
 
 router = APIRouter(prefix="/projects", tags=["projects"])
 
-ProjectId = Annotated[int, Path(ge=1, le=2_147_483_647, description="Project id.")]
+ProjectId = Annotated[AsciiId, Path(description="Project id.")]
 NO_NUL = r"^[^\x00]*$"
 Mineral = Annotated[
     str | None, Query(max_length=40, pattern=NO_NUL, description="Mineral code, e.g. gallium.")
@@ -143,7 +143,17 @@ async def list_projects(
     return Response(rendered.body, media_type="application/json", headers=headers)
 
 
-@router.get("/export", summary="Export visible projects in the exchange format")
+EXPORT_TYPES = {
+    200: {
+        "description": "The exchange format: JSON, or CSV with `format=csv`.",
+        "content": {"application/json": {}, "text/csv": {"schema": {"type": "string"}}},
+    }
+}
+
+
+@router.get(
+    "/export", summary="Export visible projects in the exchange format", responses=EXPORT_TYPES
+)
 def export_projects(
     session: SessionDep,
     caller: CallerDep,
@@ -241,7 +251,7 @@ def create_project(session: SessionDep, caller: EditorDep, body: ProjectBody) ->
     return response
 
 
-@router.get("/{project_id}", summary="One project in full (ETag header)")
+@router.get("/{project_id:int}", summary="One project in full (ETag header)")
 def get_project(
     session: SessionDep,
     caller: CallerDep,
@@ -259,7 +269,7 @@ def get_project(
     return _json(tracker.to_public(row, caller), row=row)
 
 
-@router.patch("/{project_id}", summary="Change some fields (If-Match required)")
+@router.patch("/{project_id:int}", summary="Change some fields (If-Match required)")
 def patch_project(
     session: SessionDep,
     caller: EditorDep,
@@ -288,7 +298,7 @@ def patch_project(
     return response
 
 
-@router.delete("/{project_id}", summary="Soft-delete a project (If-Match required)")
+@router.delete("/{project_id:int}", summary="Soft-delete a project (If-Match required)")
 def delete_project(
     session: SessionDep, caller: EditorDep, project_id: ProjectId, if_match: IfMatch = None
 ) -> Response:
@@ -300,7 +310,9 @@ def delete_project(
     return response
 
 
-@router.post("/{project_id}/restore", summary="Restore your deleted project (If-Match required)")
+@router.post(
+    "/{project_id:int}/restore", summary="Restore your deleted project (If-Match required)"
+)
 def restore_project(
     session: SessionDep, caller: EditorDep, project_id: ProjectId, if_match: IfMatch = None
 ) -> Response:
@@ -313,7 +325,7 @@ def restore_project(
     return response
 
 
-@router.get("/{project_id}/history", summary="The change log of a project")
+@router.get("/{project_id:int}/history", summary="The change log of a project")
 def project_history(session: SessionDep, caller: CallerDep, project_id: ProjectId) -> Response:
     """Who changed what and when, old -> new; values of hidden sections are left out."""
     entries = tracker.history(session=session, caller=caller, id=project_id)
