@@ -13,6 +13,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from critmin import __version__
 from critmin.api.cache import ResponseCache
 from critmin.api.middleware import (
+    FixedPathMiddleware,
     HeadMiddleware,
     PrivateCacheMiddleware,
     StaticCompressionMiddleware,
@@ -26,6 +27,17 @@ API_PREFIX = "/api/v1"
 DOCS_URL = "/api/docs"
 # Each module exposes ``router``; it is mounted under /api/v1.
 API_MODULES = ("projects", "orgs", "entities", "analysis", "dashboard")
+
+
+def fixed_paths(app: FastAPI) -> dict[str, set[str]]:
+    """The API's paths without parameters and the methods each answers (from the OpenAPI)."""
+    if getattr(app.state, "fixed_paths", None) is None:
+        app.state.fixed_paths = {
+            path: {method.upper() for method in item}
+            for path, item in app.openapi()["paths"].items()
+            if "{" not in path
+        }
+    return app.state.fixed_paths
 
 
 def create_app(database_url: str, settings: Settings | None = None) -> FastAPI:
@@ -86,6 +98,7 @@ def create_app(database_url: str, settings: Settings | None = None) -> FastAPI:
     # Middleware, innermost first: compression of static files, the body and rate
     # limits, the signed cookie holding the session id, caching headers, HEAD.
     app.add_middleware(StaticCompressionMiddleware)
+    app.add_middleware(FixedPathMiddleware, methods_of=lambda: fixed_paths(app))
     install_limits(app, settings)
     app.add_middleware(
         SessionMiddleware,

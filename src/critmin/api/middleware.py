@@ -6,12 +6,18 @@
   response and dashboard page, i.e. everything but the static assets and the public
   API description) carry ``Vary: Authorization, Cookie`` and a ``private`` (or
   ``no-store``) ``Cache-Control``, so no shared cache hands one caller's answer to another.
+- :class:`FixedPathMiddleware`: a fixed API path (e.g. ``/api/v1/projects/export``)
+  answers only its own methods; any other gets 405 with ``Allow``, instead of falling
+  through to a neighbouring ``/projects/{project_id}`` route.
 - :class:`StaticCompressionMiddleware`: static assets are gzip-compressed (streaming,
   chunk by chunk) for clients that accept it; a compressed response's ETag is made weak,
   as it names another representation of the file, and 304s still work.
 """
 
 from __future__ import annotations
+
+import json
+from collections.abc import Callable
 
 from starlette.datastructures import MutableHeaders
 from starlette.middleware.gzip import GZipMiddleware
@@ -111,3 +117,27 @@ class StaticCompressionMiddleware:
             await send(message)
 
         await self.gzip(scope, receive, send_varying)
+
+
+class FixedPathMiddleware:
+    """405 for a method a fixed path does not have (``methods_of``: path -> its methods)."""
+
+    def __init__(self, app: ASGIApp, methods_of: Callable[[], dict[str, set[str]]]) -> None:
+        self.app = app
+        self.methods_of = methods_of
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            methods = self.methods_of().get(scope["path"])
+            if methods and scope["method"] not in methods:
+                allow = ", ".join(sorted(methods | ({"HEAD"} if "GET" in methods else set())))
+                body = json.dumps({"detail": "Method Not Allowed"}).encode()
+                headers = [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"allow", allow.encode()),
+                ]
+                await send({"type": "http.response.start", "status": 405, "headers": headers})
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)

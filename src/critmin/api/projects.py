@@ -251,7 +251,7 @@ def create_project(session: SessionDep, caller: EditorDep, body: ProjectBody) ->
     return response
 
 
-@router.get("/{project_id:int}", summary="One project in full (ETag header)")
+@router.get("/{project_id}", summary="One project in full (ETag header)")
 def get_project(
     session: SessionDep,
     caller: CallerDep,
@@ -269,7 +269,7 @@ def get_project(
     return _json(tracker.to_public(row, caller), row=row)
 
 
-@router.patch("/{project_id:int}", summary="Change some fields (If-Match required)")
+@router.patch("/{project_id}", summary="Change some fields (If-Match required)")
 def patch_project(
     session: SessionDep,
     caller: EditorDep,
@@ -298,7 +298,7 @@ def patch_project(
     return response
 
 
-@router.delete("/{project_id:int}", summary="Soft-delete a project (If-Match required)")
+@router.delete("/{project_id}", summary="Soft-delete a project (If-Match required)")
 def delete_project(
     session: SessionDep, caller: EditorDep, project_id: ProjectId, if_match: IfMatch = None
 ) -> Response:
@@ -311,7 +311,7 @@ def delete_project(
 
 
 @router.post(
-    "/{project_id:int}/restore", summary="Restore your deleted project (If-Match required)"
+    "/{project_id}/restore", summary="Restore your deleted project (If-Match required)"
 )
 def restore_project(
     session: SessionDep, caller: EditorDep, project_id: ProjectId, if_match: IfMatch = None
@@ -325,7 +325,7 @@ def restore_project(
     return response
 
 
-@router.get("/{project_id:int}/history", summary="The change log of a project")
+@router.get("/{project_id}/history", summary="The change log of a project")
 def project_history(session: SessionDep, caller: CallerDep, project_id: ProjectId) -> Response:
     """Who changed what and when, old -> new; values of hidden sections are left out."""
     entries = tracker.history(session=session, caller=caller, id=project_id)
