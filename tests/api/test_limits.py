@@ -118,3 +118,14 @@ def test_failure_bucket_refills_and_needs_credentials():
     assert not carries_credentials(scope)
     assert carries_credentials({**scope, "headers": [(b"authorization", b"Bearer x")]})
     assert carries_credentials({**scope, "method": "POST", "path": "/login"})
+
+
+def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_bucket(api_db_url, live):
+    """uvicorn takes the client address from X-Forwarded-For sent by a trusted proxy
+    (127.0.0.1 here, as in the deployment guide), so one client's failures lock out only it."""
+    with live(api_db_url, auth_failures_per_minute=2) as base, httpx.Client(base_url=base) as c:
+        first = {**_fake(1), "X-Forwarded-For": "203.0.113.7"}
+        other = {**_fake(2), "X-Forwarded-For": "198.51.100.9"}
+        codes = [c.get("/api/v1/me", headers=first).status_code for _ in range(3)]
+        assert codes == [401, 401, 429]
+        assert c.get("/api/v1/me", headers=other).status_code == 401  # not locked out
