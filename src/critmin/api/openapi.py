@@ -87,9 +87,7 @@ RETRY_AFTER = {
         "schema": {"type": "integer", "minimum": 1},
     }
 }
-WWW_AUTHENTICATE = {
-    "WWW-Authenticate": {"description": "`Bearer`.", "schema": {"type": "string"}}
-}
+WWW_AUTHENTICATE = {"WWW-Authenticate": {"description": "`Bearer`.", "schema": {"type": "string"}}}
 STATUSES: dict[int, tuple[str, type[BaseModel], dict[str, Any]]] = {
     400: ("The request body cannot be read (e.g. not UTF-8, malformed length).", ErrorBody, {}),
     401: ("The bearer token is malformed, unknown or revoked, or this needs one.", ErrorBody,

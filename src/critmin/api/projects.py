@@ -310,9 +310,7 @@ def delete_project(
     return response
 
 
-@router.post(
-    "/{project_id}/restore", summary="Restore your deleted project (If-Match required)"
-)
+@router.post("/{project_id}/restore", summary="Restore your deleted project (If-Match required)")
 def restore_project(
     session: SessionDep, caller: EditorDep, project_id: ProjectId, if_match: IfMatch = None
 ) -> Response:

@@ -71,9 +71,7 @@ def open_session(
     return session_id, caller
 
 
-def resolve_session(
-    *, session: Session, session_id: str, lifetimes: Lifetimes
-) -> Caller | None:
+def resolve_session(*, session: Session, session_id: str, lifetimes: Lifetimes) -> Caller | None:
     """The caller of a live session, or None (unknown, expired, idle, revoked, token revoked)."""
     row = session.execute(
         select(WebSession, ApiToken, Organisation.name)
@@ -94,9 +92,7 @@ def resolve_session(
     ):
         return None
     if now - _aware(web.last_seen_at) >= TOUCH_EVERY:
-        session.execute(
-            update(WebSession).where(WebSession.id == web.id).values(last_seen_at=now)
-        )
+        session.execute(update(WebSession).where(WebSession.id == web.id).values(last_seen_at=now))
     return Caller(
         org_id=web.org_id,
         org_name=org_name,
