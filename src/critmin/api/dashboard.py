@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query
 
-from critmin.api.deps import CallerDep, SessionDep
+from critmin.api.deps import AsciiId, CallerDep, SessionDep
 from critmin.services import dashboard as service
 
 router = APIRouter(prefix="/dashboard", tags=["dashboard"])
@@ -54,7 +54,9 @@ def projects(
 
 @router.get("/projects/{project_id}", summary="One project as the caller may see it")
 def project(
-    session: SessionDep, caller: CallerDep, project_id: int = Path(ge=1, le=service.MAX_ID)
+    session: SessionDep,
+    caller: CallerDep,
+    project_id: Annotated[AsciiId, Path()],
 ) -> dict[str, Any]:
     return _call(service.project_view, session=session, caller=caller, id=project_id)
 

@@ -25,7 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from critmin.api.cache import Rendered, generation, visibility_key
-from critmin.api.deps import CallerDep, EditorDep, SessionDep, resolve_caller
+from critmin.api.deps import AsciiId, CallerDep, EditorDep, SessionDep, resolve_caller
 from critmin.domain.enums import ProjectStatus, Stage
 from critmin.ingest.errors import IngestError, Problem
 from critmin.services import tracker
@@ -34,7 +34,7 @@ from critmin.store.tables import Project
 
 router = APIRouter(prefix="/projects", tags=["projects"])
 
-ProjectId = Annotated[int, Path(ge=1, le=2_147_483_647, description="Project id.")]
+ProjectId = Annotated[AsciiId, Path(description="Project id.")]
 NO_NUL = r"^[^\x00]*$"
 Mineral = Annotated[
     str | None, Query(max_length=40, pattern=NO_NUL, description="Mineral code, e.g. gallium.")
@@ -153,7 +153,17 @@ async def list_projects(
     return Response(rendered.body, media_type="application/json", headers=headers)
 
 
-@router.get("/export", summary="Export visible projects in the exchange format")
+EXPORT_TYPES = {
+    200: {
+        "description": "The exchange format: JSON, or CSV with `format=csv`.",
+        "content": {"application/json": {}, "text/csv": {"schema": {"type": "string"}}},
+    }
+}
+
+
+@router.get(
+    "/export", summary="Export visible projects in the exchange format", responses=EXPORT_TYPES
+)
 def export_projects(
     session: SessionDep,
     caller: CallerDep,

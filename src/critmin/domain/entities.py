@@ -30,6 +30,7 @@ from pydantic import (
 
 from critmin.domain.countries import is_iso3
 from critmin.domain.enums import DatePrecision, MeasureType, ObservationKind, Sharing
+from critmin.domain.json_scalars import JsonScalars
 from critmin.domain.minerals import form_codes, get_form, mineral_codes
 from critmin.domain.provenance import SourceRef
 from critmin.domain.units import Unit, UnitError, parse_unit
@@ -135,7 +136,7 @@ def storable_text(value: Any) -> bool:
 # ---------------------------------------------------------------- shared parts
 
 
-class _Schema(BaseModel):
+class _Schema(JsonScalars):
     model_config = ConfigDict(extra="forbid", use_enum_values=True, allow_inf_nan=False)
 
     @field_validator("*")

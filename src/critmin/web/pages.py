@@ -3,55 +3,36 @@
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, FastAPI, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse, Response
-from fastapi.staticfiles import StaticFiles
+from fastapi.responses import HTMLResponse, Response
 
 from critmin.api.deps import CallerDep, SessionDep
 from critmin.services import dashboard as service
 from critmin.web import auth, charts, edit
+from critmin.web.assets import AssetFiles, plotly_js_path
 from critmin.web.csrf import CsrfError
 from critmin.web.render import error_page, render
 
-STATIC = Path(__file__).parent / "static"
 API = "/api/v1/dashboard"
+__all__ = ["install_web", "plotly_js_path", "router"]
 router = APIRouter(include_in_schema=False)
 router.include_router(auth.router)
 router.include_router(edit.router)
 
 
-def plotly_js_path() -> Path:
-    """The Plotly.js bundle shipped inside the plotly Python package."""
-    spec = importlib.util.find_spec("plotly")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("the plotly package is not installed")
-    return Path(next(iter(spec.submodule_search_locations))) / "package_data" / "plotly.min.js"
-
-
 def install_web(app: FastAPI) -> None:
     """Mount the dashboard pages, their static files and the CSRF error page."""
     app.include_router(router)
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.mount("/static", AssetFiles(), name="static")
 
     async def _csrf_failed(request: Request, exc: Exception) -> HTMLResponse:
         return error_page(request, 403, "Form refused", f"{exc}. Reload the page and try again.")
 
     app.add_exception_handler(CsrfError, _csrf_failed)
-
-
-@router.get("/static/plotly.min.js")
-def plotly_js() -> FileResponse:
-    return FileResponse(
-        plotly_js_path(),
-        media_type="text/javascript",
-        headers={"Cache-Control": "public, max-age=31536000, immutable"},
-    )
 
 
 def _twin(path: str, params: dict[str, Any] | None = None) -> str:
@@ -138,7 +119,7 @@ def projects_page(
 def project_page(
     request: Request, session: SessionDep, caller: CallerDep, project_id: str
 ) -> HTMLResponse:
-    if not project_id.isdigit():
+    if not (project_id.isascii() and project_id.isdigit()):  # not "١٢" or "+1"
         return error_page(request, 404, "Not found", f"no project with id {project_id!r}")
     return _page(
         request, "project.html", _twin(f"/projects/{project_id}"),
