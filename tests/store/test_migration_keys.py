@@ -46,7 +46,7 @@ def _fill_0002(url: str) -> None:
 
 def test_upgrade_keeps_every_row_and_scopes_keys(db_url):
     _fill_0002(db_url)
-    upgrade(db_url)
+    upgrade(db_url, "0003")
     assert current_revision(db_url) == "0003"
     engine = make_engine(db_url)
     try:
@@ -78,7 +78,7 @@ def test_upgrade_keeps_every_row_and_scopes_keys(db_url):
             c.execute(text(PROJECT), {"id": 5, "key": "plant", "owner": 2, "at": AT})
     finally:
         engine.dispose()
-    upgrade(db_url)
+    upgrade(db_url, "0003")
     assert current_revision(db_url) == "0003"
 
 
