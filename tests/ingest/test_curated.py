@@ -76,11 +76,11 @@ def _counts(s):
 
 def test_load_upsert_history_and_provenance(engine, tmp_path):
     with transaction(engine) as s:
-        assert load_curated(s) == {"export_measures": 14, "price_series": 4}
+        assert load_curated(s) == {"export_measures": 14, "price_series": 4, "claims": 2}
     with transaction(engine) as s:
-        assert load_curated(s) == {"export_measures": 0, "price_series": 0}
+        assert load_curated(s) == {"export_measures": 0, "price_series": 0, "claims": 0}
         assert _counts(s) == {"export_measures": 14, "price_series": 4,
-                              "price_observations": 8, "change_log": 18}  # fmt: skip
+                              "price_observations": 8, "change_log": 20}  # fmt: skip
         row = s.scalar(select(ExportMeasure).where(ExportMeasure.key == "cn-2023-ga-ge-licensing"))
         seed = s.scalar(select(Dataset).where(Dataset.id == row.dataset_id))
         assert (row.owner_org_id, row.sharing, row.version) == (None, "public", 1)

@@ -3,8 +3,10 @@
 Service exceptions map to statuses here, so routers just call services:
 ProjectNotFound/StatsNotFound 404 (a record the caller may not see is reported exactly
 like a missing one), Forbidden 403, Conflict 409, PreconditionFailed 412, PreconditionRequired 428,
-InvalidRecord 422 (``errors``: field and problem), IngestError 422 (``problems``: file,
-row, column, value, expected, as the CLI reports them), other ValueError 422.
+InvalidRecord 422 (``errors``: field and problem), UnknownValue (a filter value outside
+its vocabulary) 422 naming the query parameter and the known values, IngestError 422
+(``problems``: file, row, column, value, expected, as the CLI reports them), other
+ValueError 422.
 Anything unforeseen is a 500 with no detail (and is logged).
 """
 
@@ -19,6 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
+from critmin.domain.vocab import UnknownValue
 from critmin.ingest.errors import IngestError
 from critmin.services.projects import ProjectNotFound
 from critmin.services.stats import StatsNotFound
@@ -61,6 +64,11 @@ def install_error_handlers(app: FastAPI) -> None:
         (ValueError, 422),
     ):
         app.add_exception_handler(exc_type, _simple(status))
+
+    @app.exception_handler(UnknownValue)
+    async def _unknown(_request: Request, exc: UnknownValue) -> JSONResponse:
+        errors = [{"field": f"query.{exc.param}", "problem": str(exc)}]
+        return JSONResponse(status_code=422, content={"detail": str(exc), "errors": errors})
 
     @app.exception_handler(InvalidRecord)
     async def _record(_request: Request, exc: InvalidRecord) -> JSONResponse:
