@@ -141,7 +141,7 @@ def test_editor_filters_opens_edits_and_sees_history(page: Page, world: World) -
     assert page.locator("#capacity").inner_text() == "15.5 t/yr"
     latest = page.locator("#change-log tbody tr").first
     assert "Acme Gallium (editor)" in latest.inner_text()
-    assert "announced → construction" in latest.inner_text()  # the change log keeps codes
+    assert "Status: Announced → Construction" in latest.inner_text()  # labels, not codes
 
 
 def test_stale_edit_shows_changed_by_someone_else(page: Page, world: World) -> None:

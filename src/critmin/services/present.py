@@ -19,6 +19,37 @@ CODED_FIELDS = (
 """Fields whose values are enum codes with a label (:func:`critmin.domain.enums.label`)."""
 
 
+FIELD_LABELS = {
+    "name_original": "Original name", "capacity_tpa": "Capacity (t/yr)",
+    "capacity_by_year": "Capacity by year", "start_year": "Start year", "end_year": "End year",
+    "feed_note": "Feed note", "financing": "Financing", "offtakers": "Offtakers",
+    "section_sharing": "Section sharing", "curation_note": "Curation note",
+    "deleted_at": "Deleted", "financing.needed_usd": "Financing still needed (USD)",
+    "financing.committed_usd": "Financing committed (USD)",
+    "financing.capex_amount": "Capex (headline)", "financing.capex_currency": "Capex currency",
+    "financing.sources": "Funding sources",
+}  # fmt: skip
+
+
+def field_label(name: str) -> str:
+    """A record field as people read it: ``capacity_tpa`` -> ``Capacity (t/yr)``."""
+    return FIELD_LABELS.get(name) or label(name.split(".")[-1])
+
+
+def coded(value: object, field: str) -> object:
+    """``value`` as shown for ``field``: enum codes get their label (``announced`` ->
+    ``Announced``), minerals and forms their names; anything else unchanged."""
+    if not isinstance(value, str):
+        return value
+    if field in ("stage", "status", "feed", "sharing", "state", "kind", "measure_type"):
+        return label(value)
+    if field == "mineral":
+        return mineral_label(value)
+    if field == "form":
+        return form_label(value)
+    return value
+
+
 def mineral_label(code: str | None) -> str:
     """``gallium`` -> ``Gallium`` (the code itself when unknown)."""
     if not code:
