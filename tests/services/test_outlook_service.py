@@ -242,7 +242,7 @@ def test_no_outlook_names_why(engine):
         )
     why = report["meta"]["no_outlook"]
     assert report["years"] == [] and "none of the 2 tungsten projects" in why
-    assert "1 no capacity given" in why and "completion probability 0" in why
+    assert "1 × no capacity given" in why and "completion probability 0" in why
     assert "stages extraction, recycling" in why
 
 

@@ -239,7 +239,7 @@ def _no_outlook(
     reasons: dict[str, int] = {}
     for s in skipped:
         reasons[s["reason"]] = reasons.get(s["reason"], 0) + 1
-    why = "; ".join(f"{n} {reason}" for reason, n in sorted(reasons.items(), key=lambda x: -x[1]))
+    why = "; ".join(f"{n} × {reason}" for reason, n in sorted(reasons.items(), key=lambda x: -x[1]))
     text = (f"No outlook can be made for {mineral}: none of the {considered} {mineral} "
             f"project{'s' if considered != 1 else ''} {where} can add capacity")
     if why:
