@@ -10,10 +10,11 @@ labels are accepted too (``Gallium``, ``Technology control``, ``Canada``).
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from enum import StrEnum
 
 from critmin.domain.countries import AmbiguousCountry, UnknownCountry, resolve_country_name
+from critmin.domain.enums import labels_of
 from critmin.domain.minerals import FORMS, MINERALS
 
 
@@ -56,8 +57,6 @@ def resolve_choice(
 
 def resolve_enum(value: str | StrEnum, enum: type[StrEnum], param: str) -> str:
     """The value of ``enum`` that ``value`` names (its value or label, any case)."""
-    from critmin.domain.enums import labels_of
-
     if isinstance(value, enum):
         return value.value
     return resolve_choice(param, str(value), [e.value for e in enum], labels_of(enum))
@@ -102,7 +101,9 @@ def resolve_country(value: str, param: str = "country") -> str:
         ) from None  # fmt: skip
 
 
-def resolve_optional(fn, value: str | None, *args: object, **kwargs: object) -> str | None:
+def resolve_optional(
+    fn: Callable[..., str], value: str | None, *args: object, **kwargs: object
+) -> str | None:
     """``fn(value, ...)`` unless ``value`` is None or blank."""
     if value is None or not str(value).strip():
         return None

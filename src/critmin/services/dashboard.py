@@ -60,9 +60,6 @@ def _visible(model: Any, caller: Caller) -> list[Any]:
     return [access.visible_clause(model, caller), model.deleted_at.is_(None)]
 
 
-__all__ = ["country_label"]  # re-exported for the templates
-
-
 def mineral_info(code: str) -> dict[str, Any]:
     """The mineral of a page's path (404 when unknown)."""
     try:
