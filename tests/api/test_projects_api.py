@@ -198,7 +198,8 @@ def test_list_filters_sort_and_paging(api):
         ({"offset": -1}, "query.offset"),
         ({"sort": "financing_needed_usd"}, "query.sort"),
         ({"status": "dreaming"}, "query.status"),
-        ({"country": "Canada"}, "query.country"),
+        ({"country": "Atlantis"}, "query.country"),
+        ({"mineral": "gallum"}, "query.mineral"),
     ):
         r = anon.get("/projects", params=params)
         assert r.status_code == 422 and r.json()["errors"][0]["field"] == field, params

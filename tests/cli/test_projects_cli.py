@@ -82,7 +82,7 @@ def test_schema_prints_json_schema():
     assert schema["properties"]["schema_version"]
     assert "ProjectRecord" in schema["$defs"]
     header = invoke("schema", "project", "--csv-template").stdout.strip().split(",")
-    assert header[:3] == ["key", "name", "mineral"]
+    assert header[:4] == ["key", "name", "name_original", "mineral"]
 
 
 def test_export_import_round_trip_and_rejection(bundled_db_url, tmp_path):

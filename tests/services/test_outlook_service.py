@@ -9,6 +9,7 @@ import pytest
 
 import critmin
 from critmin.domain.projects import ProjectRecord
+from critmin.domain.vocab import UnknownValue
 from critmin.services import projects as project_service
 from critmin.services.auth import LOCAL
 from critmin.services.outlook import baseline_capacity, capacity_outlook, capacity_outlook_report
@@ -181,14 +182,29 @@ def test_overlap_with_usgs_capacity_is_flagged(engine):
             session=s, caller=LOCAL, mineral="gallium", start=2027, end=2027, draws=50,
             params=certain(),
         )
+        everything = capacity_outlook_report(
+            session=s, mineral="gallium", start=2027, end=2027, draws=50, params=certain(),
+            include_restarts=True,
+        )  # fmt: skip
     flags = {p["key"]: p["overlap"] for p in report["meta"]["projects"]}
     assert "already has USGS capacity" in flags["jp-expansion"]
     assert "Other countries" in flags["de-restart"]
     assert flags["us-new"] is None and flags["us-scrap"] is None
     assert flags["ca-greenfield"] is None
+    counted = {p["key"]: p["counted"] for p in report["meta"]["projects"]}
+    assert counted == {"jp-expansion": True, "de-restart": False, "ca-greenfield": True,
+                       "us-new": True, "us-scrap": True}  # fmt: skip
+    # the restart USGS already counts under "Other countries" stays out of the totals by
+    # default and is reported on its own; the Japanese expansion counts, flagged
     year = report["years"][0]
+    assert year["expected"] == pytest.approx(120 + 67 - 40)
+    assert year["restarts_left_out"] == pytest.approx(40.0)
+    assert year["possible_double_count"] == pytest.approx(10.0)
+    assert any("left out of the totals" in n and "Stade" in n for n in report["meta"]["notes"])
+    year = everything["years"][0]
     assert year["possible_double_count"] == pytest.approx(50.0)
     assert year["expected"] == pytest.approx(120 + 67)
+    assert year["restarts_left_out"] == pytest.approx(0.0)
 
 
 def test_schedules_without_dates_and_overdue(engine):
@@ -216,14 +232,31 @@ def test_tungsten_uses_production_as_proxy(engine):
     assert (base["measure"], base["year"]) == ("production", 2025)
     assert base["china"] == pytest.approx(67_000.0)
     assert "no capacity for tungsten" in report["meta"]["notes"][0]
-    assert report["years"][0]["baseline_non_china"] == pytest.approx(base["non_china"])
+    # no tungsten project can add capacity: no Monte Carlo over 0 projects, no flat line
+    assert report["years"] == []
+    assert report["meta"]["no_outlook"].startswith("No outlook can be made for tungsten")
+
+
+def test_no_outlook_names_why(engine):
+    with transaction(engine) as s:
+        insert_usgs(s, "tungsten")
+        add(s, "w-mine", mineral="tungsten", capacity_tpa=None)
+        add(s, "w-dead", mineral="tungsten", capacity_tpa=100, status="cancelled")
+        add(s, "w-plant", mineral="tungsten", capacity_tpa=100, stage="refining")
+        report = capacity_outlook_report(
+            session=s, mineral="tungsten", start=2026, end=2030, draws=10
+        )
+    why = report["meta"]["no_outlook"]
+    assert report["years"] == [] and "none of the 2 tungsten projects" in why
+    assert "1 × no capacity given" in why and "completion probability 0" in why
+    assert "stages extraction, recycling" in why
 
 
 def test_errors(engine):
     with transaction(engine) as s:
         with pytest.raises(StatsNotFound, match="no capacity or production data for gallium"):
             capacity_outlook(session=s, caller=LOCAL, mineral="gallium", start=2026, end=2030)
-        with pytest.raises(LookupError, match="unknown mineral"):
+        with pytest.raises(UnknownValue, match="unknown mineral 'mithril'.*gallium, germanium"):
             capacity_outlook(session=s, caller=LOCAL, mineral="mithril", start=2026, end=2030)
         insert_usgs(s, "gallium")
         with pytest.raises(ValueError, match="start <= end"):

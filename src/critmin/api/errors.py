@@ -3,9 +3,11 @@
 Service exceptions map to statuses here, so routers just call services:
 ProjectNotFound/StatsNotFound 404 (a record the caller may not see is reported exactly
 like a missing one), Forbidden 403, Conflict 409, PreconditionFailed 412, PreconditionRequired 428,
-InvalidRecord 422 (``errors``: field and problem), IngestError 422 (``problems``: file,
-row, column, value, expected, as the CLI reports them), other ValueError 422.
-A 405 names every method the path answers in ``Allow`` (not just one route's).
+InvalidRecord 422 (``errors``: field and problem), UnknownValue (a filter value outside
+its vocabulary) 422 naming the query parameter and the known values, IngestError 422
+(``problems``: file, row, column, value, expected, as the CLI reports them), other
+ValueError 422. A 405 names every method the path answers in ``Allow`` (not just one
+route's).
 Anything unforeseen is a 500 with no detail (and is logged).
 """
 
@@ -23,6 +25,7 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute, Match
 
+from critmin.domain.vocab import UnknownValue
 from critmin.ingest.errors import IngestError
 from critmin.services.projects import ProjectNotFound
 from critmin.services.stats import StatsNotFound
@@ -86,6 +89,11 @@ def install_error_handlers(app: FastAPI) -> None:
         (ValueError, 422),
     ):
         app.add_exception_handler(exc_type, _simple(status))
+
+    @app.exception_handler(UnknownValue)
+    async def _unknown(_request: Request, exc: UnknownValue) -> JSONResponse:
+        errors = [{"field": f"query.{exc.param}", "problem": str(exc)}]
+        return JSONResponse(status_code=422, content={"detail": str(exc), "errors": errors})
 
     @app.exception_handler(InvalidRecord)
     async def _record(_request: Request, exc: InvalidRecord) -> JSONResponse:

@@ -27,6 +27,7 @@ from starlette.datastructures import UploadFile
 from critmin.api.cache import Rendered, generation, visibility_key
 from critmin.api.deps import AsciiId, CallerDep, EditorDep, SessionDep, resolve_caller
 from critmin.domain.enums import ProjectStatus, Stage
+from critmin.domain.vocab import project_filters
 from critmin.ingest.errors import IngestError, Problem
 from critmin.services import tracker
 from critmin.services.auth import Caller
@@ -37,9 +38,14 @@ router = APIRouter(prefix="/projects", tags=["projects"])
 ProjectId = Annotated[AsciiId, Path(description="Project id.")]
 NO_NUL = r"^[^\x00]*$"
 Mineral = Annotated[
-    str | None, Query(max_length=40, pattern=NO_NUL, description="Mineral code, e.g. gallium.")
+    str | None,
+    Query(max_length=40, pattern=NO_NUL, description="Mineral code or name, e.g. gallium."),
 ]
-Country = Annotated[str | None, Query(pattern=r"^[A-Za-z]{3}$", description="ISO3 code.")]
+Country = Annotated[
+    str | None,
+    Query(max_length=80, pattern=NO_NUL,
+          description="ISO 3166 alpha-3 code or country name, e.g. CAN or Canada."),
+]  # fmt: skip
 Search = Annotated[
     str | None,
     Query(max_length=200, pattern=NO_NUL, description="Text in the name, key or operator."),
@@ -120,6 +126,7 @@ async def list_projects(
         tracker.check_sort(sort)
     except ValueError as exc:
         raise _invalid("query.sort", str(exc)) from None
+    mineral, country = project_filters(mineral=mineral, country=country)  # 422 if unknown
     filters = {
         "mineral": mineral,
         "stage": stage.value if stage else None,
@@ -175,6 +182,7 @@ def export_projects(
     q: Search = None,
 ) -> Response:
     """Only what the caller may see; hidden sections are left out (empty in CSV)."""
+    mineral, country = project_filters(mineral=mineral, country=country)  # 422 if unknown
     text = tracker.export_text(
         session=session,
         caller=caller,
@@ -267,12 +275,15 @@ def get_project(
     project_id: ProjectId,
     if_none_match: Annotated[str | None, Header()] = None,
     deleted: Annotated[bool, Query(description="Also your own deleted project.")] = False,
+    curation_notes: Annotated[
+        bool, Query(description="Add `curation_note`: how curators compiled the record.")
+    ] = False,
 ) -> Response:
     """The exchange fields plus id, sharing, section_sharing, version; hidden sections null."""
     row = tracker.get_visible(
         session=session, caller=caller, id=project_id, include_deleted=deleted
     )
-    data = tracker.to_public(row, caller)
+    data = tracker.to_public(row, caller, curation_notes=curation_notes)
     tag = tracker.etag(row, caller, data)
     if if_none_match and tag in [t.strip() for t in if_none_match.split(",")]:
         return Response(status_code=304, headers={**PRIVATE, "ETag": tag})

@@ -257,6 +257,9 @@ class MeasureBase(_Shared):
     announced: dt.date | None = None
     effective: dt.date | None = Field(None, description="Not before announced.")
     expiry: dt.date | None = Field(None, description="Not before effective (or announced).")
+    expiry_derived: bool = Field(
+        False, description="The expiry is computed (e.g. 'for 1 year'), not stated by a source."
+    )
     date_precision: DatePrecision = DatePrecision.DAY
     relates_to: str | None = Field(None, pattern=KEY_PATTERN, description="Key of a measure.")
     legal_basis: str | None = None

@@ -82,7 +82,13 @@ class ProjectRecord(_Strict):
     """One project or facility in the exchange format."""
 
     key: str = Field(pattern=KEY_PATTERN, description="Natural key: a stable lowercase slug.")
-    name: str = Field(min_length=1, max_length=300)
+    name: str = Field(
+        min_length=1, max_length=300, description="The name in English (or as the source gives it)."
+    )
+    name_original: str | None = Field(
+        default=None, max_length=300,
+        description="The name in its original language and script, e.g. '中铝集团', if different.",
+    )  # fmt: skip
     mineral: str = Field(description="Mineral code, e.g. 'gallium'.")
     form: str | None = Field(
         default=None, description="Traded form code, e.g. 'low_purity_gallium'."
@@ -104,6 +110,11 @@ class ProjectRecord(_Strict):
     offtakers: list[Offtaker] = Field(default_factory=list)
     sharing: Sharing = Sharing.PUBLIC
     notes: str | None = None
+    curation_note: str | None = Field(
+        default=None,
+        description="How the record was compiled (judgements, gaps in the sources); for "
+        "curators, shown to users only on request.",
+    )
     history: list[HistoryEntry] = Field(default_factory=list)
     sources: list[SourceRef] = Field(default_factory=list)
 

@@ -28,6 +28,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, object_session
 
 from critmin.domain import entities as schemas
+from critmin.domain import vocab
 from critmin.domain.enums import MeasureType, ObservationKind, Sharing
 from critmin.services import access
 from critmin.services.auth import ANONYMOUS, Caller, Role, partner_ids
@@ -91,9 +92,18 @@ class EntitySpec:
 
 
 def _country(name: str, column: str, op: str = "eq") -> Filter:
-    return Filter(
-        name, column, op, description="ISO3 code", pattern=ISO3_PATTERN, normalise=str.upper
-    )
+    return Filter(name, column, op, description="ISO3 code or country name (CAN, Canada)",
+                  normalise=vocab.resolve_country)  # fmt: skip
+
+
+def _mineral(column: str, op: str = "eq") -> Filter:
+    return Filter("mineral", column, op, description="mineral code or name, e.g. gallium",
+                  normalise=vocab.resolve_mineral)  # fmt: skip
+
+
+def _form(column: str, op: str = "eq") -> Filter:
+    return Filter("form", column, op, description="traded form code, e.g. apt",
+                  normalise=vocab.resolve_form)  # fmt: skip
 
 
 COMMON_FILTERS = (
@@ -106,7 +116,7 @@ FACILITIES = EntitySpec(
     "facility", "facilities", Facility, schemas.FacilityCreate, schemas.FacilityUpdate,
     schemas.FacilityPublic, etag_prefix="fac",
     filters=(_country("country", "country"), Filter("kind", "kind"),
-             Filter("mineral", "minerals", "has", description="handles this mineral"),
+             _mineral("minerals", "has"),
              *COMMON_FILTERS),
     sortable=("name", "key", "country", "kind", "operator", "id", "updated_at"),
     default_sort="name", search=("key", "name", "operator", "site"), immutable=("key",),
@@ -116,7 +126,7 @@ MEASURES = EntitySpec(
     schemas.MeasurePublic, etag_prefix="msr",
     filters=(_country("imposing_country", "imposing_country"),
              _country("target_country", "target_countries", "has"),
-             Filter("mineral", "minerals", "has"), Filter("form", "forms", "has"),
+             _mineral("minerals", "has"), _form("forms", "has"),
              Filter("measure_type", "measure_type", type=MeasureType),
              Filter("active_on", "effective", "active_on", dt.date, "in force on", "expiry"),
              *COMMON_FILTERS),
@@ -128,7 +138,7 @@ MEASURES = EntitySpec(
 PRICE_SERIES = EntitySpec(
     "price series", "price-series", PriceSeries, schemas.PriceSeriesCreate,
     schemas.PriceSeriesUpdate, schemas.PriceSeriesPublic, etag_prefix="ps",
-    filters=(Filter("mineral", "mineral"), Filter("form", "form"), Filter("market", "market"),
+    filters=(_mineral("mineral"), _form("form"), Filter("market", "market"),
              Filter("unit", "unit"), *COMMON_FILTERS),
     sortable=("key", "mineral", "form", "market", "unit", "id", "updated_at"),
     default_sort="key", search=("key", "market", "description"), immutable=("key",),
@@ -136,7 +146,7 @@ PRICE_SERIES = EntitySpec(
 STOCKPILE_LOTS = EntitySpec(
     "stockpile lot", "stockpile-lots", StockpileLot, schemas.StockpileLotCreate,
     schemas.StockpileLotUpdate, schemas.StockpileLotPublic, etag_prefix="sl",
-    filters=(Filter("mineral", "mineral"), Filter("form", "form"), Filter("unit", "unit"),
+    filters=(_mineral("mineral"), _form("form"), Filter("unit", "unit"),
              Filter("expires_before", "expires", "lte", dt.date, "expires on or before"),
              Filter("expires_after", "expires", "gte", dt.date, "expires on or after"),
              *COMMON_FILTERS),
@@ -147,7 +157,7 @@ STOCKPILE_LOTS = EntitySpec(
 OFFTAKES = EntitySpec(
     "offtake agreement", "offtakes", OfftakeAgreement, schemas.OfftakeCreate,
     schemas.OfftakeUpdate, schemas.OfftakePublic, etag_prefix="off",
-    filters=(Filter("mineral", "mineral"), Filter("form", "form"),
+    filters=(_mineral("mineral"), _form("form"),
              Filter("project_id", "project_id", type=int), Filter("buyer", "buyer"),
              Filter("seller", "seller"),
              Filter("active_on", "start", "active_on", dt.date, "in force on", "end"),
@@ -265,6 +275,15 @@ def _page(
     if unknown:
         raise InvalidRecord([{"field": k, "problem": "unknown filter"} for k in unknown])
     chosen = [(known[k], v) for k, v in (values or {}).items() if v is not None]
+    bad = []
+    for f, value in chosen:  # values outside a vocabulary: 422 naming the known values
+        if f.normalise is not None and isinstance(value, str):
+            try:
+                f.normalise(value)
+            except vocab.UnknownValue as exc:
+                bad.append({"field": f.name, "problem": str(exc)})
+    if bad:
+        raise InvalidRecord(bad)
     return store.page(session=session, model=model, where=where, filters=chosen, sort=sort,
                       limit=limit, offset=offset)  # fmt: skip
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Row
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from critmin.domain.projects import ProjectRecord
@@ -37,6 +37,7 @@ def summary(row: Project | Row[Any]) -> dict[str, Any]:
         "id": row.id,
         "key": row.key,
         "name": row.name,
+        "name_original": row.name_original,
         "mineral": row.mineral,
         "form": row.form,
         "stage": row.stage,
@@ -62,11 +63,14 @@ def list_projects(
     stage: str | None = None,
     status: str | None = None,
     country: str | None = None,
+    curation_notes: bool = False,
 ) -> list[dict[str, Any]]:
-    """Summaries of the projects ``caller`` may see, not deleted, by mineral, name and id.
+    """Summaries of the projects ``caller`` may see, not deleted, by mineral, name
+    (case-insensitive) and id.
 
     Reads only the summary columns (no ORM objects, no children): see
-    ``store.projects.list_project_summaries``.
+    ``store.projects.list_project_summaries``. ``curation_notes`` adds each record's
+    ``curation_note`` (for curators; not part of the summary otherwise).
     """
     rows = repo.list_project_summaries(
         session=session,
@@ -76,7 +80,18 @@ def list_projects(
         country=country,
         where=_visible(caller),
     )
-    return [summary(r) for r in rows]
+    out = [summary(r) for r in rows]
+    if curation_notes and out:
+        notes = dict(
+            session.execute(
+                select(Project.id, Project.curation_note).where(
+                    Project.id.in_([r["id"] for r in out])
+                )
+            ).all()
+        )
+        for r in out:
+            r["curation_note"] = notes.get(r["id"])
+    return out
 
 
 def find_project(*, session: Session, ref: str | int, caller: Caller) -> Project:

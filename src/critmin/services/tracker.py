@@ -180,7 +180,12 @@ def list_page(
         caller, mineral=mineral, stage=stage, status=status, country=country, q=q, deleted=deleted
     )
     column = getattr(Project, field) if field != "updated_at" else _updated_at(caller)
-    order = [(desc(column) if descending else asc(column)).nulls_last(), Project.id]
+    if field == "name":  # case-insensitive, ties by the exact name
+        lowered = func.lower(column)
+        order = [desc(lowered) if descending else asc(lowered), column]
+    else:
+        order = [(desc(column) if descending else asc(column)).nulls_last()]
+    order.append(Project.id)
     total = session.scalar(select(func.count()).select_from(Project).where(*cond)) or 0
     stmt = select(*repo.summary_columns()).where(*cond).order_by(*order).limit(limit).offset(offset)
     return Page(rows=[summary(r) for r in session.execute(stmt)], total=total)
@@ -226,13 +231,16 @@ def writable(
     return row
 
 
-def to_public(row: Project, caller: Caller) -> dict[str, Any]:
+def to_public(row: Project, caller: Caller, *, curation_notes: bool = False) -> dict[str, Any]:
     """The API body of a project: exchange fields + id, sharing, ownership, redacted sections.
 
     ``version`` is None for callers other than the owner's organisation (see
-    :func:`sees_version`).
+    :func:`sees_version`); ``curation_note`` (how curators compiled the record) is included
+    only on request.
     """
     data = repo.to_record(row).model_dump(mode="json")
+    if not curation_notes:
+        data.pop("curation_note", None)
     data["id"] = row.id
     data["section_sharing"] = dict(row.section_sharing or {})
     data["owner_org_id"] = row.owner_org_id

@@ -95,13 +95,14 @@ def list_projects(
         ),
         *where,
     )
-    return list(session.scalars(stmt.order_by(Project.mineral, Project.name, Project.id)))
+    order = (Project.mineral, func.lower(Project.name), Project.name, Project.id)
+    return list(session.scalars(stmt.order_by(*order)))
 
 
 # The columns a project list shows (services.projects.summary); see list_project_summaries.
 SUMMARY_COLUMNS = (
-    "id", "key", "name", "mineral", "form", "stage", "status", "country", "operator",
-    "capacity_tpa", "start_year", "sharing", "sources",
+    "id", "key", "name", "name_original", "mineral", "form", "stage", "status", "country",
+    "operator", "capacity_tpa", "start_year", "sharing", "sources",
 )  # fmt: skip
 
 
@@ -136,7 +137,8 @@ def list_project_summaries(
         include_deleted=include_deleted,
     )
     cond.extend(where)
-    stmt = select(*summary_columns()).where(*cond).order_by(table.mineral, table.name, table.id)
+    order = (table.mineral, func.lower(table.name), table.name, table.id)  # case-insensitive
+    stmt = select(*summary_columns()).where(*cond).order_by(*order)
     return list(session.execute(stmt))
 
 
@@ -150,6 +152,7 @@ def to_record(row: Project) -> ProjectRecord:
         {
             "key": row.key,
             "name": row.name,
+            "name_original": row.name_original,
             "mineral": row.mineral,
             "form": row.form,
             "stage": row.stage,
@@ -177,6 +180,7 @@ def to_record(row: Project) -> ProjectRecord:
             "offtakers": list(row.offtakers or []),
             "sharing": row.sharing,
             "notes": row.notes,
+            "curation_note": row.curation_note,
             "history": [
                 {"date": e.date, "status": e.status, "capacity_tpa": e.capacity_tpa, "note": e.note}
                 for e in sorted(row.events, key=lambda e: (e.date, e.id or 0))
@@ -192,6 +196,7 @@ def _columns(record: ProjectRecord) -> dict[str, Any]:
     return {
         "key": data["key"],
         "name": data["name"],
+        "name_original": data["name_original"],
         "mineral": data["mineral"],
         "form": data["form"],
         "stage": data["stage"],
@@ -214,6 +219,7 @@ def _columns(record: ProjectRecord) -> dict[str, Any]:
         "offtakers": data["offtakers"],
         "sharing": data["sharing"],
         "notes": data["notes"],
+        "curation_note": data["curation_note"],
         "sources": data["sources"],
     }
 

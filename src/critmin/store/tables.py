@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     func,
     text,
 )
@@ -129,6 +130,7 @@ class Project(Base, Timestamped, Provenanced, Shared):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(120))
     name: Mapped[str] = mapped_column(String(300))
+    name_original: Mapped[str | None] = mapped_column(String(300))
     mineral: Mapped[str] = mapped_column(ForeignKey("minerals.code"), index=True)
     form: Mapped[str | None] = mapped_column(ForeignKey("mineral_forms.code"))
     stage: Mapped[str] = mapped_column(String(20), index=True)
@@ -157,6 +159,7 @@ class Project(Base, Timestamped, Provenanced, Shared):
     )
     """When a field every viewer of the project sees last changed (not its sections):
     what ``sort=updated_at`` orders others' projects by, so hidden edits do not show."""
+    curation_note: Mapped[str | None] = mapped_column(Text)
 
     capacity_points: Mapped[list[ProjectCapacity]] = relationship(
         back_populates="project", cascade="all, delete-orphan", order_by="ProjectCapacity.year"
@@ -214,6 +217,8 @@ class ProductionStat(Base, Provenanced):
     value: Mapped[float | None] = mapped_column(Float)
     unit: Mapped[str] = mapped_column(String(24))
     raw_value: Mapped[str | None] = mapped_column(String(40))
+    value_status: Mapped[str | None] = mapped_column(String(20))  # withheld | not_available ...
+    year_start: Mapped[int | None] = mapped_column(Integer)  # a period's first year
     estimated: Mapped[bool] = mapped_column(Boolean, default=False)
     lower_bound: Mapped[bool] = mapped_column(Boolean, default=False)
     locator: Mapped[str | None] = mapped_column(Text)
@@ -265,6 +270,7 @@ class PriceSeries(Base, Timestamped, Provenanced, Shared):
     market: Mapped[str] = mapped_column(String(120))
     unit: Mapped[str] = mapped_column(String(24))
     description: Mapped[str | None] = mapped_column(Text)
+    curation_note: Mapped[str | None] = mapped_column(Text)
     observations: Mapped[list[PriceObservation]] = relationship(
         back_populates="series", cascade="all, delete-orphan", order_by="PriceObservation.date"
     )
@@ -283,6 +289,7 @@ class PriceObservation(Base, Timestamped, Provenanced):
     unit: Mapped[str] = mapped_column(String(24))
     reference: Mapped[str | None] = mapped_column(String(120))
     note: Mapped[str | None] = mapped_column(Text)
+    curation_note: Mapped[str | None] = mapped_column(Text)
     series: Mapped[PriceSeries] = relationship(back_populates="observations")
 
 
@@ -303,10 +310,27 @@ class ExportMeasure(Base, Timestamped, Provenanced, Shared):
     announced: Mapped[dt.date | None] = mapped_column(Date)
     effective: Mapped[dt.date | None] = mapped_column(Date)
     expiry: Mapped[dt.date | None] = mapped_column(Date)
+    expiry_derived: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     date_precision: Mapped[str] = mapped_column(String(8), default="day")
     relates_to: Mapped[str | None] = mapped_column(String(120))
     legal_basis: Mapped[str | None] = mapped_column(Text)
     description: Mapped[str | None] = mapped_column(Text)
+    curation_note: Mapped[str | None] = mapped_column(Text)
+
+
+class Claim(Base, Timestamped, Provenanced):
+    """A figure a source states in its own words (bundled reference data, public)."""
+
+    __tablename__ = "claims"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), unique=True)
+    mineral: Mapped[str] = mapped_column(ForeignKey("minerals.code"), index=True)
+    topic: Mapped[str] = mapped_column(String(40))
+    statement: Mapped[str] = mapped_column(Text)
+    figures: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    date: Mapped[dt.date | None] = mapped_column(Date)
+    date_precision: Mapped[str] = mapped_column(String(8), default="day")
+    curation_note: Mapped[str | None] = mapped_column(Text)
 
 
 class StockpileLot(Base, Timestamped, Provenanced, Shared):

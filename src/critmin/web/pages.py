@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
@@ -62,10 +63,14 @@ def home(request: Request, session: SessionDep, caller: CallerDep) -> HTMLRespon
     )
 
 
+CurationNotes = Query(False, description="Also show the curators' notes on each record.")
+
+
 @router.get("/minerals/{mineral}", response_class=HTMLResponse)
 def mineral_page(
-    request: Request, session: SessionDep, caller: CallerDep, mineral: str
-) -> HTMLResponse:
+    request: Request, session: SessionDep, caller: CallerDep, mineral: str,
+    curation_notes: bool = CurationNotes,
+) -> HTMLResponse:  # fmt: skip
     def extra(data: dict[str, Any]) -> dict[str, Any]:
         return {
             "concentration_fig": charts.concentration_figure(data["concentration"]),
@@ -73,9 +78,11 @@ def mineral_page(
             "pipeline_fig": charts.pipeline_figure(data["pipeline"]),
         }
 
+    notes = {"curation_notes": "true" if curation_notes else None}
     return _page(
-        request, "mineral.html", _twin(f"/minerals/{mineral}"),
-        lambda: service.mineral_overview(session=session, caller=caller, mineral=mineral), extra,
+        request, "mineral.html", _twin(f"/minerals/{mineral}", notes),
+        lambda: service.mineral_overview(session=session, caller=caller, mineral=mineral,
+                                         curation_notes=curation_notes), extra,
     )  # fmt: skip
 
 
@@ -87,7 +94,7 @@ def projects_page(
     mineral: str | None = Query(None, max_length=40),
     stage: str | None = Query(None, max_length=20),
     status: str | None = Query(None, max_length=20),
-    country: str | None = Query(None, max_length=3),
+    country: str | None = Query(None, max_length=80),
     q: str | None = Query(None, max_length=100),
     sort: str = Query("name", max_length=20),
     page: int = Query(1, ge=1, le=100_000),
@@ -117,13 +124,16 @@ def projects_page(
 
 @router.get("/projects/{project_id}", response_class=HTMLResponse)
 def project_page(
-    request: Request, session: SessionDep, caller: CallerDep, project_id: str
-) -> HTMLResponse:
+    request: Request, session: SessionDep, caller: CallerDep, project_id: str,
+    curation_notes: bool = CurationNotes,
+) -> HTMLResponse:  # fmt: skip
     if not (project_id.isascii() and project_id.isdigit()):  # not "١٢" or "+1"
         return error_page(request, 404, "Not found", f"no project with id {project_id!r}")
+    notes = {"curation_notes": "true" if curation_notes else None}
     return _page(
-        request, "project.html", _twin(f"/projects/{project_id}"),
-        lambda: service.project_view(session=session, caller=caller, id=int(project_id)),
+        request, "project.html", _twin(f"/projects/{project_id}", notes),
+        lambda: service.project_view(session=session, caller=caller, id=int(project_id),
+                                     curation_notes=curation_notes),  # fmt: skip
         lambda _: {"saved": request.query_params.get("saved")},
     )  # fmt: skip
 
@@ -136,16 +146,19 @@ def outlook_page(
     mineral: str = Query("gallium", max_length=40),
     start: int | None = Query(None, alias="from", ge=1900, le=2200),
     end: int | None = Query(None, alias="to", ge=1900, le=2200),
+    include_restarts: bool = Query(False, description="Count possible restarts too."),
 ) -> HTMLResponse:
     def extra(data: dict[str, Any]) -> dict[str, Any]:
         figs = charts.outlook_figures(data)
         return {"capacity_fig": figs[0] if figs else None, "share_fig": figs[1] if figs else None,
                 "minerals": service.minerals_index(session=session, caller=caller)["minerals"]}
 
+    params = {"mineral": mineral, "from": start, "to": end,
+              "include_restarts": "true" if include_restarts else None}  # fmt: skip
     return _page(
-        request, "outlook.html", _twin("/outlook", {"mineral": mineral, "from": start, "to": end}),
+        request, "outlook.html", _twin("/outlook", params),
         lambda: service.outlook(session=session, caller=caller, mineral=mineral, start=start,
-                                end=end),
+                                end=end, include_restarts=include_restarts),
         extra,
     )  # fmt: skip
 
@@ -156,11 +169,15 @@ def measures_page(
     session: SessionDep,
     caller: CallerDep,
     mineral: str | None = Query(None, max_length=40),
+    curation_notes: bool = CurationNotes,
 ) -> HTMLResponse:
+    params = {"mineral": mineral, "curation_notes": "true" if curation_notes else None}
     return _page(
-        request, "measures.html", _twin("/measures", {"mineral": mineral}),
-        lambda: service.measures(session=session, caller=caller, mineral=mineral or None),
-        lambda data: {"timeline_fig": charts.measures_figure(data["measures"])},
+        request, "measures.html", _twin("/measures", params),
+        lambda: service.measures(session=session, caller=caller, mineral=mineral or None,
+                                 curation_notes=curation_notes),
+        lambda data: {"timeline_fig": charts.measures_figure(data["measures"],
+                                                             dt.date.fromisoformat(data["today"]))},
     )  # fmt: skip
 
 
