@@ -201,6 +201,9 @@ def test_detail_and_404(world, who):
                 assert data.get(s) is None, (rec.key, s, who)
         assert data["financing"] is None or data["financing"]["committed_usd"] == 500_000 + rec.n
         assert data["editable"] is (who == "owner")
+        # the version (the owner's concurrency token) would count hidden edits
+        assert (data["version"] is not None) is (who == "owner")
+        assert r.headers["etag"].startswith(f'"p{rec.id}-v' if who == "owner" else f'"p{rec.id}-b')
         world.assert_clean(who, r.text)
 
 
@@ -261,9 +264,10 @@ def test_export_csv(world, who):
         )
 
 
+@pytest.mark.parametrize("path", ["/outlook", "/dashboard/outlook"])
 @pytest.mark.parametrize("who", CALLERS)
-def test_outlook_aggregates_only_what_the_caller_sees(world, who):
-    r = world.get(who, "/outlook", mineral="gallium", **{"from": 2026, "to": 2032}, draws=200)
+def test_outlook_aggregates_only_what_the_caller_sees(world, who, path):
+    r = world.get(who, path, mineral="gallium", **{"from": 2026, "to": 2032})
     assert r.status_code == 200, r.text
     meta = r.json()["meta"]
     visible = {rec.key: rec for rec in world.recs if rec.visible(who)}

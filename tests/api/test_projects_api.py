@@ -198,7 +198,8 @@ def test_list_filters_sort_and_paging(api):
         ({"offset": -1}, "query.offset"),
         ({"sort": "financing_needed_usd"}, "query.sort"),
         ({"status": "dreaming"}, "query.status"),
-        ({"country": "Canada"}, "query.country"),
+        ({"country": "Atlantis"}, "query.country"),
+        ({"mineral": "gallum"}, "query.mineral"),
     ):
         r = anon.get("/projects", params=params)
         assert r.status_code == 422 and r.json()["errors"][0]["field"] == field, params
@@ -222,18 +223,18 @@ def test_import_json_csv_multipart_atomic(api):
     listed = a.get("/projects", params={"q": "imp-"}).json()["data"]
     assert {p["key"] for p in listed} == {"imp-one", "imp-two"}
     assert all(a.get(f"/projects/{p['id']}").json()["editable"] for p in listed)
-    # B may not overwrite A's keys nor reference data; the whole file is refused
-    bad = {"projects": [doc["projects"][1] | {"name": "B's takeover"},
-                        doc["projects"][0] | {"key": "b-new"},
-                        {**doc["projects"][0], "key": "boguty-tungsten-kazakhstan"}]}  # fmt: skip
-    r = b.post("/projects/import", json=bad)
-    assert r.status_code == 422
-    problems = r.json()["problems"]
-    assert [(p["file"], p["row"], p["column"], p["value"]) for p in problems] == [
-        ("request.json", 1, "key", "imp-two"),
-        ("request.json", 3, "key", "boguty-tungsten-kazakhstan"),
+    # keys are per organisation: B's keys are B's own records, never A's nor reference data
+    takeover = {"projects": [doc["projects"][1] | {"name": "B's takeover", "sharing": "owner"},
+                             doc["projects"][0] | {"key": "b-new", "sharing": "owner"},
+                             {**doc["projects"][0], "key": "boguty-tungsten-kazakhstan",
+                              "sharing": "owner"}]}  # fmt: skip
+    r = b.post("/projects/import", json=takeover)
+    assert r.status_code == 200, r.text
+    assert r.json()["keys"]["created"] == ["imp-two", "b-new", "boguty-tungsten-kazakhstan"]
+    assert [p["name"] for p in listed if p["key"] == "imp-two"] == ["Imported two"]
+    assert [p["name"] for p in a.get("/projects", params={"q": "imp-two"}).json()["data"]] == [
+        "Imported two"
     ]
-    assert all(p["expected"] for p in problems)
     assert a.get("/projects", params={"q": "b-new"}).json()["count"] == 0
     # CSV body and multipart upload: the same exchange format, the same error report
     csv_text = a.get("/projects/export", params={"format": "csv", "q": "imp-"}).text

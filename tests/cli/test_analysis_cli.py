@@ -75,7 +75,7 @@ def test_share_json(db):
 
 def test_share_table_csv_and_measure(db):
     table = invoke("stats", "share", "--mineral", "gallium", "--year", "2024", "--db", db)
-    assert table.exit_code == 0 and "China" in table.stdout and "98.94%" in table.stdout
+    assert table.exit_code == 0 and "China" in table.stdout and "98.94 %" in table.stdout
     result = invoke(
         "stats", "share", "--mineral", "gallium", "--measure", "capacity", "-f", "csv", "--db", db
     )
@@ -90,7 +90,6 @@ def test_share_table_csv_and_measure(db):
     "args,needle",
     [
         (("--mineral", "gallium", "--year", "2019"), "years available: 2024, 2025"),
-        (("--mineral", "unobtainium", "--year", "2024"), "unknown mineral"),
         (("--mineral", "germanium"), "no production data for germanium"),
     ],
 )
@@ -99,6 +98,15 @@ def test_share_errors_are_one_line(db, args, needle):
     assert result.exit_code == 1
     assert needle in result.stderr and "Traceback" not in result.output
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_share_unknown_mineral_or_measure_is_a_usage_error(db):
+    mineral = invoke("stats", "share", "--mineral", "unobtainium", "--year", "2024", "--db", db)
+    assert mineral.exit_code == 2 and "unknown mineral 'unobtainium'" in mineral.stderr
+    assert "gallium, germanium, tungsten" in mineral.stderr and "Traceback" not in mineral.output
+    measure = invoke("stats", "share", "--mineral", "gallium", "--measure", "output", "--db", db)
+    assert measure.exit_code == 2 and "unknown measure 'output'" in measure.stderr
+    assert "production, capacity, reserves" in measure.stderr
 
 
 def test_outlook_json_is_a_list_and_reproducible(db):
@@ -188,7 +196,7 @@ def test_outlook_params_file_table_and_details(db, tmp_path):
         ).stdout
     )
     assert details["meta"]["baseline"]["measure"] == "production"
-    assert details["years"][0]["unit"] == "t/yr"
+    assert details["years"] == [] and "no tungsten projects" in details["meta"]["no_outlook"]
 
 
 @pytest.mark.parametrize(
@@ -220,20 +228,22 @@ def test_outlook_bad_params_file(db, tmp_path, content, needle):
 
 
 @pytest.mark.parametrize(
-    "args,needle",
+    "args,needle,code",
     [
-        (("--mineral", "mithril", "--from", "2026", "--to", "2030"), "unknown mineral"),
-        (("--mineral", "germanium", "--from", "2026", "--to", "2030"), "no capacity or production"),
-        (("--mineral", "gallium", "--from", "2030", "--to", "2026"), "start <= end"),
+        (("--mineral", "mithril", "--from", "2026", "--to", "2030"), "unknown mineral", 2),
+        (("--mineral", "germanium", "--from", "2026", "--to", "2030"), "no capacity or production",
+         1),
+        (("--mineral", "gallium", "--from", "2030", "--to", "2026"), "start <= end", 1),
         (
             ("--mineral", "gallium", "--from", "2026", "--to", "2030", "--stage", "mining"),
-            "unknown stage",
+            "'mining' is not one of 'extraction', 'refining', 'purification', 'recycling'",
+            2,
         ),
     ],
-)
-def test_outlook_errors(db, args, needle):
+)  # fmt: skip
+def test_outlook_errors(db, args, needle, code):
     result = invoke("outlook", *args, "--db", db)
-    assert result.exit_code == 1 and needle in result.stderr
+    assert result.exit_code == code and needle in result.stderr
     assert "Traceback" not in result.output
 
 

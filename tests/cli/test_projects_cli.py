@@ -82,7 +82,7 @@ def test_schema_prints_json_schema():
     assert schema["properties"]["schema_version"]
     assert "ProjectRecord" in schema["$defs"]
     header = invoke("schema", "project", "--csv-template").stdout.strip().split(",")
-    assert header[:3] == ["key", "name", "mineral"]
+    assert header[:4] == ["key", "name", "name_original", "mineral"]
 
 
 def test_export_import_round_trip_and_rejection(bundled_db_url, tmp_path):
@@ -130,3 +130,42 @@ def test_env_var_selects_database(tmp_path, monkeypatch):
     monkeypatch.setenv("CRITMIN_DATABASE_URL", url)
     assert invoke("init", "--no-data").exit_code == 0
     assert (tmp_path / "env.db").exists()
+
+
+def test_the_operator_sees_every_record_and_keys_are_per_owner(tmp_path):
+    """The CLI runs as the local operator: owner-only records of any organisation show,
+    a key picks the bundled record first, and a key of several organisations is reported
+    with their ids instead of one being picked at random."""
+    from critmin.services import auth, tracker
+    from critmin.store.db import make_engine, transaction
+    from critmin.store.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    base = {"mineral": "gallium", "stage": "recycling", "country": "JPN", "status": "announced"}
+    with transaction(engine) as s:
+        ids = {}
+        for org in ("Org A", "Org B"):
+            auth.create_org(session=s, name=org)
+            _, token = auth.create_token(session=s, org_name=org, role="editor")
+            caller = auth.authenticate(session=s, token=token)
+            row = tracker.create(session=s, caller=caller, data={
+                "key": "same-key", "name": f"{org} plant", **base, "sharing": "owner",
+                "financing": {"needed_usd": 7e6},
+            })  # fmt: skip
+            s.flush()
+            ids[org] = row.id
+    engine.dispose()
+    listed = invoke("projects", "list", "--format", "json", "--db", url)
+    assert sorted(r["name"] for r in json.loads(listed.stdout)) == ["Org A plant", "Org B plant"]
+    shown = invoke("projects", "show", str(ids["Org B"]), "--db", url)
+    assert shown.exit_code == 0 and json.loads(shown.stdout)["financing"]["needed_usd"] == 7e6
+    ambiguous = invoke("projects", "show", "same-key", "--db", url)
+    assert ambiguous.exit_code == 1
+    message = " ".join(ambiguous.stderr.split())
+    assert f"names 2 projects of different organisations (ids {ids['Org A']}, {ids['Org B']})" in (
+        message
+    )
+    exported = json.loads(invoke("export", "projects", "--db", url).stdout)
+    assert [p["key"] for p in exported["projects"]] == ["same-key", "same-key"]

@@ -191,3 +191,45 @@ def test_loaded_stats_feed_the_shares_service(engine):
         out = production_shares(session=s, mineral="tungsten", year=2024)
     assert out["world_total"] == 82_000.0 and out["shares"][0]["country"] == "CHN"
     assert out["shares"][0]["share"] == pytest.approx(67_000 / 82_000)
+
+
+def test_withheld_and_not_available_are_stored_apart():
+    antimony = parse_usgs_chapter(USGS_DIR / "antimony.json")
+    withheld = _one(antimony, measure="production", country="USA", year=2025)
+    missing = _one(antimony, measure="reserves", country="KAZ")
+    assert (withheld.value, withheld.raw_value, withheld.value_status) == (None, "W", "withheld")
+    assert (missing.value, missing.raw_value, missing.value_status) == (
+        None, "NA", "not_available"
+    )  # fmt: skip
+    assert all(r.value_status is None for r in antimony if r.value is not None)
+
+
+def test_import_shares_are_stored_as_their_period(tungsten):
+    shares = [r for r in tungsten if r.measure.startswith("import_share:")]
+    assert shares and {(r.year_start, r.year) for r in shares} == {(2021, 2024)}
+    assert all("2021" in r.label for r in shares)
+    salient = [r for r in tungsten if not r.measure.startswith("import_share:")]
+    assert all(r.year_start is None for r in salient)
+
+
+def test_value_status_and_period_are_stored(engine, tmp_path):
+    import shutil
+
+    from critmin.ingest.datasets import ensure_datasets
+
+    for slug in ("antimony", "tungsten"):
+        shutil.copy(USGS_DIR / f"{slug}.json", tmp_path / f"{slug}.json")
+    with transaction(engine) as s:
+        ensure_datasets(s)
+        load_usgs(s, directory=tmp_path)
+    with transaction(engine) as s:
+        status = dict(s.execute(
+            select(ProductionStat.raw_value, ProductionStat.value_status)
+            .where(ProductionStat.value.is_(None)).distinct()
+        ).all())  # fmt: skip
+        periods = set(s.execute(
+            select(ProductionStat.year_start, ProductionStat.year)
+            .where(ProductionStat.measure.like("import_share:%"))
+        ).all())  # fmt: skip
+    assert status["W"] == "withheld" and status["NA"] == "not_available"
+    assert periods == {(2021, 2024)}

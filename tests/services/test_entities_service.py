@@ -244,6 +244,8 @@ def test_references_must_be_visible(engine, who):
     assert bad.value.errors[0]["field"] == "relates_to"
     _new(engine, who["beta"], "measures", {**MEASURE, "sharing": "partners"})
     _new(engine, who["alpha"], "measures", {**related, "relates_to": MEASURE["key"]})
+    # keys are unique per organisation: Beta's key is free for Alpha, once
+    _new(engine, who["alpha"], "measures", MEASURE)
     with pytest.raises(svc.Conflict), transaction(engine) as s:
         svc.create(session=s, caller=who["alpha"], spec=svc.SPECS["measures"], data=MEASURE)
 

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from critmin.ingest import exchange
 from critmin.ingest.errors import IngestError
 from critmin.services import projects as service
+from critmin.services.auth import LOCAL
 from critmin.store.db import make_engine, transaction
 from critmin.store.migrate import upgrade
 from critmin.store.tables import ChangeLog, Project
@@ -40,7 +41,7 @@ def test_bad_file_changes_nothing(engine, curated_projects_path, tmp_path):
         service.import_file(session=s, path=curated_projects_path, actor="t")
     before = _counts(engine)
     with transaction(engine) as s:
-        records = service.export_records(session=s)
+        records = service.export_records(session=s, caller=LOCAL)
     text = exchange.to_csv(records)
     rows = list(csv.DictReader(io.StringIO(text)))
     rows[0]["status"] = "operating" if rows[0]["status"] != "operating" else "closed"  # valid edit
@@ -56,7 +57,7 @@ def test_bad_file_changes_nothing(engine, curated_projects_path, tmp_path):
     assert [(p.row, p.column) for p in info.value.problems] == [(7, "capacity_tpa")]
     assert _counts(engine) == before
     with transaction(engine) as s:
-        assert service.export_records(session=s) == records
+        assert service.export_records(session=s, caller=LOCAL) == records
 
 
 def test_dry_run_reports_and_writes_nothing(engine, curated_projects_path):
@@ -70,7 +71,7 @@ def test_dry_run_reports_and_writes_nothing(engine, curated_projects_path):
 def test_export_import_export_round_trip(engine, db_url, curated_projects_path, tmp_path, fmt):
     with transaction(engine) as s:
         service.import_file(session=s, path=curated_projects_path, actor="t")
-        first = service.export_text(session=s, fmt=fmt)
+        first = service.export_text(session=s, caller=LOCAL, fmt=fmt)
     path = tmp_path / f"export.{fmt}"
     path.write_text(first)
     other_url = f"sqlite:///{tmp_path / 'other.db'}"
@@ -79,7 +80,7 @@ def test_export_import_export_round_trip(engine, db_url, curated_projects_path, 
     with transaction(other) as s:
         service.import_file(session=s, path=path, actor="t")
     with transaction(other) as s:
-        second = service.export_text(session=s, fmt=fmt)
+        second = service.export_text(session=s, caller=LOCAL, fmt=fmt)
     other.dispose()
     assert second == first
 
@@ -88,12 +89,12 @@ def test_detail_has_history_and_sources(engine, curated_projects_path):
     with transaction(engine) as s:
         service.import_file(session=s, path=curated_projects_path, actor="importer")
         row = s.scalars(select(Project).where(Project.mineral == "gallium")).first()
-        detail = service.project_detail(session=s, ref=row.key)
+        detail = service.project_detail(session=s, caller=LOCAL, ref=row.key)
     assert detail["id"] == row.id and detail["sources"]
     assert detail["changes"][0]["action"] == "create"
     assert detail["changes"][0]["actor"] == "importer"
     with transaction(engine) as s, pytest.raises(service.ProjectNotFound):
-        service.project_detail(session=s, ref="no-such-project")
+        service.project_detail(session=s, caller=LOCAL, ref="no-such-project")
 
 
 def test_curated_file_path_exists(curated_projects_path: Path):

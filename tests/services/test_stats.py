@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 import critmin
+from critmin.domain.vocab import UnknownValue
 from critmin.services.stats import StatsNotFound, production_shares
 from critmin.store.db import transaction
 from critmin.store.tables import ProductionStat
@@ -76,7 +77,8 @@ def test_tungsten_and_missing_values(engine):
     assert out["shares"][0]["country"] == "CHN"
     assert out["shares"][0]["share"] == pytest.approx(67_000 / 82_000)
     assert out["other_share"] == pytest.approx(1_700 / 82_000)
-    assert {"country": "USA", "raw_value": "NA"} in reserves["withheld"]
+    usa = next(w for w in reserves["withheld"] if w["country"] == "USA")
+    assert (usa["raw_value"], usa["status"]) == ("NA", "not_available")
     assert reserves["world_total"] == 4_700_000.0  # ">4,700,000", a lower bound
 
 
@@ -90,7 +92,7 @@ def test_no_data_names_mineral_year_and_years_available(engine):
         )
         with pytest.raises(StatsNotFound, match="no production data for germanium.*none"):
             production_shares(session=s, mineral="germanium", year=2024)
-        with pytest.raises(StatsNotFound, match="unknown mineral 'unobtainium'"):
+        with pytest.raises(UnknownValue, match="unknown mineral 'unobtainium'"):
             production_shares(session=s, mineral="unobtainium", year=2024)
 
 

@@ -125,7 +125,7 @@ def test_editor_filters_opens_edits_and_sees_history(page: Page, world: World) -
     rows = page.locator("#projects tbody tr")
     assert rows.count() >= 2
     for stage in rows.locator("td:nth-child(3)").all_inner_texts():
-        assert stage == "recycling"
+        assert stage == "Recycling"  # the label, not the code
     page.get_by_label("Search").fill("acme")
     page.get_by_role("button", name="Apply").click()
     page.get_by_role("link", name="Acme Recovery Plant").click()
@@ -137,11 +137,11 @@ def test_editor_filters_opens_edits_and_sees_history(page: Page, world: World) -
     page.get_by_label("Notes").fill("Construction started; commissioning in 2028.")
     page.get_by_role("button", name="Save changes").click()
     page.wait_for_url(f"**/projects/{world.public_id}?saved=1")
-    assert page.locator("#status").inner_text() == "construction"
+    assert page.locator("#status").inner_text() == "Construction"
     assert page.locator("#capacity").inner_text() == "15.5 t/yr"
     latest = page.locator("#change-log tbody tr").first
     assert "Acme Gallium (editor)" in latest.inner_text()
-    assert "announced → construction" in latest.inner_text()
+    assert "Status: Announced → Construction" in latest.inner_text()  # labels, not codes
 
 
 def test_stale_edit_shows_changed_by_someone_else(page: Page, world: World) -> None:
@@ -171,3 +171,56 @@ def test_viewer_sees_no_edit_form(page: Page, world: World) -> None:
     response = page.goto(f"/projects/{world.public_id}/edit")
     assert response is not None and response.status == 403
     assert page.locator("#edit-form").count() == 0
+
+
+def _boxes_overlap(a: dict, b: dict) -> bool:
+    return not (a["x"] + a["width"] <= b["x"] or b["x"] + b["width"] <= a["x"]
+                or a["y"] + a["height"] <= b["y"] or b["y"] + b["height"] <= a["y"])  # fmt: skip
+
+
+@pytest.mark.parametrize("width", [1280, 600])  # wide (two columns) and narrow (one)
+@pytest.mark.parametrize(
+    "path,charts",
+    [
+        ("/minerals/gallium", ["#chart-concentration", "#chart-prices-1", "#chart-pipeline"]),
+        ("/outlook?mineral=gallium&from=2025&to=2035", ["#chart-outlook", "#chart-share"]),
+        ("/measures", ["#chart-measures"]),
+    ],
+)
+def test_the_toolbar_never_covers_a_chart_title(
+    page: Page, path: str, charts: list[str], width: int
+) -> None:
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(path)
+    for chart in charts:
+        page.wait_for_selector(f"{chart} .main-svg")
+        page.hover(chart)  # the toolbar shows on hover
+        bar = page.locator(f"{chart} .modebar").first.bounding_box()
+        title = page.locator(f"{chart} .gtitle").first.bounding_box()
+        assert bar and title, chart
+        assert not _boxes_overlap(bar, title), (chart, bar, title)
+    screenshot(page, f"titles{path.split('?')[0].replace('/', '-')}-{width}.png")
+
+
+def test_timeline_keeps_labels_whole_and_lists_undated_measures(page: Page) -> None:
+    page.goto("/measures")
+    page.wait_for_selector("#chart-measures .main-svg")
+    ticks = page.locator("#chart-measures .ytick text")
+    lines = "el => Array.from(el.querySelectorAll('tspan.line')).map(s => s.textContent).join(' ')"
+    labels = [" ".join((ticks.nth(i).evaluate(lines) or ticks.nth(i).text_content()).split())
+              for i in range(ticks.count())]  # fmt: skip
+    assert "China export control on gallium extraction technology (ion exchange / resin from " \
+        "alumina mother liquor)" in " ".join(labels)  # fmt: skip
+    assert not any(label.endswith("…") for label in labels)
+    chart = page.locator("#chart-measures").bounding_box()
+    for i in range(ticks.count()):  # no label is cut at the chart's edge
+        box = ticks.nth(i).bounding_box()
+        assert box and box["x"] >= chart["x"] - 1, labels[i]
+    legend = " ".join(page.locator("#chart-measures .legendtext").all_text_contents())
+    assert "effective (month or year only)" in legend
+    undated = page.locator("#undated li")
+    assert undated.count() == 4
+    assert "Japan semiconductor export controls on China (context)" in undated.all_inner_texts()
+    status = page.locator("#m-cn-2025-11-us-gallium-ban-suspension [data-status]").inner_text()
+    assert "derived" in status and ("ends 2026-11" in status or "expired 2026-11" in status)
+    screenshot(page, "measures-timeline.png")

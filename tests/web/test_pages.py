@@ -151,13 +151,13 @@ def test_login_with_a_bad_token(anon: httpx.Client) -> None:
     form = anon.get("/login").text
     r = anon.post("/login", data={"token": "cm_bad_token", "csrf_token": csrf_of(form)})
     assert r.status_code == 401 and "not valid" in r.text
-    assert "token" not in session_data(anon)
+    assert "token" not in session_data(anon) and "sid" not in session_data(anon)
     assert "Log in" in anon.get("/").text
 
 
 def test_login_and_logout(base_url: str, world: World) -> None:
     with client_for(base_url, world.viewer) as client:
-        assert session_data(client)["token"] == world.viewer
+        assert "sid" in session_data(client) and "token" not in session_data(client)
         assert "Acme Gallium" in client.get("/").text
         assert "Acme Internal Study" in client.get("/projects", params={"per_page": 200}).text
         r = client.post("/logout", data={"csrf_token": csrf_of(client.get("/").text)})
@@ -188,7 +188,7 @@ def test_csrf_is_enforced(base_url: str, world: World) -> None:
         assert r.status_code == 403
         assert editor.post("/logout", data={}).status_code == 403
         assert "Hijacked" not in editor.get(f"/projects/{world.public_id}").text
-        assert "token" in session_data(editor)
+        assert "sid" in session_data(editor)
 
 
 def test_edit_form(base_url: str, world: World, anon: httpx.Client) -> None:

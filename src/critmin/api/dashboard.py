@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query
 
-from critmin.api.deps import CallerDep, SessionDep
+from critmin.api.deps import AsciiId, CallerDep, SessionDep
 from critmin.services import dashboard as service
 
 router = APIRouter(prefix="/dashboard", tags=["dashboard"])
@@ -28,9 +28,15 @@ def home(session: SessionDep, caller: CallerDep) -> dict[str, Any]:
     return _call(service.minerals_index, session=session, caller=caller)
 
 
+CurationNotes = Query(False, description="Add the curators' notes (`curation_note`) to records.")
+
+
 @router.get("/minerals/{mineral}", summary="One mineral: concentration, prices, pipeline, measures")
-def mineral(session: SessionDep, caller: CallerDep, mineral: str) -> dict[str, Any]:
-    return _call(service.mineral_overview, session=session, caller=caller, mineral=mineral)
+def mineral(
+    session: SessionDep, caller: CallerDep, mineral: str, curation_notes: bool = CurationNotes
+) -> dict[str, Any]:
+    return _call(service.mineral_overview, session=session, caller=caller, mineral=mineral,
+                 curation_notes=curation_notes)  # fmt: skip
 
 
 @router.get("/projects", summary="The filterable project table, one page at a time")
@@ -40,7 +46,7 @@ def projects(
     mineral: str | None = Query(None, max_length=40),
     stage: str | None = Query(None, max_length=20),
     status: str | None = Query(None, max_length=20),
-    country: str | None = Query(None, max_length=3),
+    country: str | None = Query(None, max_length=80, description="ISO3 code or country name."),
     q: str | None = Query(None, max_length=100),
     sort: str = Query("name", max_length=20),
     page: int = Query(1, ge=1, le=100_000),
@@ -54,9 +60,13 @@ def projects(
 
 @router.get("/projects/{project_id}", summary="One project as the caller may see it")
 def project(
-    session: SessionDep, caller: CallerDep, project_id: int = Path(ge=1, le=service.MAX_ID)
+    session: SessionDep,
+    caller: CallerDep,
+    project_id: Annotated[AsciiId, Path()],
+    curation_notes: bool = CurationNotes,
 ) -> dict[str, Any]:
-    return _call(service.project_view, session=session, caller=caller, id=project_id)
+    return _call(service.project_view, session=session, caller=caller, id=project_id,
+                 curation_notes=curation_notes)  # fmt: skip
 
 
 @router.get("/outlook", summary="P10/P50/P90 non-China capacity outlook (visible projects)")
@@ -66,17 +76,23 @@ def outlook(
     mineral: str = Query("gallium", max_length=40),
     start: int | None = Query(None, alias="from", ge=1900, le=2200),
     end: int | None = Query(None, alias="to", ge=1900, le=2200),
+    include_restarts: bool = Query(
+        False, description="Also count projects that may restart capacity USGS already counts."
+    ),
 ) -> dict[str, Any]:
     return _call(
-        service.outlook, session=session, caller=caller, mineral=mineral, start=start, end=end
-    )
+        service.outlook, session=session, caller=caller, mineral=mineral, start=start, end=end,
+        include_restarts=include_restarts,
+    )  # fmt: skip
 
 
 @router.get("/measures", summary="Export-control timeline and related-measure chains")
 def measures(
-    session: SessionDep, caller: CallerDep, mineral: str | None = Query(None, max_length=40)
+    session: SessionDep, caller: CallerDep, mineral: str | None = Query(None, max_length=40),
+    curation_notes: bool = CurationNotes,
 ) -> dict[str, Any]:
-    return _call(service.measures, session=session, caller=caller, mineral=mineral or None)
+    return _call(service.measures, session=session, caller=caller, mineral=mineral or None,
+                 curation_notes=curation_notes)  # fmt: skip
 
 
 @router.get("/sources", summary="Datasets and curated citations")

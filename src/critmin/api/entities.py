@@ -9,6 +9,7 @@ body ``{"detail": ..., "errors": [{"field", "problem"}]}``; a record the caller 
 not see is a 404 identical to a missing one.
 """
 
+import datetime as dt
 import inspect
 from collections.abc import Callable
 from typing import Annotated, Any, Generic, Literal, TypeVar
@@ -21,7 +22,8 @@ from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from critmin.api.deps import CallerDep, EditorDep, SessionDep
+from critmin.api.deps import AsciiId, CallerDep, EditorDep, IsoDate, SessionDep
+from critmin.api.openapi import error_responses
 from critmin.domain.entities import (
     ObservationCreate,
     ObservationPublic,
@@ -33,20 +35,10 @@ from critmin.services.entities import EntitySpec
 
 MAX_ID = 2**31 - 1
 NO_NUL = r"^[^\x00]*$"
-Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+Id = Annotated[AsciiId, Path()]
 IfMatch = Annotated[
     str | None, Header(alias="If-Match", description="The ETag of the version you edit.")
 ]
-
-
-class ErrorItem(BaseModel):
-    field: str
-    problem: str
-
-
-class ErrorBody(BaseModel):
-    detail: str
-    errors: list[ErrorItem] = []
 
 
 T = TypeVar("T")
@@ -73,9 +65,7 @@ class History(BaseModel):
     count: int
 
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorBody} for code in (401, 403, 404, 409, 412, 422, 428)
-}
+ERRORS = error_responses(401, 403, 404, 409, 412, 422, 428)
 STATUS = (
     (service.NotFound, 404),
     (service.Forbidden, 403),
@@ -204,7 +194,8 @@ def _filters(filters: tuple[service.Filter, ...]) -> Callable[..., dict[str, Any
             extra = {"max_length": 200, "pattern": f.pattern or NO_NUL}
         query = Query(None, description=f.description or None, **extra)
         kind = inspect.Parameter.KEYWORD_ONLY
-        params.append(inspect.Parameter(f.name, kind, default=query, annotation=f.type | None))
+        annotation = IsoDate if f.type is dt.date else f.type  # "2025-01-31", not "0"
+        params.append(inspect.Parameter(f.name, kind, default=query, annotation=annotation | None))
 
     def dependency(**values: Any) -> dict[str, Any]:
         return {k: v for k, v in values.items() if v is not None}

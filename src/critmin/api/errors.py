@@ -3,8 +3,11 @@
 Service exceptions map to statuses here, so routers just call services:
 ProjectNotFound/StatsNotFound 404 (a record the caller may not see is reported exactly
 like a missing one), Forbidden 403, Conflict 409, PreconditionFailed 412, PreconditionRequired 428,
-InvalidRecord 422 (``errors``: field and problem), IngestError 422 (``problems``: file,
-row, column, value, expected, as the CLI reports them), other ValueError 422.
+InvalidRecord 422 (``errors``: field and problem), UnknownValue (a filter value outside
+its vocabulary) 422 naming the query parameter and the known values, IngestError 422
+(``problems``: file, row, column, value, expected, as the CLI reports them), other
+ValueError 422. A 405 names every method the path answers in ``Allow`` (not just one
+route's).
 Anything unforeseen is a 500 with no detail (and is logged).
 """
 
@@ -15,10 +18,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute, Match
 
+from critmin.domain.vocab import UnknownValue
 from critmin.ingest.errors import IngestError
 from critmin.services.projects import ProjectNotFound
 from critmin.services.stats import StatsNotFound
@@ -31,6 +38,7 @@ from critmin.services.tracker import (
 )
 
 log = logging.getLogger("critmin.api")
+PROBED_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 Handler = Callable[[Request, Any], Awaitable[JSONResponse]]
 
@@ -42,7 +50,27 @@ def _simple(status: int, headers: dict[str, str] | None = None) -> Handler:
     return handler
 
 
+def allowed_methods(routes: list[BaseRoute], scope: dict[str, Any]) -> list[str]:
+    """Every method some route answers at this request's path (HEAD wherever GET is)."""
+    methods = {
+        method
+        for method in PROBED_METHODS
+        if any(route.matches({**scope, "method": method})[0] == Match.FULL for route in routes)
+    }
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 405 and not request.url.path.startswith("/static/"):
+            allow = ", ".join(allowed_methods(app.router.routes, request.scope))
+            exc = StarletteHTTPException(405, exc.detail, headers={**(exc.headers or {}),
+                                                                   "Allow": allow})  # fmt: skip
+        return await http_exception_handler(request, exc)
+
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
@@ -61,6 +89,11 @@ def install_error_handlers(app: FastAPI) -> None:
         (ValueError, 422),
     ):
         app.add_exception_handler(exc_type, _simple(status))
+
+    @app.exception_handler(UnknownValue)
+    async def _unknown(_request: Request, exc: UnknownValue) -> JSONResponse:
+        errors = [{"field": f"query.{exc.param}", "problem": str(exc)}]
+        return JSONResponse(status_code=422, content={"detail": str(exc), "errors": errors})
 
     @app.exception_handler(InvalidRecord)
     async def _record(_request: Request, exc: InvalidRecord) -> JSONResponse:

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from critmin.api.deps import AdminDep, CallerDep, SessionDep
+from critmin.api.deps import AdminDep, AsciiId, CallerDep, SessionDep
 from critmin.services import auth
 from critmin.services.auth import Caller, Role
 from critmin.store.tables import GroupMember, Organisation, PartnershipGroup
@@ -120,7 +120,7 @@ def create_token(session: SessionDep, caller: AdminDep, body: TokenCreate) -> Re
 def revoke_token(
     session: SessionDep,
     caller: AdminDep,
-    token_id: Annotated[int, Path(ge=1, le=2_147_483_647)],
+    token_id: Annotated[AsciiId, Path()],
 ) -> Response:
     """204; a token of another organisation is reported as missing (404)."""
     try:

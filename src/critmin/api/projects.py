@@ -3,7 +3,11 @@
 Every read goes through the sharing rules (a record the caller may not see is a 404
 with the same body as a missing one; sections the caller may not see are null).
 Writes need an editor token of the owning organisation and, for PATCH, DELETE and
-restore, ``If-Match`` with the ETag last read: missing 428, stale 412.
+restore, ``If-Match`` with the ETag last read: missing 428, stale 412 (checked after
+the caller's right to write: 404 or 403 first, as for any request).
+
+The owning organisation's ETag carries the version (``"p12-v3"``); anyone else's is
+derived from the body they see, so it changes only when something they may see does.
 """
 
 from __future__ import annotations
@@ -22,20 +26,26 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from critmin.api.cache import Rendered, generation, visibility_key
-from critmin.api.deps import CallerDep, EditorDep, SessionDep, resolve_caller
+from critmin.api.deps import AsciiId, CallerDep, EditorDep, SessionDep, resolve_caller
 from critmin.domain.enums import ProjectStatus, Stage
+from critmin.domain.vocab import project_filters
 from critmin.services import tracker
 from critmin.services.auth import Caller
 from critmin.store.tables import Project
 
 router = APIRouter(prefix="/projects", tags=["projects"])
 
-ProjectId = Annotated[int, Path(ge=1, le=2_147_483_647, description="Project id.")]
+ProjectId = Annotated[AsciiId, Path(description="Project id.")]
 NO_NUL = r"^[^\x00]*$"
 Mineral = Annotated[
-    str | None, Query(max_length=40, pattern=NO_NUL, description="Mineral code, e.g. gallium.")
+    str | None,
+    Query(max_length=40, pattern=NO_NUL, description="Mineral code or name, e.g. gallium."),
 ]
-Country = Annotated[str | None, Query(pattern=r"^[A-Za-z]{3}$", description="ISO3 code.")]
+Country = Annotated[
+    str | None,
+    Query(max_length=80, pattern=NO_NUL,
+          description="ISO 3166 alpha-3 code or country name, e.g. CAN or Canada."),
+]  # fmt: skip
 Search = Annotated[
     str | None,
     Query(max_length=200, pattern=NO_NUL, description="Text in the name, key or operator."),
@@ -69,11 +79,17 @@ IMPORT_BODY = {
 }
 
 
-def _json(data: Any, *, status: int = 200, row: Project | None = None, **headers: str) -> Response:
+def _json(data: Any, *, status: int = 200, tag: str | None = None, **headers: str) -> Response:
     extra = {**PRIVATE, **headers}
-    if row is not None:
-        extra["ETag"] = tracker.etag(row)
+    if tag is not None:
+        extra["ETag"] = tag
     return JSONResponse(data, status_code=status, headers=extra)
+
+
+def _project(row: Project, caller: Caller, *, status: int = 200, **headers: str) -> Response:
+    """A project as ``caller`` may see it, with the ETag for that caller."""
+    data = tracker.to_public(row, caller)
+    return _json(data, status=status, tag=tracker.etag(row, caller, data), **headers)
 
 
 def _invalid(field: str, problem: str) -> RequestValidationError:
@@ -110,6 +126,7 @@ async def list_projects(
         tracker.check_sort(sort)
     except ValueError as exc:
         raise _invalid("query.sort", str(exc)) from None
+    mineral, country = project_filters(mineral=mineral, country=country)  # 422 if unknown
     filters = {
         "mineral": mineral,
         "stage": stage.value if stage else None,
@@ -143,7 +160,17 @@ async def list_projects(
     return Response(rendered.body, media_type="application/json", headers=headers)
 
 
-@router.get("/export", summary="Export visible projects in the exchange format")
+EXPORT_TYPES = {
+    200: {
+        "description": "The exchange format: JSON, or CSV with `format=csv`.",
+        "content": {"application/json": {}, "text/csv": {"schema": {"type": "string"}}},
+    }
+}
+
+
+@router.get(
+    "/export", summary="Export visible projects in the exchange format", responses=EXPORT_TYPES
+)
 def export_projects(
     session: SessionDep,
     caller: CallerDep,
@@ -155,6 +182,7 @@ def export_projects(
     q: Search = None,
 ) -> Response:
     """Only what the caller may see; hidden sections are left out (empty in CSV)."""
+    mineral, country = project_filters(mineral=mineral, country=country)  # 422 if unknown
     text = tracker.export_text(
         session=session,
         caller=caller,
@@ -205,11 +233,12 @@ async def import_projects(
 ) -> Response:
     """JSON, CSV or YAML body, or a multipart ``file``; all or nothing.
 
-    Records become your organisation's; a key another organisation (or the bundled
-    reference data) uses is a problem in the report, never an overwrite. For your
-    existing records, fields the file does not state keep their values and sharing is
-    never widened (``kept_sharing`` lists records that kept a narrower level); a new
-    record whose file states no level is owner-only. Problems come back as 422 with
+    Keys are your organisation's own: new keys become its projects, keys it already uses
+    are updated (another organisation's project with the same key is a different record,
+    never touched). For your existing records, fields the file does not state keep their
+    values and sharing is never widened (``kept_sharing`` lists records that kept a
+    narrower level); a new record whose file states no level is owner-only. Problems
+    come back as 422 with
     ``problems``: ``[{file, row, column, value, expected}]``; a record changed by
     someone else during the import is a 409 (nothing imported).
     """
@@ -235,8 +264,7 @@ async def import_projects(
 def create_project(session: SessionDep, caller: EditorDep, body: ProjectBody) -> Response:
     """201 with the project, ``Location`` and ``ETag``; 409 if the key is taken."""
     row = tracker.create(session=session, caller=caller, data=dict(body))
-    data = tracker.to_public(row, caller)
-    response = _json(data, status=201, row=row, Location=f"/api/v1/projects/{row.id}")
+    response = _project(row, caller, status=201, Location=f"/api/v1/projects/{row.id}")
     session.commit()
     return response
 
@@ -248,15 +276,19 @@ def get_project(
     project_id: ProjectId,
     if_none_match: Annotated[str | None, Header()] = None,
     deleted: Annotated[bool, Query(description="Also your own deleted project.")] = False,
+    curation_notes: Annotated[
+        bool, Query(description="Add `curation_note`: how curators compiled the record.")
+    ] = False,
 ) -> Response:
     """The exchange fields plus id, sharing, section_sharing, version; hidden sections null."""
     row = tracker.get_visible(
         session=session, caller=caller, id=project_id, include_deleted=deleted
     )
-    tag = tracker.etag(row)
+    data = tracker.to_public(row, caller, curation_notes=curation_notes)
+    tag = tracker.etag(row, caller, data)
     if if_none_match and tag in [t.strip() for t in if_none_match.split(",")]:
         return Response(status_code=304, headers={**PRIVATE, "ETag": tag})
-    return _json(tracker.to_public(row, caller), row=row)
+    return _json(data, tag=tag)
 
 
 @router.patch("/{project_id}", summary="Change some fields (If-Match required)")
@@ -269,8 +301,8 @@ def patch_project(
 ) -> Response:
     """Merge the given fields (``financing`` merges key by key); 412 if someone else
     changed the project since your ETag, 428 without If-Match, 422 naming bad fields."""
+    row = tracker.writable(session=session, caller=caller, id=project_id)
     version = _version(if_match, project_id)
-    row = tracker.get_visible(session=session, caller=caller, id=project_id)
     current = tracker.to_public(row, caller)
     changes = dict(body)
     wrong = [
@@ -283,7 +315,7 @@ def patch_project(
     row = tracker.patch(
         session=session, caller=caller, id=project_id, changes=changes, if_match=version
     )
-    response = _json(tracker.to_public(row, caller), row=row)
+    response = _project(row, caller)
     session.commit()
     return response
 
@@ -293,9 +325,10 @@ def delete_project(
     session: SessionDep, caller: EditorDep, project_id: ProjectId, if_match: IfMatch = None
 ) -> Response:
     """200 with the deleted project and its new ETag (to restore it)."""
+    tracker.writable(session=session, caller=caller, id=project_id)
     version = _version(if_match, project_id)
     row = tracker.delete(session=session, caller=caller, id=project_id, if_match=version)
-    response = _json(tracker.to_public(row, caller), row=row)
+    response = _project(row, caller)
     session.commit()
     return response
 
@@ -304,11 +337,12 @@ def delete_project(
 def restore_project(
     session: SessionDep, caller: EditorDep, project_id: ProjectId, if_match: IfMatch = None
 ) -> Response:
+    tracker.writable(session=session, caller=caller, id=project_id, include_deleted=True)
     version = _version(if_match, project_id)
     row = tracker.delete(
         session=session, caller=caller, id=project_id, if_match=version, restore=True
     )
-    response = _json(tracker.to_public(row, caller), row=row)
+    response = _project(row, caller)
     session.commit()
     return response
 

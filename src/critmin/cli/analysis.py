@@ -3,80 +3,115 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
-from sqlalchemy.exc import SQLAlchemyError
 
-from critmin.analytics.outlook_params import ParamsError, load_params
 from critmin.cli.common import (
     DbOption,
     FormatOption,
+    MineralRequired,
     OutputFormat,
-    database_url,
+    console,
     emit,
     err_console,
     fail,
+    session_for,
 )
-from critmin.services import outlook as outlook_service
-from critmin.services import stats as stats_service
-from critmin.store.db import make_engine, transaction
+from critmin.domain.enums import Stage
 
-stats_app = typer.Typer(help="Statistics: country shares and concentration.", no_args_is_help=True)
+stats_app = typer.Typer(
+    help="Statistics: country shares and concentration.", no_args_is_help=True,
+    rich_markup_mode=None,
+)  # fmt: skip
 
 SHARE_COLUMNS = ["country", "name", "share", "value"]
 OUTLOOK_COLUMNS = ["year", "expected", "p10", "p50", "p90", "non_china_share"]
+BOUND_MARK = {"upper": "≤ ", "lower": "≥ ", "unknown": "≈ "}
 
 
 def _pretty(column: str, value: float | int | None) -> str:
-    if value is None or column == "year":
-        return "" if value is None else str(value)
-    return f"{value:.2%}" if column == "non_china_share" else f"{value:,.1f}"
+    from critmin.services.present import fmt_num, fmt_pct
+
+    if value is None:
+        return "—"
+    if column == "year":
+        return str(value)
+    return fmt_pct(value, 2) if column == "non_china_share" else fmt_num(value, 1)
 
 
-def _db_error(exc: SQLAlchemyError) -> str:
-    first = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-    return f"database error: {first} (is the database initialised? try `critmin init`)"
+def _note(text: str) -> None:
+    err_console.print(f"note: {text}", highlight=False, soft_wrap=True)
 
 
 @stats_app.command("share")
 def share_cmd(
-    mineral: str = typer.Option(..., help="Mineral code, e.g. gallium."),
+    mineral: MineralRequired,
     year: int | None = typer.Option(None, help="Year (default: the latest with data)."),
     measure: str = typer.Option("production", help="production, capacity or reserves."),
     db: DbOption = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """Country shares of world production (or capacity, reserves) and the HHI."""
-    engine = make_engine(database_url(db))
+    """Country shares of world production (or capacity, reserves) and the HHI.
+
+    The table adds "Other countries" and the unattributed rest, so shares add up to
+    100 %; shares marked ≤ are upper bounds (the world total is a lower bound).
+    """
+    from critmin.domain.vocab import UnknownValue
+    from critmin.services import stats as stats_service
+    from critmin.services.present import fmt_num, fmt_pct
+
     try:
-        with transaction(engine) as session:
+        with session_for(db) as session:
             result = stats_service.production_shares(
                 session=session, mineral=mineral, year=year, measure=measure
             )
+    except UnknownValue as exc:
+        raise fail(str(exc), code=2) from None
     except LookupError as exc:
         raise fail(str(exc)) from None
-    except SQLAlchemyError as exc:
-        raise fail(_db_error(exc)) from None
-    finally:
-        engine.dispose()
     if fmt == OutputFormat.json:
         emit(result, fmt)
         return
-    rows = [{k: s[k] for k in SHARE_COLUMNS} for s in result["shares"]]
-    rows.append({"country": "", "name": "Other countries", "share": result["other_share"],
-                 "value": None})
+    rows = stats_service.share_rows(result)
     if fmt == OutputFormat.csv:
-        emit(rows, fmt, columns=SHARE_COLUMNS)
+        emit(rows, fmt, columns=["country", "name", "share", "value", "bound"])
         return
-    for row in rows:
-        row["share"] = f"{row['share']:.2%}"
-    title = (f"{mineral} {result['measure']} {result['year']} ({result['unit']}); "
-             f"HHI {result['hhi']:.4f} ({result['hhi_points']:.0f} points)")
-    emit(rows, fmt, title=title, columns=SHARE_COLUMNS)
+    unit = result["unit"]
+    table = [
+        {"country": r["country"] or "", "name": r["name"],
+         "share": BOUND_MARK.get(r["bound"] or "", "") + fmt_pct(r["share"], 2),
+         "value": fmt_num(r["value"]) if r["value"] is not None else "—"}
+        for r in rows
+    ]  # fmt: skip
+    for w in result["withheld"]:
+        table.append({"country": w["country"], "name": w["name"], "share": "—",
+                      "value": w["status_label"]})  # fmt: skip
+    measure_label = result["measure"].replace("_", " ")
+    title = (f"{result['mineral'].capitalize()} {measure_label}, {result['period']} ({unit}); "
+             f"HHI {fmt_num(result['hhi_points'], 0)} points")  # fmt: skip
+    emit(table, fmt, title=title, columns=SHARE_COLUMNS,
+         headers={"country": "ISO3", "name": "Country", "share": "Share",
+                  "value": f"Value ({unit})"}, right=("share", "value"))  # fmt: skip
+    for note in result["notes"]:
+        _note(note)
+
+
+def _outlook_table(report: dict[str, Any], title: str, fmt: OutputFormat) -> None:
+    rows = [{k: y[k] for k in OUTLOOK_COLUMNS} for y in report["years"]]
+    if fmt == OutputFormat.table:
+        marks = {y["year"] for y in report["years"] if y["mean_outside_band"]}
+        rows = [{k: _pretty(k, v) for k, v in row.items()} for row in rows]
+        for row in rows:
+            if int(row["year"]) in marks:
+                row["expected"] += " *"
+    emit(rows, fmt, title=title, columns=OUTLOOK_COLUMNS, right=tuple(OUTLOOK_COLUMNS),
+         headers={"year": "Year", "expected": "Mean", "p10": "P10", "p50": "P50",
+                  "p90": "P90", "non_china_share": "Non-China share"})  # fmt: skip
 
 
 def outlook_cmd(
-    mineral: str = typer.Option(..., help="Mineral code, e.g. gallium."),
+    mineral: MineralRequired,
     start: int = typer.Option(..., "--from", help="First year of the outlook."),
     end: int = typer.Option(..., "--to", help="Last year of the outlook."),
     seed: int = typer.Option(0, help="Random seed (same seed, same output)."),
@@ -84,43 +119,62 @@ def outlook_cmd(
     params: Path | None = typer.Option(
         None, "--params", help="YAML/JSON file overriding outlook parameters (partial is fine)."
     ),
-    stage: list[str] | None = typer.Option(
-        None, "--stage", help="Project stage to count (repeatable; default extraction, recycling)."
-    ),
+    stage: list[Stage] | None = typer.Option(
+        None, "--stage", case_sensitive=False,
+        help="Project stage to count (repeatable; default extraction, recycling).",
+    ),  # fmt: skip
+    include_restarts: bool = typer.Option(
+        False, "--include-restarts",
+        help="Also count projects that may restart capacity USGS already counts "
+        "(left out by default, reported separately).",
+    ),  # fmt: skip
     details: bool = typer.Option(
         False, "--details", help="JSON with per-project inputs, skipped projects and notes."
     ),
     db: DbOption = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """Non-China capacity outlook (t/yr): expected, p10/p50/p90 and the non-China share."""
+    """Non-China capacity outlook (t/yr): mean, P10/P50/P90 and the non-China share.
+
+    Where no project can add capacity, it says so (and why) instead of drawing the
+    baseline as a forecast. Notes explain years where the mean lies outside P10-P90.
+    """
+    from critmin.analytics.outlook_params import ParamsError, load_params
+    from critmin.services import outlook as outlook_service
+    from critmin.services.auth import LOCAL
+
     try:
         overrides = load_params(params) if params is not None else None
     except ParamsError as exc:
         raise fail(str(exc)) from None
-    engine = make_engine(database_url(db))
     try:
-        with transaction(engine) as session:
+        with session_for(db) as session:
             report = outlook_service.capacity_outlook_report(
                 session=session, mineral=mineral, start=start, end=end, seed=seed, draws=draws,
-                params=overrides, stages=stage or None,
-            )
+                params=overrides, stages=[s.value for s in stage] if stage else None,
+                include_restarts=include_restarts, caller=LOCAL,
+            )  # fmt: skip
     except (LookupError, ValueError) as exc:
         raise fail(str(exc)) from None
-    except SQLAlchemyError as exc:
-        raise fail(_db_error(exc)) from None
-    finally:
-        engine.dispose()
     if details:
         emit(report, OutputFormat.json)
         return
-    for note in report["meta"]["notes"]:
-        err_console.print(f"note: {note}", highlight=False, soft_wrap=True)
-    rows = [{k: y[k] for k in OUTLOOK_COLUMNS} for y in report["years"]]
-    if fmt == OutputFormat.table:
-        rows = [{k: _pretty(k, v) for k, v in row.items()} for row in rows]
-    title = f"{mineral}: non-China capacity outlook, t/yr ({draws} draws, seed {seed})"
-    emit(rows, fmt, title=title, columns=OUTLOOK_COLUMNS)
+    meta = report["meta"]
+    if meta["no_outlook"]:
+        if fmt == OutputFormat.table:
+            console.print(meta["no_outlook"], highlight=False, soft_wrap=True)
+        else:
+            _note(meta["no_outlook"])
+            emit([], fmt, columns=OUTLOOK_COLUMNS)
+        return
+    for note in meta["notes"]:
+        _note(note)
+    counted = sum(1 for p in meta["projects"] if p["counted"])
+    title = (f"{mineral}: non-China capacity outlook, t/yr ({counted} projects, {draws} draws, "
+             f"seed {seed})")  # fmt: skip
+    _outlook_table(report, title, fmt)
+    if fmt == OutputFormat.table and any(y["mean_outside_band"] for y in report["years"]):
+        _note("* the mean lies outside P10–P90 (a skewed distribution; see the note above)")
 
 
 def register(app: typer.Typer) -> None:

@@ -1,4 +1,9 @@
-"""Options and output helpers shared by every command."""
+"""Options and output helpers shared by every command.
+
+This module is imported when the program starts, so it imports only the standard
+library and Typer: Rich, the settings, the database and the vocabularies are loaded
+when a command first needs them (``critmin --help`` stays fast).
+"""
 
 from __future__ import annotations
 
@@ -6,17 +11,35 @@ import csv
 import io
 import json
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from critmin.config import get_settings
+if TYPE_CHECKING:
+    from rich.console import Console
+    from sqlalchemy.orm import Session
 
-console = Console()
-err_console = Console(stderr=True)
+
+class _LazyConsole:
+    """A Rich console created on first use (importing Rich costs start-up time)."""
+
+    def __init__(self, stderr: bool = False) -> None:
+        self._stderr = stderr
+        self._console: Console | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(stderr=self._stderr)
+        return getattr(self._console, name)
+
+
+console = _LazyConsole()
+err_console = _LazyConsole(stderr=True)
 
 DbOption = Annotated[
     str | None,
@@ -25,6 +48,7 @@ DbOption = Annotated[
         help="Database URL (sqlite:///path or postgresql://...). Default: $CRITMIN_DATABASE_URL "
         "or the SQLite file in the user data folder.",
         show_default=False,
+        metavar="URL",
     ),
 ]
 
@@ -40,9 +64,87 @@ FormatOption = Annotated[
 ]
 
 
+def _checked(resolve: Callable[[str], str]) -> Callable[[str | None], str | None]:
+    """A Typer callback: the resolved code, or a usage error (exit code 2) naming the
+    known values."""
+
+    def callback(value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        from critmin.domain.vocab import UnknownValue
+
+        try:
+            return resolve(value)
+        except UnknownValue as exc:
+            raise typer.BadParameter(str(exc)) from None
+
+    return callback
+
+
+def _mineral(value: str) -> str:
+    from critmin.domain.vocab import resolve_mineral
+
+    return resolve_mineral(value)
+
+
+def _country(value: str) -> str:
+    from critmin.domain.vocab import resolve_country
+
+    return resolve_country(value)
+
+
+check_mineral = _checked(_mineral)
+check_country = _checked(_country)
+
+MineralFilter = Annotated[
+    str | None,
+    typer.Option("--mineral", help="Mineral code or name, e.g. gallium.", callback=check_mineral,
+                 metavar="MINERAL"),
+]
+MineralRequired = Annotated[
+    str, typer.Option("--mineral", help="Mineral code or name, e.g. gallium.",
+                      callback=check_mineral, show_default=False, metavar="MINERAL")  # fmt: skip
+]
+CountryFilter = Annotated[
+    str | None,
+    typer.Option(
+        "--country", help="ISO 3166 alpha-3 code or country name, e.g. CAN or Canada.",
+        callback=check_country, metavar="COUNTRY",
+    ),
+]  # fmt: skip
+
+
 def database_url(db: str | None) -> str:
     """The URL given with --db, else $CRITMIN_DATABASE_URL, else the default SQLite file."""
-    return db or get_settings().resolved_database_url()
+    if db:
+        return db
+    from critmin.config import get_settings
+
+    return get_settings().resolved_database_url()
+
+
+def db_error(exc: Exception) -> str:
+    """A one-line message for a database error (no stack trace)."""
+    first = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+    return f"database error: {first} (is the database initialised? try `critmin init`)"
+
+
+@contextmanager
+def session_for(db: str | None) -> Iterator[Session]:
+    """A session in one transaction on the ``--db`` database; database errors end the
+    command with a clear message and exit code 1."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from critmin.store.db import make_engine, transaction
+
+    engine = make_engine(database_url(db))
+    try:
+        with transaction(engine) as session:
+            yield session
+    except SQLAlchemyError as exc:
+        raise fail(db_error(exc)) from None
+    finally:
+        engine.dispose()
 
 
 def _cell(value: Any) -> str:
@@ -59,8 +161,14 @@ def emit(
     *,
     title: str | None = None,
     columns: list[str] | None = None,
+    headers: dict[str, str] | None = None,
+    right: tuple[str, ...] = (),
 ) -> None:
-    """Print rows (or one object) as a Rich table, JSON or CSV on standard output."""
+    """Print rows (or one object) as a Rich table, JSON or CSV on standard output.
+
+    ``headers`` gives table column titles and ``right`` the right-aligned (numeric)
+    columns; CSV and JSON keep the field names.
+    """
     if fmt == OutputFormat.json:
         sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2, default=str) + "\n")
         return
@@ -74,9 +182,12 @@ def emit(
             writer.writerow([_cell(item.get(c)) for c in cols])
         sys.stdout.write(buf.getvalue())
         return
+    from rich.table import Table
+
     table = Table(title=title, show_lines=False)
     for c in cols:
-        table.add_column(c, overflow="fold")
+        table.add_column((headers or {}).get(c, c), overflow="fold",
+                         justify="right" if c in right else "left")  # fmt: skip
     for item in items:
         table.add_row(*[_cell(item.get(c)) for c in cols])
     console.print(table)

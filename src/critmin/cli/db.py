@@ -5,10 +5,11 @@ from __future__ import annotations
 import typer
 
 from critmin.cli.common import DbOption, console, database_url
-from critmin.services.bootstrap import init_database
-from critmin.store.migrate import current_revision, upgrade
 
-db_app = typer.Typer(help="Database schema management (Alembic migrations).", no_args_is_help=True)
+db_app = typer.Typer(
+    help="Database schema management (Alembic migrations).", no_args_is_help=True,
+    rich_markup_mode=None,
+)  # fmt: skip
 
 
 @db_app.command("upgrade")
@@ -17,6 +18,8 @@ def db_upgrade(
     revision: str = typer.Option("head", help="Target revision."),
 ) -> None:
     """Migrate the database schema to the latest (or given) revision."""
+    from critmin.store.migrate import current_revision, upgrade
+
     url = database_url(db)
     upgrade(url, revision)
     console.print(f"database at revision {current_revision(url)}")
@@ -25,6 +28,8 @@ def db_upgrade(
 @db_app.command("current")
 def db_current(db: DbOption = None) -> None:
     """Print the database's current schema revision."""
+    from critmin.store.migrate import current_revision
+
     console.print(current_revision(database_url(db)) or "(not initialised)")
 
 
@@ -36,6 +41,8 @@ def init(
     ),
 ) -> None:
     """Create/migrate the database and load the bundled data if it is empty (safe to repeat)."""
+    from critmin.services.bootstrap import init_database
+
     url = database_url(db)
     report = init_database(url, load_data=not no_data, include_trade=not no_trade)
     console.print(f"database: {report['database']}", highlight=False)

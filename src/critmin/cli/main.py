@@ -1,10 +1,17 @@
-"""Entry point: ``critmin`` and ``python -m critmin``."""
+"""Entry point: ``critmin`` and ``python -m critmin``.
+
+Start-up is kept short: the command modules import only Typer and the standard
+library at module level, and load SQLAlchemy, pandas, numpy, FastAPI or Plotly inside
+the commands that use them (``benchmarks/cli_startup.py`` measures it). Help is
+Click's plain formatter: it shows flags as flags and does not need Rich.
+"""
 
 from __future__ import annotations
 
 import typer
 
 from critmin import __version__
+from critmin.cli import analysis, db, orgs, projects, serve
 
 app = typer.Typer(
     name="critmin",
@@ -12,6 +19,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
 
 
@@ -30,20 +38,5 @@ def main(
     """critmin: critical-minerals supply-chain intelligence and decisions."""
 
 
-def _register() -> None:
-    """Attach every command module's commands to ``app``."""
-    import importlib
-    import pkgutil
-
-    import critmin.cli as pkg
-
-    for mod in pkgutil.iter_modules(pkg.__path__):
-        if mod.name in {"main", "common"}:
-            continue
-        module = importlib.import_module(f"critmin.cli.{mod.name}")
-        register = getattr(module, "register", None)
-        if register is not None:
-            register(app)
-
-
-_register()
+for _module in (db, projects, analysis, orgs, serve):
+    _module.register(app)

@@ -6,19 +6,40 @@ printed once, as the last line of ``token create``; only its hash is stored.
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 import typer
-from sqlalchemy import func, select
 
-from critmin.cli.common import DbOption, FormatOption, OutputFormat, database_url, emit, fail
-from critmin.services import auth
-from critmin.store.db import make_engine, transaction
-from critmin.store.tables import ApiToken, GroupMember, Organisation, PartnershipGroup
-
-org_app = typer.Typer(help="Organisations that own and share records.", no_args_is_help=True)
-group_app = typer.Typer(
-    help="Partnership groups (e.g. MSP) that share records.", no_args_is_help=True
+from critmin.cli.common import (
+    CountryFilter,
+    DbOption,
+    FormatOption,
+    OutputFormat,
+    emit,
+    fail,
+    session_for,
 )
-token_app = typer.Typer(help="API tokens (Authorization: Bearer TOKEN).", no_args_is_help=True)
+
+org_app = typer.Typer(
+    help="Organisations that own and share records.", no_args_is_help=True,
+    rich_markup_mode=None,
+)  # fmt: skip
+group_app = typer.Typer(
+    help="Partnership groups, such as MSP, that share records.", no_args_is_help=True,
+    rich_markup_mode=None,
+)  # fmt: skip
+token_app = typer.Typer(
+    help="API tokens (Authorization: Bearer TOKEN).", no_args_is_help=True,
+    rich_markup_mode=None,
+)  # fmt: skip
+
+
+class RoleChoice(StrEnum):
+    """The token roles (``critmin.services.auth.Role``), named here to keep start-up light."""
+
+    admin = "admin"
+    editor = "editor"
+    viewer = "viewer"
 
 
 @org_app.command("create")
@@ -26,27 +47,24 @@ def org_create(
     name: str = typer.Argument(..., help="Organisation name (unique)."),
     group: list[str] | None = typer.Option(None, "--group", "-g", help="Group to join (repeat)."),
     kind: str | None = typer.Option(None, help="government, company, agency, ..."),
-    country: str | None = typer.Option(None, help="ISO3 country code."),
+    country: CountryFilter = None,
     db: DbOption = None,
 ) -> None:
     """Create an organisation (or add an existing one to more groups)."""
+    from sqlalchemy import select
+
+    from critmin.services import auth
+    from critmin.store.tables import Organisation
+
     name = name.strip()
     if not name or len(name) > 200:
         raise fail("the organisation name must have 1 to 200 characters")
-    engine = make_engine(database_url(db))
-    try:
-        with transaction(engine) as session:
-            existed = session.scalar(select(Organisation.id).where(Organisation.name == name))
-            org = auth.create_org(
-                session=session,
-                name=name,
-                groups=group or [],
-                kind=kind,
-                country=country.upper() if country else None,
-            )
-            org_id = org.id
-    finally:
-        engine.dispose()
+    with session_for(db) as session:
+        existed = session.scalar(select(Organisation.id).where(Organisation.name == name))
+        org = auth.create_org(
+            session=session, name=name, groups=group or [], kind=kind, country=country
+        )
+        org_id = org.id
     verb = "updated" if existed else "created"
     groups = f" in group(s) {', '.join(group)}" if group else ""
     typer.echo(f"{verb} organisation {name!r} (id {org_id}){groups}")
@@ -55,35 +73,36 @@ def org_create(
 @org_app.command("list")
 def org_list(db: DbOption = None, fmt: FormatOption = OutputFormat.table) -> None:
     """Organisations with their groups and active token counts."""
-    engine = make_engine(database_url(db))
-    try:
-        with transaction(engine) as session:
-            groups: dict[int, list[str]] = {}
-            stmt = select(GroupMember.org_id, PartnershipGroup.name).join(
-                PartnershipGroup, PartnershipGroup.id == GroupMember.group_id
-            )
-            for org_id, group in session.execute(stmt.order_by(PartnershipGroup.name)):
-                groups.setdefault(org_id, []).append(group)
-            tokens = dict(
-                session.execute(
-                    select(ApiToken.org_id, func.count())
-                    .where(ApiToken.revoked_at.is_(None))
-                    .group_by(ApiToken.org_id)
-                ).all()
-            )
-            rows = [
-                {
-                    "id": o.id,
-                    "name": o.name,
-                    "kind": o.kind,
-                    "country": o.country,
-                    "groups": ", ".join(groups.get(o.id, [])),
-                    "tokens": tokens.get(o.id, 0),
-                }
-                for o in session.scalars(select(Organisation).order_by(Organisation.name))
-            ]
-    finally:
-        engine.dispose()
+    from sqlalchemy import func, select
+
+    from critmin.store.tables import ApiToken, GroupMember, Organisation, PartnershipGroup
+
+    with session_for(db) as session:
+        groups: dict[int, list[str]] = {}
+        stmt = select(GroupMember.org_id, PartnershipGroup.name).join(
+            PartnershipGroup, PartnershipGroup.id == GroupMember.group_id
+        )
+        for org_id, group in session.execute(stmt.order_by(PartnershipGroup.name)):
+            groups.setdefault(org_id, []).append(group)
+        tokens = dict(
+            session.execute(
+                select(ApiToken.org_id, func.count())
+                .where(ApiToken.revoked_at.is_(None))
+                .group_by(ApiToken.org_id)
+            ).all()
+        )
+        orgs = session.scalars(select(Organisation).order_by(func.lower(Organisation.name)))
+        rows = [
+            {
+                "id": o.id,
+                "name": o.name,
+                "kind": o.kind,
+                "country": o.country,
+                "groups": ", ".join(groups.get(o.id, [])),
+                "tokens": tokens.get(o.id, 0),
+            }
+            for o in orgs
+        ]
     emit(
         rows,
         fmt,
@@ -99,38 +118,36 @@ def group_add(
     db: DbOption = None,
 ) -> None:
     """Add an organisation to a partnership group."""
-    engine = make_engine(database_url(db))
+    from critmin.services import auth
+
     try:
-        with transaction(engine) as session:
+        with session_for(db) as session:
             auth.add_to_group(
                 session=session, org=auth.get_org(session=session, name=org), group=group
             )
     except auth.AuthError as exc:
         raise fail(str(exc)) from None
-    finally:
-        engine.dispose()
     typer.echo(f"{org!r} is in group {group!r}")
 
 
 @token_app.command("create")
 def token_create(
     org: str = typer.Option(..., "--org", help="Organisation name."),
-    role: auth.Role = typer.Option(..., "--role", help="admin, editor or viewer."),
+    role: RoleChoice = typer.Option(..., "--role", help="admin, editor or viewer."),
     label: str | None = typer.Option(None, "--label", help="What the token is for."),
     db: DbOption = None,
 ) -> None:
     """Issue a token. The token is the last line printed, and is shown only this once."""
-    engine = make_engine(database_url(db))
+    from critmin.services import auth
+
     try:
-        with transaction(engine) as session:
+        with session_for(db) as session:
             row, plaintext = auth.create_token(
-                session=session, org_name=org, role=role, label=label
+                session=session, org_name=org, role=auth.Role(role.value), label=label
             )
             token_id = row.id
     except auth.AuthError as exc:
         raise fail(str(exc)) from None
-    finally:
-        engine.dispose()
     typer.echo(
         f"token {token_id} for {org!r} ({role.value}). Store it now: it is shown once "
         "and cannot be recovered. Send it as 'Authorization: Bearer <token>'."
@@ -145,12 +162,10 @@ def token_list(
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Tokens (ids, roles, prefixes, revoked or not); never the secrets."""
-    engine = make_engine(database_url(db))
-    try:
-        with transaction(engine) as session:
-            rows = auth.list_tokens(session=session, org_name=org)
-    finally:
-        engine.dispose()
+    from critmin.services import auth
+
+    with session_for(db) as session:
+        rows = auth.list_tokens(session=session, org_name=org)
     emit(rows, fmt, title=f"{len(rows)} tokens")
 
 
@@ -162,14 +177,13 @@ def token_revoke(
     db: DbOption = None,
 ) -> None:
     """Revoke a token: requests with it get 401 from then on."""
-    engine = make_engine(database_url(db))
+    from critmin.services import auth
+
     try:
-        with transaction(engine) as session:
+        with session_for(db) as session:
             auth.revoke_token(session=session, token_id=token_id)
     except auth.AuthError as exc:
         raise fail(str(exc)) from None
-    finally:
-        engine.dispose()
     typer.echo(f"revoked token {token_id}")
 
 

@@ -6,36 +6,49 @@ import json
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from critmin.cli.common import (
+    CountryFilter,
     DbOption,
     FormatOption,
+    MineralFilter,
     OutputFormat,
     console,
-    database_url,
     emit,
     err_console,
     fail,
+    session_for,
 )
 from critmin.domain.enums import ProjectStatus, Stage
-from critmin.ingest import exchange
-from critmin.ingest.errors import IngestError
-from critmin.services import projects as service
-from critmin.store.db import make_engine, transaction
 
 projects_app = typer.Typer(
-    help="The project tracker: list and show projects.", no_args_is_help=True
+    help="The project tracker: list and show projects.", no_args_is_help=True,
+    rich_markup_mode=None,
+)  # fmt: skip
+schema_app = typer.Typer(
+    help="Print exchange-format schemas and templates.", no_args_is_help=True,
+    rich_markup_mode=None,
+)  # fmt: skip
+export_app = typer.Typer(
+    help="Export records in the exchange format.", no_args_is_help=True, rich_markup_mode=None
 )
-schema_app = typer.Typer(help="Print exchange-format schemas and templates.", no_args_is_help=True)
-export_app = typer.Typer(help="Export records in the exchange format.", no_args_is_help=True)
 import_app = typer.Typer(
-    help="Import records in the exchange format (atomic).", no_args_is_help=True
-)
+    help="Import records in the exchange format (atomic).", no_args_is_help=True,
+    rich_markup_mode=None,
+)  # fmt: skip
 
-LIST_COLUMNS = ["id", "name", "mineral", "stage", "status", "country", "capacity_tpa", "start_year"]
+LIST_COLUMNS = ["id", "name", "mineral", "stage", "status", "country", "capacity", "start_year"]
+LIST_HEADERS = {"id": "id", "name": "Name", "mineral": "Mineral", "stage": "Stage",
+                "status": "Status", "country": "Country", "capacity": "Capacity",
+                "start_year": "Start"}  # fmt: skip
+CurationNotes = Annotated[
+    bool,
+    typer.Option("--with-curation-notes",
+                 help="Also show the curators' notes on how each record was compiled."),
+]  # fmt: skip
 
 
 class ExchangeFormat(StrEnum):
@@ -43,44 +56,87 @@ class ExchangeFormat(StrEnum):
     csv = "csv"
 
 
+def _table_row(row: dict[str, Any]) -> dict[str, Any]:
+    from critmin.services.present import fmt_qty
+
+    name = row["name"] + (f" ({row['name_original']})" if row.get("name_original") else "")
+    return {
+        "id": row["id"], "name": name, "mineral": row["mineral_label"],
+        "stage": row["stage_label"], "status": row["status_label"],
+        "country": row["country_label"], "capacity": fmt_qty(row["capacity_tpa"], "t/yr"),
+        "start_year": row["start_year"] or "—",
+    }  # fmt: skip
+
+
 @projects_app.command("list")
 def list_cmd(
     db: DbOption = None,
-    mineral: str | None = typer.Option(None, help="Mineral code, e.g. gallium."),
-    stage: Stage | None = typer.Option(None, help="extraction, refining, purification, recycling."),
-    status: ProjectStatus | None = typer.Option(None, help="Project status."),
-    country: str | None = typer.Option(None, help="ISO 3166 alpha-3 code, e.g. CAN."),
+    mineral: MineralFilter = None,
+    stage: Stage | None = typer.Option(None, help="Project stage.", case_sensitive=False),
+    status: ProjectStatus | None = typer.Option(None, help="Project status.", case_sensitive=False),
+    country: CountryFilter = None,
+    with_curation_notes: CurationNotes = False,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """List projects, optionally filtered."""
-    engine = make_engine(database_url(db))
-    with transaction(engine) as session:
+    """List projects (by mineral, then name), optionally filtered.
+
+    Tables show labels and units; JSON and CSV keep the codes and add ``*_label`` fields.
+    """
+    from critmin.services import projects as service
+    from critmin.services.auth import LOCAL
+    from critmin.services.present import with_labels
+
+    with session_for(db) as session:
         rows = service.list_projects(
             session=session,
+            caller=LOCAL,
             mineral=mineral,
             stage=stage.value if stage else None,
             status=status.value if status else None,
             country=country,
+            curation_notes=with_curation_notes,
         )
-    emit(rows, fmt, title=f"{len(rows)} projects", columns=None if fmt != "table" else LIST_COLUMNS)
+    rows = [with_labels(r) for r in rows]
+    if fmt != OutputFormat.table:
+        emit(rows, fmt)
+        return
+    columns = LIST_COLUMNS + (["curation_note"] if with_curation_notes else [])
+    table = [{**_table_row(r), "curation_note": r.get("curation_note")} for r in rows]
+    emit(table, fmt, title=f"{len(rows)} projects", columns=columns,
+         headers={**LIST_HEADERS, "curation_note": "Curation note"},
+         right=("id", "capacity", "start_year"))  # fmt: skip
 
 
 @projects_app.command("show")
 def show_cmd(
     ref: str = typer.Argument(..., help="Project id or key."),
     db: DbOption = None,
+    with_curation_notes: CurationNotes = False,
     fmt: FormatOption = OutputFormat.json,
 ) -> None:
-    """Show one project in full (exchange-format fields, history and sources)."""
-    engine = make_engine(database_url(db))
-    with transaction(engine) as session:
+    """Show one project in full (exchange-format fields, history and sources).
+
+    JSON keeps the codes and adds ``*_label`` fields; the table is for reading.
+    """
+    from critmin.services import projects as service
+    from critmin.services.auth import LOCAL
+    from critmin.services.present import with_labels
+
+    with session_for(db) as session:
         try:
-            detail = service.project_detail(session=session, ref=ref)
+            detail = service.project_detail(session=session, ref=ref, caller=LOCAL)
         except service.ProjectNotFound as exc:
             raise fail(str(exc)) from None
+    if not with_curation_notes:
+        detail.pop("curation_note", None)
+    detail = with_labels(detail)
     if fmt == OutputFormat.table:
-        flat = {k: v for k, v in detail.items() if k != "changes"}
-        emit([{"field": k, "value": v} for k, v in flat.items()], fmt, title=detail["name"])
+        from critmin.cli.show import print_project
+
+        print_project(detail, console)
+    elif fmt == OutputFormat.csv:
+        raise fail("projects show prints json or table; use `critmin export projects` for CSV",
+                   code=2)  # fmt: skip
     else:
         emit(detail, OutputFormat.json)
 
@@ -92,6 +148,8 @@ def schema_project(
     ),
 ) -> None:
     """Print the versioned JSON Schema of the project exchange format."""
+    from critmin.ingest import exchange
+
     if csv_template:
         sys.stdout.write(exchange.csv_template())
     else:
@@ -105,12 +163,14 @@ def export_projects(
     output: Path | None = typer.Option(
         None, "-o", "--output", help="File to write (default: stdout)."
     ),
-    mineral: str | None = typer.Option(None, help="Only this mineral."),
+    mineral: MineralFilter = None,
 ) -> None:
     """Export projects as an exchange-format JSON document or CSV."""
-    engine = make_engine(database_url(db))
-    with transaction(engine) as session:
-        text = service.export_text(session=session, fmt=fmt.value, mineral=mineral)
+    from critmin.services import projects as service
+    from critmin.services.auth import LOCAL
+
+    with session_for(db) as session:
+        text = service.export_text(session=session, caller=LOCAL, fmt=fmt.value, mineral=mineral)
     if output is None:
         sys.stdout.write(text)
     else:
@@ -133,11 +193,13 @@ def import_projects(
     Fields the file does not state keep their stored values; sharing is never widened;
     a new project whose file states no sharing level is owner-only.
     """
+    from critmin.ingest.errors import IngestError
+    from critmin.services import projects as service
+
     if fmt is not None and fmt not in ("json", "yaml", "csv"):
         raise fail(f"unknown format {fmt!r}; expected json, yaml or csv", code=2)
-    engine = make_engine(database_url(db))
     try:
-        with transaction(engine) as session:
+        with session_for(db) as session:
             report = service.import_file(
                 session=session, path=file, actor=actor, fmt=fmt, dry_run=dry_run
             )
@@ -146,8 +208,6 @@ def import_projects(
         raise typer.Exit(1) from None
     except service.ImportRaced as exc:
         raise fail(f"{exc}; nothing was imported: run the import again") from None
-    finally:
-        engine.dispose()
     verb = "would import" if dry_run else "imported"
     console.print(
         f"{verb} {file}: {report.count('created')} created, {report.count('updated')} updated, "

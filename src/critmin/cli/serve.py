@@ -5,8 +5,6 @@ from __future__ import annotations
 import typer
 
 from critmin.cli.common import DbOption, console, database_url, fail
-from critmin.config import ConfigError, get_settings
-from critmin.services.bootstrap import init_database
 
 
 def serve(
@@ -24,6 +22,8 @@ def serve(
     import uvicorn
 
     from critmin.api.app import create_app
+    from critmin.config import ConfigError, get_settings
+    from critmin.services.bootstrap import init_database
 
     settings = get_settings()
     try:

@@ -34,6 +34,7 @@ from pydantic import (
 
 from critmin.domain.countries import is_iso3
 from critmin.domain.enums import DatePrecision, MeasureType, ObservationKind, Sharing
+from critmin.domain.json_scalars import JsonScalars
 from critmin.domain.minerals import form_codes, get_form, mineral_codes
 from critmin.domain.projects import (
     MAX_CAPACITY_TPA,
@@ -149,7 +150,7 @@ def storable_text(value: Any) -> bool:
 # ---------------------------------------------------------------- shared parts
 
 
-class _Schema(BaseModel):
+class _Schema(JsonScalars):
     model_config = ConfigDict(extra="forbid", use_enum_values=True, allow_inf_nan=False)
 
     @field_validator("*")
@@ -280,6 +281,9 @@ class MeasureBase(_Shared):
     announced: dt.date | None = None
     effective: dt.date | None = Field(None, description="Not before announced.")
     expiry: dt.date | None = Field(None, description="Not before effective (or announced).")
+    expiry_derived: bool = Field(
+        False, description="The expiry is computed (e.g. 'for 1 year'), not stated by a source."
+    )
     date_precision: DatePrecision = DatePrecision.DAY
     relates_to: str | None = Field(None, pattern=KEY_PATTERN, description="Key of a measure.")
     legal_basis: ShortNote | None = None

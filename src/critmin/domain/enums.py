@@ -78,3 +78,32 @@ class ObservationKind(StrEnum):
     LEVEL = "level"
     CHANGE_PCT = "change_pct"
     RATIO_TO_SERIES = "ratio_to_series"
+
+
+# Display labels where capitalising the code is not enough (acronyms, units, wording).
+_LABELS: dict[str, str] = {
+    "bayer_liquor": "Bayer liquor (alumina refining)",
+    "zinc_residue": "Zinc residue",
+    "industrial_waste": "Industrial waste",
+    "in_progress": "In progress",
+    "technology_control": "Technology control",
+    "end_user_control": "End-user control",
+    "partners": "Partners (partnership groups)",
+    "owner": "Owner only",
+    "change_pct": "Change (%)",
+    "ratio_to_series": "Ratio to another series",
+    "level": "Price level",
+}
+
+
+def label(value: str | StrEnum | None) -> str:
+    """A code's display label: ``technology_control`` -> ``Technology control``."""
+    if value is None:
+        return ""
+    code = value.value if isinstance(value, StrEnum) else str(value)
+    return _LABELS.get(code) or code.replace("_", " ").capitalize()
+
+
+def labels_of(enum: type[StrEnum]) -> dict[str, str]:
+    """Code -> label for every member of ``enum``."""
+    return {e.value: label(e) for e in enum}

@@ -2,7 +2,10 @@
 
 The curated file ``data/curated/measures.yaml`` is a :class:`MeasureFile`. Dates known
 only to the month or year are stored as the 1st (of the month / of January) with
-``date_precision`` saying how much of the date is meaningful. An empty
+``date_precision`` saying how much of the date is meaningful (a year-precision date on
+31 December means "the end of that year"); ``expiry_derived`` marks an expiry computed
+from the source ("for 1 year") rather than stated. ``description`` is what users read;
+how the record was compiled goes in ``curation_note``. An empty
 ``target_countries`` list means all destinations. Things that are not minerals in the
 catalogue (e.g. "superhard materials") belong in ``description``, not in ``minerals``.
 """
@@ -59,10 +62,16 @@ class MeasureRecord(BaseModel):
     announced: dt.date | None = None
     effective: dt.date | None = None
     expiry: dt.date | None = None
+    expiry_derived: bool = Field(
+        default=False, description="The expiry is computed (e.g. 'for 1 year'), not stated."
+    )
     date_precision: DatePrecision = DatePrecision.DAY
     relates_to: str | None = Field(default=None, pattern=KEY_PATTERN)
     legal_basis: str | None = None
-    description: str | None = None
+    description: str | None = Field(default=None, description="What users read about it.")
+    curation_note: str | None = Field(
+        default=None, description="How it was compiled (judgements, gaps); shown on request."
+    )
     sources: list[SourceRef] = Field(min_length=1)
 
     @field_validator("imposing_country")

@@ -30,6 +30,7 @@ class PriceObservationRecord(BaseModel):
     kind: ObservationKind = ObservationKind.LEVEL
     reference: str | None = Field(default=None, max_length=120)
     note: str | None = None
+    curation_note: str | None = None
     sources: list[SourceRef] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -48,6 +49,7 @@ class PriceSeriesRecord(BaseModel):
     market: str = Field(min_length=1, max_length=120)
     unit: str
     description: str | None = None
+    curation_note: str | None = None
     observations: list[PriceObservationRecord] = Field(default_factory=list)
 
     @field_validator("mineral")

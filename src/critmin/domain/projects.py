@@ -119,7 +119,11 @@ class ProjectRecord(_Strict):
     """One project or facility in the exchange format."""
 
     key: str = Field(pattern=KEY_PATTERN, description="Natural key: a stable lowercase slug.")
-    name: Name
+    name: Name = Field(description="The name in English (or as the source gives it).")
+    name_original: str | None = Field(
+        default=None, max_length=MAX_NAME,
+        description="The name in its original language and script, e.g. '中铝集团', if different.",
+    )  # fmt: skip
     mineral: str = Field(max_length=40, description="Mineral code, e.g. 'gallium'.")
     form: str | None = Field(
         default=None, max_length=40, description="Traded form code, e.g. 'low_purity_gallium'."
@@ -147,6 +151,12 @@ class ProjectRecord(_Strict):
         "widened; a new record whose file does not state one is owner-only.",
     )
     notes: str | None = Field(default=None, max_length=MAX_NOTE)
+    curation_note: str | None = Field(
+        default=None,
+        max_length=MAX_NOTE,
+        description="How the record was compiled (judgements, gaps in the sources); for "
+        "curators, shown to users only on request.",
+    )
     history: list[HistoryEntry] = Field(default_factory=list, max_length=MAX_HISTORY)
     sources: list[SourceRef] = Field(default_factory=list, max_length=MAX_ITEMS)
 

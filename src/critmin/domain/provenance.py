@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from critmin.domain.json_scalars import JsonScalars
 
 
-class SourceRef(BaseModel):
+class SourceRef(JsonScalars):
     """A citation: the document a figure comes from and where in it."""
 
     model_config = ConfigDict(extra="forbid")

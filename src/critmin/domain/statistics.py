@@ -14,14 +14,28 @@ from critmin.domain.provenance import SourceRef
 from critmin.domain.units import parse_unit
 
 MEASURE_PATTERN = r"^[a-z0-9_]+(:[a-z0-9_]+)*$"
+VALUE_STATUS = {
+    "W": "withheld",
+    "NA": "not_available",
+    "E": "net_exporter",
+    "( )": "negligible",
+    "Small": "negligible",
+}
+"""Why a USGS cell has no number, by its sentinel (W: withheld to avoid disclosing
+company proprietary data; NA: not available; E: net exporter; ( ) and Small: less
+than half the unit)."""
 
 
 class ProductionStatRecord(BaseModel):
     """One statistic for a mineral, country (None = world/other) and year, with its unit.
 
     ``raw_value`` keeps the source's cell verbatim (``W``, ``NA``, ``—``, ``>50``);
-    ``value`` is the number, or None where the source gives none; ``lower_bound`` marks
-    values given as ``>N``; ``estimated`` marks estimates (USGS ``2025e``).
+    ``value`` is the number, or None where the source gives none, and then
+    ``value_status`` says why: ``withheld`` (USGS ``W``: withheld to avoid disclosing
+    company proprietary data) is not ``not_available`` (``NA``); see
+    :data:`VALUE_STATUS`. ``lower_bound`` marks values given as ``>N``; ``estimated``
+    marks estimates (USGS ``2025e``). A value that covers several years (USGS import
+    sources 2021-24) has ``year_start`` (2021) and ``year`` (2024).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -36,6 +50,8 @@ class ProductionStatRecord(BaseModel):
     value: float | None
     unit: str
     raw_value: str | None = Field(default=None, max_length=40)
+    value_status: str | None = Field(default=None, max_length=20)
+    year_start: int | None = Field(default=None, ge=1900, le=2100)
     estimated: bool = False
     lower_bound: bool = False
     locator: str | None = None

@@ -1,6 +1,9 @@
-"""Curated YAML (export-control measures, price series) -> export_measures, price_series.
+"""Curated YAML (export-control measures, price series, claims) -> export_measures,
+price_series, claims.
 
-Records are validated whole (:class:`~critmin.domain.measures.MeasureFile`,
+Each record's ``description``/``note`` is what users read; how a curator compiled it
+(judgements, what the source leaves out) is its ``curation_note``, shown only on
+request. Records are validated whole (:class:`~critmin.domain.measures.MeasureFile`,
 :class:`~critmin.domain.prices.PriceFile`) and upserted by ``key``. Each record's
 ``dataset_id`` is the dataset of its first cited document (a seed document or a USGS
 chapter, see :func:`~critmin.ingest.datasets.dataset_for_document`); its citations go
@@ -20,24 +23,30 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from critmin.domain.claims import ClaimFile, ClaimRecord
 from critmin.domain.measures import MeasureFile, MeasureRecord
 from critmin.domain.prices import PriceFile, PriceSeriesRecord
 from critmin.domain.provenance import SourceRef
 from critmin.ingest.datasets import CURATED_DIR, dataset_for_document, ensure_datasets
 from critmin.ingest.errors import IngestError, Problem, raise_problems, validation_problems
+from critmin.store.entities import find_by_key
 from critmin.store.history import diff, record_change
-from critmin.store.tables import ExportMeasure, PriceObservation, PriceSeries
+from critmin.store.tables import Claim, ExportMeasure, PriceObservation, PriceSeries
 
 MEASURES_FILE = CURATED_DIR / "measures.yaml"
 PRICES_FILE = CURATED_DIR / "prices.yaml"
+CLAIMS_FILE = CURATED_DIR / "claims.yaml"
+CLAIM_FIELDS = ("mineral", "topic", "statement", "figures", "date", "date_precision",
+                "curation_note")  # fmt: skip
 ACTOR = "critmin bundled data"
 MEASURE_FIELDS = (
     "title", "imposing_country", "target_countries", "minerals", "forms", "measure_type",
-    "extraterritorial", "announced", "effective", "expiry", "date_precision", "relates_to",
-    "legal_basis", "description",
+    "extraterritorial", "announced", "effective", "expiry", "expiry_derived", "date_precision",
+    "relates_to", "legal_basis", "description", "curation_note",
 )  # fmt: skip
-SERIES_FIELDS = ("mineral", "form", "market", "unit", "description")
-OBS_FIELDS = ("date", "date_precision", "kind", "value", "unit", "reference", "note")
+SERIES_FIELDS = ("mineral", "form", "market", "unit", "description", "curation_note")
+OBS_FIELDS = ("date", "date_precision", "kind", "value", "unit", "reference", "note",
+              "curation_note")  # fmt: skip
 
 
 def _read_yaml(path: Path, top: str) -> dict[str, Any]:
@@ -77,6 +86,11 @@ def parse_measures(path: Path = MEASURES_FILE) -> list[MeasureRecord]:
 def parse_prices(path: Path = PRICES_FILE) -> list[PriceSeriesRecord]:
     """The price series of a curated YAML file, validated like :func:`parse_measures`."""
     return _validate(path, "series", PriceSeriesRecord, PriceFile).series
+
+
+def parse_claims(path: Path = CLAIMS_FILE) -> list[ClaimRecord]:
+    """The sourced claims of a curated YAML file, validated like :func:`parse_measures`."""
+    return _validate(path, "claims", ClaimRecord, ClaimFile).claims
 
 
 def _sources(refs: list[SourceRef]) -> list[dict[str, Any]]:
@@ -137,8 +151,37 @@ def store_measure(
     """Upsert one measure by key; returns ``create``, ``update`` or ``unchanged``."""
     values = {f: getattr(record, f) for f in MEASURE_FIELDS}
     values.update(dataset_id=dataset_id, sources=_sources(record.sources))
-    row = session.scalar(select(ExportMeasure).where(ExportMeasure.key == record.key))
+    row = find_by_key(session=session, model=ExportMeasure, key=record.key, owner_org_id=None)
     return _upsert(session, row, ExportMeasure, record.key, values, actor=actor, source=source)[0]
+
+
+def store_claim(
+    session: Session, record: ClaimRecord, *, dataset_id: int | None, actor: str, source: str
+) -> str:
+    """Upsert one claim by key (replaced when it differs, logged); the action taken."""
+    values = record.model_dump(mode="json", include=set(CLAIM_FIELDS))
+    values["date"] = record.date
+    values.update(dataset_id=dataset_id, sources=_sources(record.sources))
+    row = session.scalar(select(Claim).where(Claim.key == record.key))
+    if row is None:
+        row = Claim(key=record.key, **values)
+        session.add(row)
+        session.flush()
+        changes = {k: [None, _json(v)] for k, v in values.items() if k != "sources"}
+        action = "create"
+    else:
+        old = {k: _json(getattr(row, k)) for k in values}
+        changes = diff(old, {k: _json(v) for k, v in values.items()})
+        if not changes:
+            return "unchanged"
+        for k, v in values.items():
+            setattr(row, k, v)
+        session.flush()
+        action = "update"
+    record_change(session=session, table=Claim.__tablename__, record_id=row.id,
+                  record_key=record.key, action=action, actor=actor, changes=changes,
+                  source=source)  # fmt: skip
+    return action
 
 
 def _obs_key(o: dict[str, Any]) -> tuple[Any, ...]:
@@ -166,7 +209,7 @@ def store_price_series(
     ]  # fmt: skip
     values: dict[str, Any] = {f: getattr(record, f) for f in SERIES_FIELDS}
     values.update(dataset_id=dataset_id, sources=[])
-    row = session.scalar(select(PriceSeries).where(PriceSeries.key == record.key))
+    row = find_by_key(session=session, model=PriceSeries, key=record.key, owner_org_id=None)
     cols = (*OBS_FIELDS, "dataset_id", "sources")
     old = [] if row is None else [{c: getattr(o, c) for c in cols} for o in row.observations]
     same = sorted(map(_obs_key, old), key=repr) == sorted(map(_obs_key, new), key=repr)
@@ -186,20 +229,23 @@ def load_curated(
     *,
     measures: Path = MEASURES_FILE,
     prices: Path = PRICES_FILE,
+    claims: Path = CLAIMS_FILE,
     actor: str = ACTOR,
 ) -> dict[str, int]:
-    """Validate both files, then upsert measures and price series; counts of writes."""
+    """Validate every file, then upsert measures, price series and claims; counts of writes."""
     measure_records = parse_measures(measures)
     series_records = parse_prices(prices)
+    claim_records = parse_claims(claims)
     ids = ensure_datasets(session, ["seed-gallium-csis", "seed-tungsten-232"])
     docs = {
         ref.document
-        for rec in [*measure_records, *(o for s in series_records for o in s.observations)]
+        for rec in [*measure_records, *(o for s in series_records for o in s.observations),
+                    *claim_records]
         for ref in rec.sources
     }
     codes = sorted({c for d in docs if (c := dataset_for_document(d)) is not None})
     ids.update(ensure_datasets(session, codes))
-    written = {"export_measures": 0, "price_series": 0}
+    written = {"export_measures": 0, "price_series": 0, "claims": 0}
     for record in measure_records:
         action = store_measure(session, record, dataset_id=_dataset(record.sources, ids),
                                actor=actor, source=f"curated/{measures.name}")  # fmt: skip
@@ -209,4 +255,8 @@ def load_curated(
         action = store_price_series(session, series, dataset_id=_dataset(refs, ids), ids=ids,
                                     actor=actor, source=f"curated/{prices.name}")  # fmt: skip
         written["price_series"] += action != "unchanged"
+    for claim in claim_records:
+        action = store_claim(session, claim, dataset_id=_dataset(claim.sources, ids), actor=actor,
+                             source=f"curated/{claims.name}")  # fmt: skip
+        written["claims"] += action != "unchanged"
     return written

@@ -226,8 +226,7 @@ DATASETS: tuple[DatasetInfo, ...] = (
         publisher="欧亚系统科学研究会 (translation of a CSIS brief)",
         citation=(
             "Center for Strategic and International Studies (CSIS), brief on China's gallium "
-            "export controls; Chinese translation published by 欧亚系统科学研究会, 2025-09-09. "
-            "Seed document seeds/000_4f26fd8f7d9613f3.txt."
+            "export controls; Chinese translation published by 欧亚系统科学研究会, 2025-09-09."
         ),
         url=None,
         licence="quoted for citation",
@@ -241,8 +240,7 @@ DATASETS: tuple[DatasetInfo, ...] = (
         publisher="China Tungsten Online / 中钨智造",
         citation=(
             "美國關鍵礦物審查:鎢的戰略作用與全球影響 (US critical-minerals review: tungsten's "
-            "strategic role and global impact), China Tungsten Online. Seed document "
-            "seeds/004_c6b2c6f8ef5f3b1d.txt."
+            "strategic role and global impact), China Tungsten Online."
         ),
         url=None,
         licence="quoted for citation",

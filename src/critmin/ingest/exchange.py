@@ -47,10 +47,12 @@ from critmin.ingest.errors import IngestError, Problem, ProblemLog
 LIST_SEP = "|"
 JSON_COLUMNS = ("funding_sources", "milestones", "offtakers", "history", "sources")
 CSV_COLUMNS: tuple[str, ...] = (
-    "key", "name", "mineral", "form", "stage", "feed", "feed_note", "operator", "partners",
-    "country", "site", "status", "capacity_tpa", "capacity_by_year", "start_year", "end_year",
+    "key", "name", "name_original", "mineral", "form", "stage", "feed", "feed_note", "operator",
+    "partners", "country", "site", "status", "capacity_tpa", "capacity_by_year", "start_year",
+    "end_year",
     "financing_needed_usd", "financing_committed_usd", "capex_amount", "capex_currency",
-    "funding_sources", "milestones", "offtakers", "sharing", "notes", "history", "sources",
+    "funding_sources", "milestones", "offtakers", "sharing", "notes", "curation_note",
+    "history", "sources",
 )  # fmt: skip
 REQUIRED_COLUMNS = ("key", "name", "mineral", "stage", "country", "status")
 _FINANCING = {

@@ -1,4 +1,4 @@
-"""Load every bundled reference dataset and the curated measures and prices.
+"""Load every bundled reference dataset and the curated measures, prices and claims.
 
 :func:`load_reference` runs inside the caller's transaction and writes nothing itself
 when any input is bad (every loader validates its whole file before writing, and an
@@ -23,6 +23,7 @@ from critmin.ingest.usgs import load_usgs
 from critmin.ingest.wgi import load_wgi
 from critmin.store.catalogue import sync_catalogue
 from critmin.store.tables import (
+    Claim,
     Country,
     CountryAlias,
     Dataset,
@@ -50,6 +51,7 @@ TABLES = {
     "price_series": PriceSeries,
     "price_observations": PriceObservation,
     "export_measures": ExportMeasure,
+    "claims": Claim,
 }
 
 
@@ -77,7 +79,7 @@ def load_reference(
     curated_dir: Path = CURATED_DIR,
 ) -> dict[str, int]:
     """Load the catalogue, datasets, countries, HS codes, USGS, WGI, BACI (unless
-    ``include_trade`` is false) and the curated measures and prices.
+    ``include_trade`` is false) and the curated measures, prices and claims.
 
     ``data_dir`` holds ``reference/`` (its files are checked against the registry's
     sha256 first); ``curated_dir`` holds ``measures.yaml`` and ``prices.yaml``.
@@ -108,7 +110,8 @@ def load_reference(
             country_codes=ref / "baci" / "country-codes.csv",
         )
     load_curated(
-        session, measures=curated_dir / "measures.yaml", prices=curated_dir / "prices.yaml"
-    )
+        session, measures=curated_dir / "measures.yaml", prices=curated_dir / "prices.yaml",
+        claims=curated_dir / "claims.yaml",
+    )  # fmt: skip
     session.flush()
     return table_counts(session)

@@ -11,12 +11,14 @@ Each chapter yields :class:`ProductionStatRecord` rows with explicit units:
   section[:subsection][:label] (``imports_for_consumption:metal``); net import reliance
   is ``net_import_reliance[:label]`` in percent; employment rows are a ``count``.
   Price rows are *not* stored as statistics: they are the price series below.
-* **Import sources**: ``import_share:<category>`` in percent of US imports, dated the
-  last year of the range ("2021-24" -> 2024).
+* **Import sources**: ``import_share:<category>`` in percent of US imports over a
+  period: ``year_start`` and ``year`` are its first and last years ("2021-24" -> 2021,
+  2024), so a share of 2021-24 is never read as a figure for 2024 alone.
 * **Price quotes** -> price series: see :mod:`critmin.ingest.usgs_prices`.
 
 Cells keep the source text in ``raw_value``: ``W``/``NA``/``E``/``( )``/``Small`` ->
-value NULL, ``—`` -> 0, ``>50`` -> 50 with ``lower_bound``; ``2025e`` -> 2025, estimated.
+value NULL with ``value_status`` saying which (``withheld`` is not ``not_available``),
+``—`` -> 0, ``>50`` -> 50 with ``lower_bound``; ``2025e`` -> 2025, estimated.
 Capacity cells are numbers in the JSON (no verbatim text); ``raw_value`` is the number.
 """
 
@@ -34,7 +36,7 @@ from sqlalchemy.orm import Session
 from critmin.domain.countries import UnknownCountry, to_iso3
 from critmin.domain.minerals import MINERALS
 from critmin.domain.provenance import SourceRef
-from critmin.domain.statistics import ProductionStatRecord
+from critmin.domain.statistics import VALUE_STATUS, ProductionStatRecord
 from critmin.ingest.datasets import (
     REFERENCE_DIR,
     USGS_LICENCE,
@@ -201,9 +203,10 @@ class Chapter:
             self.problem(row, column, raw, "a number, >number, or one of W NA E — ( ) Small")
             return
         locator = fields.pop("locator")
+        status = VALUE_STATUS.get(str(raw).strip()) if value is None else None
         data = dict(
             mineral=self.mineral, value=value, raw_value=raw_text(raw), lower_bound=lower,
-            locator=locator, sources=(self.source(locator),), **fields,
+            value_status=status, locator=locator, sources=(self.source(locator),), **fields,
         )  # fmt: skip
         try:
             self.records.append(ProductionStatRecord(**data))
@@ -290,6 +293,7 @@ class Chapter:
             return
         end = m.group(2)
         year = int(end if len(end) == 4 else m.group(1)[:2] + end)
+        first = int(m.group(1))
         for i, cat in enumerate(cats, start=1):
             shares = cat.get("countries") if isinstance(cat, dict) else None
             if not isinstance(shares, list) or not all(isinstance(c, dict) for c in shares):
@@ -301,8 +305,8 @@ class Chapter:
                 iso, label = self.country(i, "import_sources.country", str(share.get("country")))
                 self.add(i, "import_sources.share_pct", share.get("share_pct"), measure=measure,
                          label=f"US import sources {span}: {category or 'all imports'}",
-                         country=iso, country_label=label, year=year, unit="percent",
-                         estimated=False,
+                         country=iso, country_label=label, year=year, year_start=first,
+                         unit="percent", estimated=False,
                          locator=f"MCS 2026 {self.slug}, import sources {span}")  # fmt: skip
 
     def check_unique(self) -> None:

@@ -35,27 +35,34 @@ class AuthError(ValueError):
 
 @dataclass(frozen=True)
 class Caller:
-    """Who is asking: an organisation with a role, or anonymous (``org_id`` None)."""
+    """Who is asking: an organisation with a role, anonymous (``org_id`` None), or
+    :data:`LOCAL`, the operator working on their own database (``local`` True)."""
 
     org_id: int | None = None
     org_name: str | None = None
     role: Role | None = None
     token_id: int | None = None
     partner_org_ids: frozenset[int] = field(default_factory=frozenset)
+    local: bool = False
 
     @property
     def anonymous(self) -> bool:
-        return self.org_id is None
+        return self.org_id is None and not self.local
 
     def at_least(self, role: Role) -> bool:
         return self.role is not None and ROLE_RANK[self.role] >= ROLE_RANK[role]
 
     @property
     def label(self) -> str:
+        if self.local:
+            return "local operator"
         return "anonymous" if self.anonymous else f"{self.org_name} ({self.role})"
 
 
 ANONYMOUS = Caller()
+LOCAL = Caller(org_name="local operator", local=True)
+"""The local operator (the CLI on the operator's own database): sees every record, owns
+none, cannot write through the API. No token ever authenticates as LOCAL."""
 
 
 def hash_token(token: str) -> str:

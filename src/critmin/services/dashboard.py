@@ -11,23 +11,25 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import event, func, select
-from sqlalchemy.orm import ORMExecuteState, Session, selectinload, with_loader_criteria
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
 
-from critmin.domain.countries import UnknownCountry, country_name
-from critmin.domain.enums import ProjectStatus, Stage
+from critmin.domain import vocab
+from critmin.domain.claims import figure_text
+from critmin.domain.enums import ProjectStatus, Stage, label, labels_of
 from critmin.domain.minerals import MINERALS, get_mineral
 from critmin.domain.projects import MAX_CAPACITY_TPA
 from critmin.services import access, tracker
 from critmin.services.auth import Caller
+from critmin.services.entities import visible_relations
 from critmin.services.outlook import baseline_capacity, capacity_outlook_report
+from critmin.services.present import country_label, form_label, mineral_label, with_labels
 from critmin.services.projects import ProjectNotFound
-from critmin.services.stats import StatsNotFound, production_shares
+from critmin.services.stats import StatsNotFound, production_shares, share_rows
 from critmin.store.tables import (
+    Claim,
     Dataset,
     ExportMeasure,
     Organisation,
@@ -41,6 +43,7 @@ MAX_ID = 2**31 - 1  # larger ids cannot exist (and overflow SQLite integers)
 LATEST_MEASURES = 5
 MAX_OUTLOOK_YEARS = 50
 STATUS_ORDER = [s.value for s in ProjectStatus]
+SORT_LABELS = {"capacity_tpa": "capacity (t/yr)", "updated_at": "last change", "id": "id"}
 
 
 class NotFound(LookupError):
@@ -58,17 +61,8 @@ def _visible(model: Any, caller: Caller) -> list[Any]:
     return [access.visible_clause(model, caller), model.deleted_at.is_(None)]
 
 
-def country_label(iso3: str | None) -> str:
-    """A country's display name (the code itself when unknown)."""
-    if not iso3:
-        return ""
-    try:
-        return country_name(iso3)
-    except UnknownCountry:
-        return iso3
-
-
 def mineral_info(code: str) -> dict[str, Any]:
+    """The mineral of a page's path (404 when unknown)."""
     try:
         m = get_mineral(code)
     except KeyError as exc:
@@ -76,12 +70,41 @@ def mineral_info(code: str) -> dict[str, Any]:
     return {"code": m.code, "name": m.name, "symbol": m.symbol}
 
 
+def _mineral_filter(code: str | None) -> str | None:
+    """A mineral given as a filter (query parameter): 422 naming the known ones."""
+    try:
+        return vocab.resolve_optional(vocab.resolve_mineral, code)
+    except vocab.UnknownValue as exc:
+        raise BadRequest(str(exc)) from None
+
+
+def _as_date(value: dt.date | str) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+
+
 def format_date(value: dt.date | str | None, precision: str = "day") -> str | None:
-    """A date shown only as precisely as it is known (``2023``, ``2023-07``, ``2023-07-03``)."""
+    """A date shown only as precisely as it is known (``2023``, ``2023-07``, ``2023-07-03``).
+
+    A year-precision date stored as 31 December means the end of that year
+    (``end of 2024``), as the curated files record "the end of 2024".
+    """
     if value is None:
         return None
     text = value.isoformat() if isinstance(value, dt.date) else str(value)
+    if precision == "year" and text[5:10] == "12-31":
+        return f"end of {text[:4]}"
     return {"year": text[:4], "month": text[:7]}.get(precision, text)
+
+
+def date_period(value: dt.date | str, precision: str = "day") -> tuple[dt.date, dt.date]:
+    """The first and last day a date of this precision may stand for."""
+    day = _as_date(value)
+    if precision == "year":
+        return dt.date(day.year, 1, 1), dt.date(day.year, 12, 31)
+    if precision == "month":
+        nxt = dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)
+        return day.replace(day=1), nxt - dt.timedelta(days=1)
+    return day, day
 
 
 # --- landing page -------------------------------------------------------------------------
@@ -135,26 +158,38 @@ def minerals_index(*, session: Session, caller: Caller) -> dict[str, Any]:
 
 
 def concentration(*, session: Session, mineral: str) -> dict[str, Any]:
-    """USGS production shares and HHI; ``message`` says why when there are none."""
+    """USGS production shares and HHI; ``rows`` adds "Other countries" and the
+    unattributed rest (shares add up to 100 %); ``message`` says why when there are none."""
     try:
-        return {**production_shares(session=session, mineral=mineral), "message": None}
+        result = production_shares(session=session, mineral=mineral)
     except StatsNotFound as exc:
-        return {"mineral": mineral, "year": None, "shares": [], "sources": [], "message": str(exc)}
+        return {"mineral": mineral, "year": None, "shares": [], "rows": [], "sources": [],
+                "notes": [], "message": str(exc)}  # fmt: skip
+    return {**result, "rows": share_rows(result), "message": None}
 
 
-def price_series(*, session: Session, caller: Caller, mineral: str) -> list[dict[str, Any]]:
-    """The price series of ``mineral`` the caller may see, with every observation."""
+def price_series(
+    *, session: Session, caller: Caller, mineral: str, curation_notes: bool = False
+) -> list[dict[str, Any]]:
+    """The price series of ``mineral`` the caller may see, with every observation.
+
+    ``label`` names the market and the traded form in words ("Rotterdam — Ammonium
+    paratungstate (APT)"); curators' notes only with ``curation_notes``.
+    """
     stmt = (
         select(PriceSeries)
         .where(PriceSeries.mineral == mineral, *_visible(PriceSeries, caller))
         .options(selectinload(PriceSeries.observations))
         .order_by(PriceSeries.key)
     )
-    return [
-        {
+    out = []
+    for s in session.scalars(stmt):
+        series = {
             "key": s.key,
             "market": s.market,
             "form": s.form,
+            "form_label": form_label(s.form),
+            "label": s.market + (f" — {form_label(s.form)}" if s.form else ""),
             "unit": s.unit,
             "description": s.description,
             "observations": [
@@ -163,17 +198,21 @@ def price_series(*, session: Session, caller: Caller, mineral: str) -> list[dict
                     "label": format_date(o.date, o.date_precision),
                     "date_precision": o.date_precision,
                     "kind": o.kind,
+                    "kind_label": label(o.kind),
                     "value": o.value,
                     "unit": o.unit,
                     "reference": o.reference,
                     "note": o.note,
                     "sources": list(o.sources or []),
+                    **({"curation_note": o.curation_note} if curation_notes else {}),
                 }
                 for o in s.observations
             ],
         }
-        for s in session.scalars(stmt)
-    ]
+        if curation_notes:
+            series["curation_note"] = s.curation_note
+        out.append(series)
+    return out
 
 
 def usable_capacity(value: float | None) -> bool:
@@ -200,10 +239,12 @@ def pipeline(*, session: Session, caller: Caller, mineral: str) -> dict[str, Any
     for status, year, capacity in rows:
         usable = usable_capacity(capacity)
         left_out += capacity is not None and not usable
+        name = label(status)
         for group in (
-            by_status.setdefault(status, {"status": status}),
-            by_year.setdefault((year, status), {"year": year, "status": status}),
-        ):
+            by_status.setdefault(status, {"status": status, "status_label": name}),
+            by_year.setdefault((year, status), {"year": year, "status": status,
+                                                "status_label": name}),
+        ):  # fmt: skip
             group["projects"] = group.get("projects", 0) + 1
             if usable:  # None where no project of the group gives a usable capacity
                 group["capacity_tpa"] = (group.get("capacity_tpa") or 0.0) + capacity
@@ -231,94 +272,189 @@ def pipeline(*, session: Session, caller: Caller, mineral: str) -> dict[str, Any
     }
 
 
-def mineral_overview(*, session: Session, caller: Caller, mineral: str) -> dict[str, Any]:
+def claims(
+    *, session: Session, mineral: str, topic: str | None = None, curation_notes: bool = False
+) -> list[dict[str, Any]]:
+    """The sourced claims about ``mineral`` (public reference data), oldest first; each
+    figure has a ``text`` such as ``up to 170 t``."""
+    stmt = select(Claim).where(Claim.mineral == mineral)
+    if topic:
+        stmt = stmt.where(Claim.topic == topic)
+    out = []
+    for c in session.scalars(stmt.order_by(Claim.date, Claim.key)):
+        item = {
+            "key": c.key, "mineral": c.mineral, "topic": c.topic, "topic_label": label(c.topic),
+            "statement": c.statement,
+            "figures": [{**f, "text": figure_text(f)} for f in c.figures or []],
+            "date": c.date.isoformat() if c.date else None,
+            "date_label": format_date(c.date, c.date_precision), "date_precision": c.date_precision,
+            "sources": list(c.sources or []),
+        }  # fmt: skip
+        if curation_notes:
+            item["curation_note"] = c.curation_note
+        out.append(item)
+    return out
+
+
+def mineral_overview(
+    *, session: Session, caller: Caller, mineral: str, curation_notes: bool = False,
+    today: dt.date | None = None,
+) -> dict[str, Any]:  # fmt: skip
     """Concentration, prices, pipeline and latest export controls for one mineral."""
     info = mineral_info(mineral)
-    timeline = measures(session=session, caller=caller, mineral=mineral)["measures"]
+    timeline = measures(session=session, caller=caller, mineral=mineral, today=today,
+                        curation_notes=curation_notes)["measures"]  # fmt: skip
     latest = sorted(
         (m for m in timeline if m["latest"]), key=lambda m: m["latest"], reverse=True
     )[:LATEST_MEASURES]
     return {
         "mineral": info,
         "concentration": concentration(session=session, mineral=mineral),
-        "prices": price_series(session=session, caller=caller, mineral=mineral),
+        "prices": price_series(session=session, caller=caller, mineral=mineral,
+                               curation_notes=curation_notes),  # fmt: skip
         "pipeline": pipeline(session=session, caller=caller, mineral=mineral),
         "latest_measures": latest,
+        "claims": claims(session=session, mineral=mineral, curation_notes=curation_notes),
     }
 
 
 # --- export-control measures --------------------------------------------------------------
 
 
-def _measure(row: ExportMeasure) -> dict[str, Any]:
+def measure_status(
+    *, effective: dt.date | None, announced: dt.date | None, expiry: dt.date | None,
+    precision: str, expiry_derived: bool, today: dt.date,
+) -> tuple[str, str]:  # fmt: skip
+    """(status, label) of a measure on ``today``, at the precision of its dates.
+
+    ``expired`` once ``today`` is past the whole period its expiry may stand for,
+    ``ending`` while ``today`` is inside that period (the day is not known), ``upcoming``
+    before its effective date, ``in_force`` otherwise and ``undated`` without any date.
+    """
+    derived = " (derived from the source, not stated)" if expiry_derived else ""
+    if expiry is not None:
+        first, last = date_period(expiry, precision)
+        when = format_date(expiry, precision)
+        if today > last:
+            return "expired", f"expired {when}{derived}"
+        if today >= first:
+            return "ending", (f"ends {when}{derived}; the exact day is not given, so it may "
+                              "already have ended")  # fmt: skip
+    if effective is not None and today < date_period(effective, precision)[0]:
+        return "upcoming", f"in force from {format_date(effective, precision)}"
+    if effective is None and announced is None and expiry is None:
+        return "undated", "undated (the source gives no dates)"
+    if effective is None and announced is not None and today < date_period(announced,
+                                                                           precision)[0]:
+        return "upcoming", f"announced for {format_date(announced, precision)}"
+    until = f"; expires {format_date(expiry, precision)}{derived}" if expiry else ""
+    return "in_force", f"in force{until}"
+
+
+def _measure(
+    row: ExportMeasure, relates_to: str | None, today: dt.date, curation_notes: bool
+) -> dict[str, Any]:
     p = row.date_precision
     dates = [d for d in (row.announced, row.effective, row.expiry) if d is not None]
-    return {
+    status, status_label = measure_status(
+        effective=row.effective, announced=row.announced, expiry=row.expiry, precision=p,
+        expiry_derived=bool(row.expiry_derived), today=today,
+    )  # fmt: skip
+    item = {
         "key": row.key,
         "title": row.title,
         "imposing_country": row.imposing_country,
         "imposing_country_name": country_label(row.imposing_country),
         "target_countries": list(row.target_countries or []),
+        "target_country_names": [country_label(c) for c in row.target_countries or []],
         "minerals": list(row.minerals or []),
+        "mineral_labels": [mineral_label(m) for m in row.minerals or []],
         "forms": list(row.forms or []),
+        "form_labels": [form_label(f) for f in row.forms or []],
         "measure_type": row.measure_type,
+        "measure_type_label": label(row.measure_type),
         "extraterritorial": row.extraterritorial,
         "announced": row.announced.isoformat() if row.announced else None,
         "effective": row.effective.isoformat() if row.effective else None,
         "expiry": row.expiry.isoformat() if row.expiry else None,
+        "expiry_derived": bool(row.expiry_derived),
         "announced_label": format_date(row.announced, p),
         "effective_label": format_date(row.effective, p),
         "expiry_label": format_date(row.expiry, p),
         "date_precision": p,
+        "status": status,
+        "status_label": status_label,
         "start": min(dates).isoformat() if dates else None,
         "latest": max(d for d in (row.announced, row.effective) if d).isoformat()
         if (row.announced or row.effective)
         else None,
-        "relates_to": row.relates_to,
+        "relates_to": relates_to,
         "related_by": [],
         "legal_basis": row.legal_basis,
         "description": row.description,
         "sources": list(row.sources or []),
     }
+    if curation_notes:
+        item["curation_note"] = row.curation_note
+    return item
 
 
 def measures(
-    *, session: Session, caller: Caller, mineral: str | None = None
-) -> dict[str, Any]:
+    *, session: Session, caller: Caller, mineral: str | None = None,
+    today: dt.date | None = None, curation_notes: bool = False,
+) -> dict[str, Any]:  # fmt: skip
     """The export-control timeline, oldest first (undated last), and the chains of
-    measures that relate to one another (e.g. a ban and its later suspension)."""
+    measures that relate to one another (e.g. a ban and its later suspension).
+
+    A relation is shown only when the caller may see both measures: ``relates_to`` is
+    None, and no chain passes through, where the related measure is hidden. ``titles``
+    names every visible measure by key (for links between them). Each measure has its
+    ``status`` on ``today`` (default: the current date); ``undated`` lists the measures
+    the timeline chart cannot place.
+    """
+    mineral = _mineral_filter(mineral)
+    today = today or dt.date.today()
+    rows = list(session.scalars(select(ExportMeasure).where(*_visible(ExportMeasure, caller))))
+    related = visible_relations(session=session, rows=rows, caller=caller)
+    titles = {r.key: r.title for r in rows}
     if mineral:
-        mineral_info(mineral)
-    rows = session.scalars(select(ExportMeasure).where(*_visible(ExportMeasure, caller)))
-    items = [_measure(r) for r in rows]
-    if mineral:
-        items = [m for m in items if mineral in m["minerals"]]
-    items.sort(key=lambda m: (m["start"] is None, m["start"] or "", m["key"]))
-    by_key = {m["key"]: m for m in items}
-    children: dict[str, list[str]] = defaultdict(list)
-    for m in items:
-        if m["relates_to"] in by_key:
-            by_key[m["relates_to"]]["related_by"].append(m["key"])
-            children[m["relates_to"]].append(m["key"])
+        rows = [r for r in rows if mineral in (r.minerals or [])]
+    items = {
+        r.id: _measure(r, related[r.id].key if r.id in related else None, today, curation_notes)
+        for r in rows
+    }
+    order = sorted(items, key=lambda i: (items[i]["start"] is None, items[i]["start"] or "",
+                                         items[i]["key"], i))  # fmt: skip
+    parent = {i: related[i].id for i in order if items[i]["relates_to"] is not None}
+    children: dict[int, list[int]] = defaultdict(list)
+    for i in order:
+        if parent.get(i) in items:
+            items[parent[i]]["related_by"].append(items[i]["key"])
+            children[parent[i]].append(i)
     chains = []
-    for m in items:
-        if m["key"] in children and m["relates_to"] not in by_key:
-            chain, stack = [], [m["key"]]
+    for i in order:
+        if i in children and parent.get(i) not in items:
+            chain, stack = [], [i]
             while stack:
-                key = stack.pop(0)
-                chain.append(key)
-                stack[:0] = children.get(key, [])
-            chains.append([{"key": k, "title": by_key[k]["title"]} for k in chain])
-    return {"mineral": mineral, "measures": items, "chains": chains}
+                j = stack.pop(0)
+                chain.append(j)
+                stack[:0] = children.get(j, [])
+            chains.append([{"key": items[j]["key"], "title": items[j]["title"]} for j in chain])
+    measures_ = [items[i] for i in order]
+    undated = [{"key": m["key"], "title": m["title"]} for m in measures_ if not m["start"]]
+    return {"mineral": mineral, "today": today.isoformat(), "measures": measures_,
+            "undated": undated, "chains": chains, "titles": titles}  # fmt: skip
 
 
 # --- projects -----------------------------------------------------------------------------
 
 
-def _check(value: str | None, allowed: list[str], name: str) -> str | None:
-    if value and value not in allowed:
-        raise BadRequest(f"unknown {name} {value!r}; expected one of {', '.join(allowed)}")
-    return value or None
+def _filter(resolve: Any, value: str | None, *args: Any) -> str | None:
+    """A filter value resolved to its code; BadRequest (422) naming the known values."""
+    try:
+        return vocab.resolve_optional(resolve, value, *args)
+    except vocab.UnknownValue as exc:
+        raise BadRequest(str(exc)) from None
 
 
 def projects_list(
@@ -334,13 +470,15 @@ def projects_list(
     page: int = 1,
     per_page: int = PER_PAGE,
 ) -> dict[str, Any]:
-    """One page of the projects the caller may see, with the filter options."""
-    mineral = _check(mineral, [m.code for m in MINERALS], "mineral")
-    stage = _check(stage, [s.value for s in Stage], "stage")
-    status = _check(status, STATUS_ORDER, "status")
-    country = (country or "").strip().upper() or None
-    if country and (len(country) != 3 or not country.isalpha()):
-        raise BadRequest(f"country must be an ISO 3166 alpha-3 code, not {country!r}")
+    """One page of the projects the caller may see, with the filter options.
+
+    Filters take codes or names (``Canada``, ``Gallium``); a value outside its vocabulary
+    is a BadRequest naming the known values. Rows carry ``*_label`` fields beside codes.
+    """
+    mineral = _filter(vocab.resolve_mineral, mineral)
+    stage = _filter(vocab.resolve_enum, stage, Stage, "stage")
+    status = _filter(vocab.resolve_enum, status, ProjectStatus, "status")
+    country = _filter(vocab.resolve_country, country)
     q = (q or "").strip()[:100] or None
     if q and any(ord(ch) < 32 for ch in q):
         raise BadRequest("the search text contains control characters")
@@ -353,8 +491,9 @@ def projects_list(
         )  # fmt: skip
     except ValueError as exc:
         raise BadRequest(str(exc)) from None
-    for row in result.rows:
-        row["country_name"] = country_label(row["country"])
+    rows = [with_labels(row) for row in result.rows]
+    for row in rows:
+        row["country_name"] = row["country_label"]
     present = session.execute(
         select(Project.mineral, Project.country).where(*_visible(Project, caller)).distinct()
     ).all()
@@ -365,29 +504,37 @@ def projects_list(
         "per_page": per_page,
         "total": result.total,
         "pages": max(1, -(-result.total // per_page)),
-        "rows": result.rows,
+        "rows": rows,
         "options": {
-            "minerals": sorted({m for m, _ in present}),
-            "stages": [s.value for s in Stage],
-            "statuses": STATUS_ORDER,
+            "minerals": [{"code": m, "name": mineral_label(m)}
+                         for m in sorted({m for m, _ in present}, key=mineral_label)],
+            "stages": [{"code": k, "name": v} for k, v in labels_of(Stage).items()],
+            "statuses": [{"code": k, "name": v} for k, v in labels_of(ProjectStatus).items()],
             "countries": sorted(
                 ({"code": c, "name": country_label(c)} for c in {c for _, c in present}),
-                key=lambda c: c["name"],
+                key=lambda c: c["name"].casefold(),
             ),
-            "sort": list(tracker.SORTABLE),
+            "sort": [{"code": c, "name": SORT_LABELS.get(c, label(c).lower())}
+                     for c in tracker.SORTABLE],
         },
-    }
+    }  # fmt: skip
 
 
-def project_view(*, session: Session, caller: Caller, id: int) -> dict[str, Any]:
-    """A project as the caller may see it, with its change log and hidden sections named."""
+def project_view(
+    *, session: Session, caller: Caller, id: int, curation_notes: bool = False
+) -> dict[str, Any]:
+    """A project as the caller may see it, with its change log and hidden sections named.
+
+    Codes come with their labels (``stage_label``, ``feed_label``, ...); the curators'
+    ``curation_note`` only with ``curation_notes``.
+    """
     if not 1 <= id <= MAX_ID:
         raise NotFound(f"no project with id {id}")
     try:
         row = tracker.get_visible(session=session, caller=caller, id=id)
     except ProjectNotFound as exc:
         raise NotFound(str(exc)) from None
-    data = tracker.to_public(row, caller)
+    data = with_labels(tracker.to_public(row, caller, curation_notes=curation_notes))
     org = session.get(Organisation, row.owner_org_id) if row.owner_org_id else None
     data["country_name"] = country_label(row.country)
     return {
@@ -404,22 +551,6 @@ def project_view(*, session: Session, caller: Caller, id: int) -> dict[str, Any]
 # --- capacity outlook ---------------------------------------------------------------------
 
 
-@contextmanager
-def visible_projects_only(session: Session, caller: Caller) -> Iterator[None]:
-    """Within the block, every ORM query of projects returns only those ``caller`` may see."""
-    criteria = with_loader_criteria(Project, access.visible_clause(Project, caller))
-
-    def _filter(state: ORMExecuteState) -> None:
-        if state.is_select:
-            state.statement = state.statement.options(criteria)
-
-    event.listen(session, "do_orm_execute", _filter)
-    try:
-        yield
-    finally:
-        event.remove(session, "do_orm_execute", _filter)
-
-
 def outlook(
     *,
     session: Session,
@@ -428,11 +559,15 @@ def outlook(
     start: int | None = None,
     end: int | None = None,
     draws: int = 10_000,
+    include_restarts: bool = False,
 ) -> dict[str, Any]:
-    """The P10/P50/P90 non-China capacity outlook over the projects the caller may see.
+    """The P10/P50/P90 non-China capacity outlook over the projects the caller may see,
+    with only the financing and milestones the caller may see.
 
-    ``start`` defaults to the USGS baseline year and ``end`` to ten years later.
+    ``start`` defaults to the USGS baseline year and ``end`` to ten years later. Where
+    no project can add capacity, ``message`` says why and there are no years to draw.
     """
+    mineral = _filter(vocab.resolve_mineral, mineral) or mineral  # 422 naming the known ones
     info = mineral_info(mineral)
     try:
         if start is None:
@@ -443,16 +578,22 @@ def outlook(
                 f"need 1900 <= from <= to <= 2200 within {MAX_OUTLOOK_YEARS} years; "
                 f"got {start}..{end}"
             )
-        with visible_projects_only(session, caller):
-            report = capacity_outlook_report(
-                session=session, mineral=mineral, start=start, end=end, draws=draws
-            )
+        report = capacity_outlook_report(
+            session=session, mineral=mineral, start=start, end=end, draws=draws,
+            include_restarts=include_restarts, caller=caller,
+        )  # fmt: skip
     except StatsNotFound as exc:
         return {"mineral": info, "start": start, "end": end, "years": [], "meta": None,
                 "message": str(exc)}  # fmt: skip
     except ValueError as exc:
         raise BadRequest(str(exc)) from None
-    return {"mineral": info, "start": start, "end": end, **report, "message": None}
+    for p in report["meta"]["projects"]:
+        p.update(country_label=country_label(p["country"]), stage_label=label(p["stage"]),
+                 status_label=label(p["status"]))  # fmt: skip
+    message = report["meta"]["no_outlook"]
+    compare = claims(session=session, mineral=mineral, topic="capacity_outlook")
+    return {"mineral": info, "start": start, "end": end, **report, "message": message,
+            "claims": compare}  # fmt: skip
 
 
 # --- sources ------------------------------------------------------------------------------
@@ -494,9 +635,14 @@ def sources(*, session: Session, caller: Caller) -> dict[str, Any]:
     for s in session.scalars(stmt):
         for o in s.observations:
             for ref in o.sources or []:
-                add(ref, "price", s.key, f"{s.market} {s.unit}, {o.date.isoformat()}")
+                market = s.market + (f" — {form_label(s.form)}" if s.form else "")
+                when = format_date(o.date, o.date_precision)
+                add(ref, "price", s.key, f"{market} ({s.unit}), {when}")
     for p in session.scalars(select(Project).where(*_visible(Project, caller))):
         for ref in p.sources or []:
             add(ref, "project", str(p.id), p.name)
+    for c in session.scalars(select(Claim)):
+        for ref in c.sources or []:
+            add(ref, "claim", c.key, c.statement)
     citations = sorted(cited.values(), key=lambda d: (-len(d["cited_by"]), d["document"]))
     return {"datasets": datasets, "citations": citations}

@@ -9,23 +9,30 @@ concurrency: the caller's If-Match) and land in the change log.
 
 ``SPECS`` is the registry the API is generated from: adding an entity is one more
 :class:`EntitySpec` (path, table, schemas, filters, sort keys, references), not code.
+
+Keys are unique per owning organisation: a key another organisation uses is free for
+yours. A measure's ``relates_to`` names a measure by key, as its owner sees them (see
+:func:`visible_relations`), and is shown only to callers who may see that measure.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import false, select
-from sqlalchemy.orm import Session
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, object_session
 
 from critmin.domain import entities as schemas
+from critmin.domain import vocab
 from critmin.domain.enums import MeasureType, ObservationKind, Sharing
 from critmin.services import access
-from critmin.services.auth import Caller, Role
+from critmin.services.auth import ANONYMOUS, Caller, Role, partner_ids
+from critmin.services.keys import AmbiguousKey, pick, resolve
 from critmin.services.tracker import Conflict, Forbidden, InvalidRecord, PreconditionFailed
 from critmin.store import entities as store
 from critmin.store.entities import Filter
@@ -85,9 +92,18 @@ class EntitySpec:
 
 
 def _country(name: str, column: str, op: str = "eq") -> Filter:
-    return Filter(
-        name, column, op, description="ISO3 code", pattern=ISO3_PATTERN, normalise=str.upper
-    )
+    return Filter(name, column, op, description="ISO3 code or country name (CAN, Canada)",
+                  normalise=vocab.resolve_country)  # fmt: skip
+
+
+def _mineral(column: str, op: str = "eq") -> Filter:
+    return Filter("mineral", column, op, description="mineral code or name, e.g. gallium",
+                  normalise=vocab.resolve_mineral)  # fmt: skip
+
+
+def _form(column: str, op: str = "eq") -> Filter:
+    return Filter("form", column, op, description="traded form code, e.g. apt",
+                  normalise=vocab.resolve_form)  # fmt: skip
 
 
 COMMON_FILTERS = (
@@ -100,7 +116,7 @@ FACILITIES = EntitySpec(
     "facility", "facilities", Facility, schemas.FacilityCreate, schemas.FacilityUpdate,
     schemas.FacilityPublic, etag_prefix="fac",
     filters=(_country("country", "country"), Filter("kind", "kind"),
-             Filter("mineral", "minerals", "has", description="handles this mineral"),
+             _mineral("minerals", "has"),
              *COMMON_FILTERS),
     sortable=("name", "key", "country", "kind", "operator", "id", "updated_at"),
     default_sort="name", search=("key", "name", "operator", "site"), immutable=("key",),
@@ -110,7 +126,7 @@ MEASURES = EntitySpec(
     schemas.MeasurePublic, etag_prefix="msr",
     filters=(_country("imposing_country", "imposing_country"),
              _country("target_country", "target_countries", "has"),
-             Filter("mineral", "minerals", "has"), Filter("form", "forms", "has"),
+             _mineral("minerals", "has"), _form("forms", "has"),
              Filter("measure_type", "measure_type", type=MeasureType),
              Filter("active_on", "effective", "active_on", dt.date, "in force on", "expiry"),
              *COMMON_FILTERS),
@@ -122,7 +138,7 @@ MEASURES = EntitySpec(
 PRICE_SERIES = EntitySpec(
     "price series", "price-series", PriceSeries, schemas.PriceSeriesCreate,
     schemas.PriceSeriesUpdate, schemas.PriceSeriesPublic, etag_prefix="ps",
-    filters=(Filter("mineral", "mineral"), Filter("form", "form"), Filter("market", "market"),
+    filters=(_mineral("mineral"), _form("form"), Filter("market", "market"),
              Filter("unit", "unit"), *COMMON_FILTERS),
     sortable=("key", "mineral", "form", "market", "unit", "id", "updated_at"),
     default_sort="key", search=("key", "market", "description"), immutable=("key",),
@@ -130,7 +146,7 @@ PRICE_SERIES = EntitySpec(
 STOCKPILE_LOTS = EntitySpec(
     "stockpile lot", "stockpile-lots", StockpileLot, schemas.StockpileLotCreate,
     schemas.StockpileLotUpdate, schemas.StockpileLotPublic, etag_prefix="sl",
-    filters=(Filter("mineral", "mineral"), Filter("form", "form"), Filter("unit", "unit"),
+    filters=(_mineral("mineral"), _form("form"), Filter("unit", "unit"),
              Filter("expires_before", "expires", "lte", dt.date, "expires on or before"),
              Filter("expires_after", "expires", "gte", dt.date, "expires on or after"),
              *COMMON_FILTERS),
@@ -141,7 +157,7 @@ STOCKPILE_LOTS = EntitySpec(
 OFFTAKES = EntitySpec(
     "offtake agreement", "offtakes", OfftakeAgreement, schemas.OfftakeCreate,
     schemas.OfftakeUpdate, schemas.OfftakePublic, etag_prefix="off",
-    filters=(Filter("mineral", "mineral"), Filter("form", "form"),
+    filters=(_mineral("mineral"), _form("form"),
              Filter("project_id", "project_id", type=int), Filter("buyer", "buyer"),
              Filter("seller", "seller"),
              Filter("active_on", "start", "active_on", dt.date, "in force on", "end"),
@@ -221,12 +237,20 @@ def _check_references(
         if value is None or (only is not None and ref.field not in only):
             continue
         target = ref.model
-        stmt = select(target.id).where(
-            getattr(target, ref.column) == value,
-            target.deleted_at.is_(None),
-            access.visible_clause(target, caller),
-        )
-        if session.scalar(stmt.limit(1)) is None:
+        live = [target.deleted_at.is_(None)]
+        if ref.column == "key":  # keys are per owner: the caller's, the reference data's, ...
+            try:
+                found = resolve(session=session, model=target, key=value, caller=caller,
+                                label=ref.label, where=live)  # fmt: skip
+            except AmbiguousKey as exc:
+                errors.append({"field": ref.field, "problem": str(exc)})
+                continue
+        else:
+            stmt = select(target.id).where(
+                getattr(target, ref.column) == value, *live, access.visible_clause(target, caller)
+            )
+            found = session.scalar(stmt.limit(1))
+        if found is None:
             errors.append({"field": ref.field, "problem": f"no {ref.label} {value!r}"})
     if errors:
         raise InvalidRecord(errors)
@@ -251,6 +275,15 @@ def _page(
     if unknown:
         raise InvalidRecord([{"field": k, "problem": "unknown filter"} for k in unknown])
     chosen = [(known[k], v) for k, v in (values or {}).items() if v is not None]
+    bad = []
+    for f, value in chosen:  # values outside a vocabulary: 422 naming the known values
+        if f.normalise is not None and isinstance(value, str):
+            try:
+                f.normalise(value)
+            except vocab.UnknownValue as exc:
+                bad.append({"field": f.name, "problem": str(exc)})
+    if bad:
+        raise InvalidRecord(bad)
     return store.page(session=session, model=model, where=where, filters=chosen, sort=sort,
                       limit=limit, offset=offset)  # fmt: skip
 
@@ -258,11 +291,72 @@ def _page(
 # ---------------------------------------------------------------- records
 
 
-def to_public(spec: EntitySpec, row: Any, caller: Caller) -> BaseModel:
-    """The API body of a record, with the caller's edit right."""
+def _relations(session: Session, rows: Sequence[Any]) -> dict[int, ExportMeasure]:
+    """The measure each of ``rows`` relates to (by id; measures resolving to none left out).
+
+    ``relates_to`` is a key, read as the measure's owner reads it: the owner's own
+    measure with that key, else the reference data's, else the one other undeleted
+    measure with that key the owner may see (several: unresolved). The same whoever
+    asks; :func:`visible_relations` then keeps what the caller may see.
+    """
+    keys = {r.relates_to for r in rows if getattr(r, "relates_to", None)}
+    if not keys:
+        return {}
+    stmt = select(ExportMeasure).where(
+        ExportMeasure.key.in_(sorted(keys)), ExportMeasure.deleted_at.is_(None)
+    )
+    by_key: dict[str, list[ExportMeasure]] = defaultdict(list)
+    for m in session.scalars(stmt.order_by(ExportMeasure.id)):
+        by_key[m.key].append(m)
+    views: dict[int | None, Caller] = {None: ANONYMOUS}
+    out = {}
+    for row in rows:
+        if not getattr(row, "relates_to", None):
+            continue
+        owner = row.owner_org_id
+        if owner not in views:
+            partners = partner_ids(session=session, org_id=owner)
+            views[owner] = Caller(org_id=owner, partner_org_ids=partners)
+        seen = [m for m in by_key.get(row.relates_to, [])
+                if access.level_allows(m.sharing, m.owner_org_id, views[owner])]  # fmt: skip
+        try:
+            target = pick(seen, owner, "measure", row.relates_to)
+        except AmbiguousKey:
+            target = None
+        if target is not None:
+            out[row.id] = target
+    return out
+
+
+def visible_relations(
+    *, session: Session, rows: Sequence[Any], caller: Caller
+) -> dict[int, ExportMeasure]:
+    """For each of the measures ``rows``, the measure its ``relates_to`` names, where
+    ``caller`` may see that measure (by the measure's id)."""
+    related = _relations(session, rows)
+    return {i: m for i, m in related.items() if access.can_see(m, caller)}
+
+
+def to_public(
+    spec: EntitySpec,
+    row: Any,
+    caller: Caller,
+    related: Mapping[int, ExportMeasure] | None = None,
+) -> BaseModel:
+    """The API body of a record, with the caller's edit right.
+
+    A measure's ``relates_to`` is shown only if the caller may see the measure it names
+    (``related``: from :func:`visible_relations`, computed here when not given).
+    """
     names = [f for f in spec.public.model_fields if f not in ("deleted", "editable")]
     data = {f: getattr(row, f) for f in names}
     data.update(deleted=row.deleted_at is not None, editable=access.can_edit(row, caller))
+    if data.get("relates_to") is not None:
+        session = object_session(row)
+        if related is None and session is not None:
+            related = visible_relations(session=session, rows=[row], caller=caller)
+        target = (related or {}).get(row.id)
+        data["relates_to"] = target.key if target is not None else None
     return spec.public.model_validate(data)
 
 
@@ -283,27 +377,36 @@ def list_page(
     model = spec.model
     where = [access.visible_clause(model, caller)]
     if deleted:
-        own = model.owner_org_id == caller.org_id if not caller.anonymous else false()
-        where += [model.deleted_at.is_not(None), own]
+        where += [model.deleted_at.is_not(None), access.own_clause(model, caller)]
     else:
         where.append(model.deleted_at.is_(None))
     if q:
         where.append(store.search_clause(model, spec.search, q))
     rows, total = _page(session, model, where, spec.filters, filters, spec.sortable,
                         sort or spec.default_sort, limit, offset)  # fmt: skip
-    return Page([to_public(spec, r, caller) for r in rows], total)
+    related = (
+        visible_relations(session=session, rows=rows, caller=caller)
+        if model is ExportMeasure else {}
+    )  # fmt: skip
+    return Page([to_public(spec, r, caller, related) for r in rows], total)
 
 
 def get_visible(
     *, session: Session, caller: Caller, spec: EntitySpec, id: int, include_deleted: bool = False
 ) -> Any:
     """The record if the caller may see it (its owner also when deleted, if asked); else
-    NotFound with the same message as for a missing id."""
-    row = store.get(session=session, model=spec.model, id=id)
-    if row is None or not access.level_allows(row.sharing, row.owner_org_id, caller):
-        raise NotFound(spec.not_found)
-    owner = not caller.anonymous and row.owner_org_id == caller.org_id
-    if row.deleted_at is not None and not (include_deleted and owner):
+    NotFound with the same message as for a missing id.
+
+    The visibility condition is part of the one SELECT, so a hidden record takes exactly
+    the path of a missing one.
+    """
+    model = spec.model
+    live = model.deleted_at.is_(None)
+    if include_deleted:
+        live = or_(live, access.own_clause(model, caller))
+    where = [access.visible_clause(model, caller), live]
+    row = store.get_where(session=session, model=model, id=id, where=where)
+    if row is None:
         raise NotFound(spec.not_found)
     return row
 
@@ -317,8 +420,10 @@ def create(
     record = _validate(spec.create, data)
     _check_references(session, caller, spec, record)
     key = getattr(record, "key", None)
-    if key is not None and store.find(session=session, model=spec.model, key=key) is not None:
-        raise Conflict(f"the key {key!r} is already taken")
+    if key is not None and store.find_by_key(
+        session=session, model=spec.model, key=key, owner_org_id=caller.org_id
+    ):
+        raise Conflict(f"the key {key!r} is already taken by your organisation's {spec.name}")
     values = store.column_values(spec.model, record)
     return store.create(session=session, model=spec.model, values=values, actor=caller.label,
                         owner_org_id=caller.org_id, source="api")  # fmt: skip
@@ -394,8 +499,10 @@ def _series(session: Session, caller: Caller, id: int, *, edit: bool = False) ->
 
 
 def _observation(session: Session, series: PriceSeries, obs_id: int) -> PriceObservation:
-    obs = store.get(session=session, model=PriceObservation, id=obs_id)
-    if obs is None or obs.series_id != series.id:
+    """An observation of ``series`` (one SELECT: another series' is like a missing one)."""
+    where = [PriceObservation.series_id == series.id]
+    obs = store.get_where(session=session, model=PriceObservation, id=obs_id, where=where)
+    if obs is None:
         raise NotFound("no such price observation")
     return obs
 

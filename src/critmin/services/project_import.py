@@ -46,6 +46,7 @@ from critmin.ingest.errors import IngestError, Problem, ProblemLog
 from critmin.ingest.exchange import MERGE_FIELDS, Parsed, duplicate_key, problems_from_validation
 from critmin.store import project_bulk as bulk
 from critmin.store.history import diff
+from critmin.store.projects import SECTION_FIELDS
 
 BATCH = 1_000
 """Rows validated, looked up and written together."""
@@ -367,23 +368,22 @@ def _stage(
     keys = [i.record.key for i in fresh if i.record is not None]
     owner = planner.owner_org_id
     existing = bulk.find_existing(session, owner_org_id=owner, keys=keys)
-    taken = bulk.keys_held_by_others(
-        session, owner_org_id=owner, keys=[k for k in keys if k not in existing]
-    )
     plans = []
     for item in fresh:
         assert item.record is not None
         key = item.record.key
         old = existing.get(key)
-        if key in taken:
-            expected = "a key not used by another organisation's project or reference data"
-            log.add(Problem(planner.file, item.row, "key", key, expected))
-        elif old is not None and old.deleted:
+        if old is not None and old.deleted:
             expected = "the key of a deleted project: restore it before importing over it"
             log.add(Problem(planner.file, item.row, "key", key, expected))
         elif plan := planner.update(item, old, log) if old else planner.create(item, log):
             plans.append(plan)
     stage.add(seen, [] if len(log) else plans)
+
+
+def _shared_change(changes: str) -> bool:
+    """Whether a change-log entry (JSON) changes a field every viewer sees (not only sections)."""
+    return bool(set(json.loads(changes)) - SECTION_FIELDS)
 
 
 def _write(session: Session, stage: Staging, *, owner_org_id: int | None, actor: str,
@@ -395,8 +395,9 @@ def _write(session: Session, stage: Staging, *, owner_org_id: int | None, actor:
         for batch in stage.batches("updated"):
             pids = {seq: pid for seq, _, pid, *_ in batch}
             matched = writer.update_projects(
-                [(*values, pid, version) for _, _, pid, version, _, _, *values in batch]
-            )
+                [(*values, _shared_change(changes), pid, version)
+                 for _, _, pid, version, _, changes, *values in batch]
+            )  # fmt: skip
             if matched != len(batch):
                 raise ImportRaced("a project in the file was changed by someone else meanwhile")
             redo = {seq for seq, _, _, _, redo, *_ in batch if redo}

@@ -1,4 +1,8 @@
-"""Project tracker use cases: list, show, import and export in the exchange format."""
+"""Project tracker use cases: list, show, import and export in the exchange format.
+
+Reads take the caller (no default): the CLI on the operator's own database passes
+:data:`critmin.services.auth.LOCAL`; anyone else gets only what they may see.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,16 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Row
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from critmin.domain.projects import ProjectRecord
 from critmin.ingest import exchange
+from critmin.services import access
+from critmin.services.auth import Caller
+from critmin.services.keys import AmbiguousKey, resolve
 from critmin.services.project_import import ImportRaced, ImportReport, run_import
+from critmin.store import entities as store
 from critmin.store import projects as repo
 from critmin.store.history import history_for
 from critmin.store.tables import Project
@@ -30,6 +38,7 @@ def summary(row: Project | Row[Any]) -> dict[str, Any]:
         "id": row.id,
         "key": row.key,
         "name": row.name,
+        "name_original": row.name_original,
         "mineral": row.mineral,
         "form": row.form,
         "stage": row.stage,
@@ -43,19 +52,26 @@ def summary(row: Project | Row[Any]) -> dict[str, Any]:
     }
 
 
+def _visible(caller: Caller) -> list[Any]:
+    return [access.visible_clause(Project, caller)]
+
+
 def list_projects(
     *,
     session: Session,
+    caller: Caller,
     mineral: str | None = None,
     stage: str | None = None,
     status: str | None = None,
     country: str | None = None,
-    public_only: bool = False,
+    curation_notes: bool = False,
 ) -> list[dict[str, Any]]:
-    """Summaries of the projects not deleted, by mineral, name and id.
+    """Summaries of the projects ``caller`` may see, not deleted, by mineral, name
+    (case-insensitive) and id.
 
     Reads only the summary columns (no ORM objects, no children): see
-    ``store.projects.list_project_summaries``.
+    ``store.projects.list_project_summaries``. ``curation_notes`` adds each record's
+    ``curation_note`` (for curators; not part of the summary otherwise).
     """
     rows = repo.list_project_summaries(
         session=session,
@@ -63,39 +79,65 @@ def list_projects(
         stage=stage,
         status=status,
         country=country,
-        public_only=public_only,
+        where=_visible(caller),
     )
-    return [summary(r) for r in rows]
+    out = [summary(r) for r in rows]
+    if curation_notes and out:
+        notes = dict(
+            session.execute(
+                select(Project.id, Project.curation_note).where(
+                    Project.id.in_([r["id"] for r in out])
+                )
+            ).all()
+        )
+        for r in out:
+            r["curation_note"] = notes.get(r["id"])
+    return out
 
 
-def find_project(*, session: Session, ref: str | int, public_only: bool = False) -> Project:
-    """A project by numeric id or by key."""
+def find_project(*, session: Session, ref: str | int, caller: Caller) -> Project:
+    """A project ``caller`` may see, by numeric id or by key.
+
+    A key names the caller's own project first, then the bundled reference data's, then
+    the only other visible one; several others raise ProjectNotFound naming their ids.
+    """
+    where = [*_visible(caller), Project.deleted_at.is_(None)]
     row = None
     if isinstance(ref, int) or str(ref).isdigit():
-        row = repo.get_project(session=session, id=int(ref))
+        row = store.get_where(
+            session=session, model=Project, id=int(ref), where=where, options=repo.children()
+        )
     if row is None:
-        row = repo.get_project_by_key(session=session, key=str(ref))
-    if row is None or row.deleted_at is not None or (public_only and row.sharing != "public"):
+        try:
+            row = resolve(session=session, model=Project, key=str(ref), caller=caller,
+                          label="project", where=where)  # fmt: skip
+        except AmbiguousKey as exc:
+            raise ProjectNotFound(str(exc)) from None
+    if row is None:
         raise ProjectNotFound(f"no project with id or key {ref!r}")
     return row
 
 
-def project_detail(
-    *, session: Session, ref: str | int, public_only: bool = False
-) -> dict[str, Any]:
-    """The full exchange-format record plus id, and the change history."""
-    row = find_project(session=session, ref=ref, public_only=public_only)
+def project_detail(*, session: Session, ref: str | int, caller: Caller) -> dict[str, Any]:
+    """The exchange-format record plus id, and the change history, as ``caller`` may see
+    them (hidden sections None; changes only to hidden sections left out)."""
+    row = find_project(session=session, ref=ref, caller=caller)
     detail = {"id": row.id, **repo.to_record(row).model_dump(mode="json")}
-    detail["changes"] = [
-        {
-            "action": c.action,
-            "actor": c.actor,
-            "changed_at": c.changed_at.isoformat(),
-            "source": c.source,
-            "fields": sorted(c.changes),
-        }
-        for c in history_for(session=session, table=repo.TABLE, record_id=row.id)
-    ]
+    hidden = set(access.hidden_sections(row, caller))
+    access.redact(detail, row, caller)
+    if "financing" in hidden:
+        hidden.add("funding_sources")
+    if not (caller.local or access.can_edit(row, caller)):
+        hidden.add("section_sharing")
+    detail["changes"] = []
+    for c in history_for(session=session, table=repo.TABLE, record_id=row.id):
+        fields = sorted(set(c.changes or {}) - hidden)
+        if c.action == "update" and c.changes and not fields:
+            continue  # an update of hidden sections only
+        detail["changes"].append(
+            {"action": c.action, "actor": c.actor, "changed_at": c.changed_at.isoformat(),
+             "source": c.source, "fields": fields}
+        )  # fmt: skip
     return detail
 
 
@@ -137,12 +179,29 @@ def import_file(
                           csv_mode=fmt == "csv")  # fmt: skip
 
 
-def export_records(*, session: Session, mineral: str | None = None) -> list[ProjectRecord]:
-    return [repo.to_record(r) for r in repo.list_projects(session=session, mineral=mineral)]
+def visible_record(row: Project, caller: Caller) -> ProjectRecord:
+    """The exchange record of ``row`` with the sections ``caller`` may not see emptied."""
+    record = repo.to_record(row)
+    hidden = access.hidden_sections(row, caller)
+    if not hidden:
+        return record
+    return record.model_copy(
+        update={s: ProjectRecord.model_fields[s].get_default(call_default_factory=True)
+                for s in hidden}
+    )  # fmt: skip
 
 
-def export_text(*, session: Session, fmt: str, mineral: str | None = None) -> str:
-    records = export_records(session=session, mineral=mineral)
+def export_records(
+    *, session: Session, caller: Caller, mineral: str | None = None
+) -> list[ProjectRecord]:
+    rows = repo.list_projects(session=session, mineral=mineral, where=_visible(caller))
+    return [visible_record(r, caller) for r in rows]
+
+
+def export_text(
+    *, session: Session, caller: Caller, fmt: str, mineral: str | None = None
+) -> str:
+    records = export_records(session=session, caller=caller, mineral=mineral)
     return exchange.to_csv(records) if fmt == "csv" else exchange.to_json(records)
 
 

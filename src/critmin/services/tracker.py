@@ -7,6 +7,7 @@ errors alike (a record the caller may not see is reported as not found).
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import math
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from pydantic import ValidationError
-from sqlalchemy import asc, desc, false, func, or_, select
+from sqlalchemy import asc, case, desc, false, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from critmin.domain.projects import SCHEMA_VERSION, ProjectRecord
@@ -23,6 +24,7 @@ from critmin.services import access
 from critmin.services.auth import Caller, Role
 from critmin.services.project_import import ImportRaced, ImportReport, run_import
 from critmin.services.projects import ProjectNotFound, summary
+from critmin.store import entities as store
 from critmin.store import projects as repo
 from critmin.store.history import history_for
 from critmin.store.tables import Project
@@ -70,8 +72,25 @@ class Page:
     total: int
 
 
-def etag(row: Project) -> str:
-    return f'"p{row.id}-v{row.version}"'
+def sees_version(row: Project, caller: Caller) -> bool:
+    """Whether ``caller`` gets the project's version: its owner's organisation (the
+    version is the owner's concurrency token) and the local operator. Anyone else might
+    read edits of hidden sections off it, or off ``updated_at``."""
+    return caller.local or access.owns(row.owner_org_id, caller)
+
+
+def etag(row: Project, caller: Caller, body: dict[str, Any] | None = None) -> str:
+    """The project's ETag for ``caller``.
+
+    The owner's organisation gets the version tag ``"p{id}-v{version}"`` that If-Match
+    takes. Anyone else gets a tag derived from the body they see (``body``, or
+    :func:`to_public`), so it moves only when something they may see changes.
+    """
+    if sees_version(row, caller):
+        return f'"p{row.id}-v{row.version}"'
+    data = body if body is not None else to_public(row, caller)
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return f'"p{row.id}-b{hashlib.blake2b(text.encode(), digest_size=12).hexdigest()}"'
 
 
 def parse_etag(value: str | None, id: int | None = None) -> int | None:
@@ -102,7 +121,7 @@ def _conditions(
     if deleted:  # only the caller's own deleted records, for restoring
         if caller.anonymous:
             return [false()]
-        cond += [Project.deleted_at.is_not(None), Project.owner_org_id == caller.org_id]
+        cond += [Project.deleted_at.is_not(None), access.own_clause(Project, caller)]
     else:
         cond.append(Project.deleted_at.is_(None))
     for column, value in (
@@ -149,38 +168,81 @@ def list_page(
     offset: int = 0,
     deleted: bool = False,
 ) -> Page:
-    """A page of the projects the caller may see, with the total count (nulls sort last)."""
+    """A page of the projects the caller may see, with the total count (nulls sort last).
+
+    ``updated_at`` orders others' projects by their last change that every viewer sees
+    (``shared_updated_at``), so edits of hidden sections do not move them.
+    """
     field, descending = check_sort(sort)
     cond = _conditions(
         caller, mineral=mineral, stage=stage, status=status, country=country, q=q, deleted=deleted
     )
-    column = getattr(Project, field)
-    order = [(desc(column) if descending else asc(column)).nulls_last(), Project.id]
+    column = getattr(Project, field) if field != "updated_at" else _updated_at(caller)
+    if field == "name":  # case-insensitive, ties by the exact name
+        lowered = func.lower(column)
+        order = [desc(lowered) if descending else asc(lowered), column]
+    else:
+        order = [(desc(column) if descending else asc(column)).nulls_last()]
+    order.append(Project.id)
     total = session.scalar(select(func.count()).select_from(Project).where(*cond)) or 0
     stmt = select(*repo.summary_columns()).where(*cond).order_by(*order).limit(limit).offset(offset)
     return Page(rows=[summary(r) for r in session.execute(stmt)], total=total)
 
 
+def _updated_at(caller: Caller) -> Any:
+    """The column ``sort=updated_at`` orders by: the real one for the caller's own projects
+    (and for the local operator), the shared one for everyone else's."""
+    if caller.local:
+        return Project.updated_at
+    return case((access.own_clause(Project, caller), Project.updated_at),
+                else_=Project.shared_updated_at)  # fmt: skip
+
+
 def get_visible(
     *, session: Session, caller: Caller, id: int, include_deleted: bool = False
 ) -> Project:
-    row = session.get(
-        Project, id, options=[selectinload(Project.capacity_points), selectinload(Project.events)]
-    )
-    if row is None or not access.level_allows(row.sharing, row.owner_org_id, caller):
-        raise ProjectNotFound(f"no project with id {id}")
-    if row.deleted_at is not None and not (include_deleted and row.owner_org_id == caller.org_id):
+    """The project if ``caller`` may see it (its owner also when deleted, if asked).
+
+    The visibility condition is part of the one SELECT, so a hidden project takes exactly
+    the path of a missing one (same queries, same message).
+    """
+    live = Project.deleted_at.is_(None)
+    if include_deleted:
+        live = or_(live, access.own_clause(Project, caller))
+    row = store.get_where(
+        session=session, model=Project, id=id,
+        where=[access.visible_clause(Project, caller), live], options=repo.children(),
+    )  # fmt: skip
+    if row is None:
         raise ProjectNotFound(f"no project with id {id}")
     return row
 
 
-def to_public(row: Project, caller: Caller) -> dict[str, Any]:
-    """The API body of a project: exchange fields + id, sharing, ownership, redacted sections."""
+def writable(
+    *, session: Session, caller: Caller, id: int, include_deleted: bool = False
+) -> Project:
+    """The project if ``caller`` may change it: ProjectNotFound if hidden or missing,
+    Forbidden if visible but not the caller's organisation's to edit."""
+    row = get_visible(session=session, caller=caller, id=id, include_deleted=include_deleted)
+    if not access.can_edit(row, caller):
+        raise Forbidden("only editors of the owning organisation may change this project")
+    return row
+
+
+def to_public(row: Project, caller: Caller, *, curation_notes: bool = False) -> dict[str, Any]:
+    """The API body of a project: exchange fields + id, sharing, ownership, redacted sections.
+
+    ``version`` is None for callers other than the owner's organisation (see
+    :func:`sees_version`); ``curation_note`` (how curators compiled the record) is included
+    only on request.
+    """
     data = repo.to_record(row).model_dump(mode="json")
+    if not curation_notes:
+        data.pop("curation_note", None)
     data["id"] = row.id
     data["section_sharing"] = dict(row.section_sharing or {})
     data["owner_org_id"] = row.owner_org_id
-    data["version"] = row.version
+    data["version"] = row.version if sees_version(row, caller) else None
     data["deleted"] = row.deleted_at is not None
     data["editable"] = access.can_edit(row, caller)
     return access.redact(data, row, caller)
@@ -241,8 +303,8 @@ def create(*, session: Session, caller: Caller, data: dict[str, Any]) -> Project
         raise Forbidden("creating projects needs an editor or admin token")
     section_sharing = _check_section_sharing(data.pop("section_sharing", None))
     record = _validate(data)
-    if repo.get_project_by_key(session=session, key=record.key) is not None:
-        raise Conflict(f"a project with key {record.key!r} already exists")
+    if repo.get_project_by_key(session=session, key=record.key, owner_org_id=caller.org_id):
+        raise Conflict(f"a project with key {record.key!r} already exists in your organisation")
     row, _ = repo.upsert_project(
         session=session, record=record, actor=caller.label, source="api", owner_org_id=caller.org_id
     )
@@ -420,12 +482,12 @@ def import_stream(
 ) -> ImportReport:
     """Import an exchange document as the caller's organisation; all or nothing.
 
-    New keys become projects owned by the caller's organisation; keys the caller's
-    organisation owns are updated, merged with what is stored (fields the file does not
-    state are kept; sharing is never widened: see :mod:`critmin.services.project_import`).
-    A key used by anyone else's record (another organisation's, or bundled reference
-    data) is a problem in the report, never an overwrite. Raises IngestError listing
-    every problem, Conflict if a record changed meanwhile; ``dry_run`` changes nothing.
+    Keys are the caller's organisation's own: new keys become its projects, keys it
+    already uses are updated, merged with what is stored (fields the file does not state
+    are kept; sharing is never widened: see :mod:`critmin.services.project_import`).
+    Another organisation's (or the bundled reference data's) project with the same key is
+    a different record, never touched or reported. Raises IngestError listing every
+    problem, Conflict if a record changed meanwhile; ``dry_run`` changes nothing.
     """
     if not caller.at_least(Role.EDITOR) or caller.org_id is None:
         raise Forbidden("importing projects needs an editor or admin token")

@@ -15,7 +15,19 @@ from enum import Enum
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import JSON, ColumnElement, String, and_, asc, cast, desc, func, or_, select
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    String,
+    and_,
+    asc,
+    cast,
+    desc,
+    func,
+    literal_column,
+    or_,
+    select,
+)
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
@@ -88,10 +100,55 @@ def get(*, session: Session, model: type, id: int, fresh: bool = False) -> Any |
     return session.get(model, id, populate_existing=fresh)
 
 
-def find(*, session: Session, model: type, **equals: Any) -> Any | None:
-    """The first row whose columns equal ``equals`` (deleted rows included)."""
-    stmt = select(model).where(*(getattr(model, k) == v for k, v in equals.items()))
+def get_where(
+    *,
+    session: Session,
+    model: type,
+    id: int,
+    where: Sequence[ColumnElement[bool]],
+    options: Sequence[Any] = (),
+) -> Any | None:
+    """The row with ``id`` if it meets every condition of ``where``, else None.
+
+    One SELECT with the conditions in SQL, so a row that fails them takes exactly the
+    path of a missing one (no children loaded, no check in Python afterwards).
+    """
+    stmt = select(model).where(model.id == id, *where).options(*options)  # type: ignore[attr-defined]
+    return session.scalars(stmt).first()
+
+
+def key_scope(model: type, owner_org_id: int | None) -> ColumnElement[bool]:
+    """SQL: the rows of ``model`` in ``owner_org_id``'s key namespace.
+
+    Keys are unique per owning organisation; the bundled reference data (no owner) is a
+    namespace of its own (``owner_org_id`` None). The expression is the one the unique
+    index ``uq_<table>_owner_key`` is built on, so lookups use that index.
+    """
+    owner = func.coalesce(model.owner_org_id, literal_column("0"))  # type: ignore[attr-defined]
+    return owner == (owner_org_id or 0)  # a literal 0, or SQLite would not use the index
+
+
+def keys_of(model: type, owner_org_ids: Sequence[int | None]) -> ColumnElement[bool]:
+    """SQL: the rows of ``model`` in any of the key namespaces of ``owner_org_ids``."""
+    owner = func.coalesce(model.owner_org_id, literal_column("0"))  # type: ignore[attr-defined]
+    return owner.in_(sorted({o or 0 for o in owner_org_ids}))
+
+
+def find_by_key(
+    *, session: Session, model: type, key: str, owner_org_id: int | None
+) -> Any | None:
+    """The row of ``model`` with ``key`` owned by ``owner_org_id`` (None: reference data),
+    deleted or not."""
+    stmt = select(model).where(model.key == key, key_scope(model, owner_org_id))  # type: ignore[attr-defined]
     return session.scalars(stmt.limit(1)).first()
+
+
+def with_key(
+    *, session: Session, model: type, key: str, where: Sequence[ColumnElement[bool]] = ()
+) -> list[Any]:
+    """Every row of ``model`` with ``key`` meeting ``where`` (one per owner at most)."""
+    stmt = select(model).where(model.key == key, *where)  # type: ignore[attr-defined]
+    return list(session.scalars(stmt.order_by(model.id)))  # type: ignore[attr-defined]
 
 
 def search_clause(model: type, columns: Sequence[str], text: str) -> ColumnElement[bool]:

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import ARRAY, DateTime, String, any_, bindparam, delete, func, select
+from sqlalchemy import ARRAY, DateTime, String, any_, bindparam, delete, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from critmin.store.entities import key_scope
 from critmin.store.projects import TABLE, to_record
 from critmin.store.tables import Project, ProjectCapacity, ProjectEvent
 
@@ -23,10 +24,11 @@ PROJECTS = Project.__table__
 CAPACITY = ProjectCapacity.__table__
 EVENTS = ProjectEvent.__table__
 RECORD_COLUMNS = (
-    "key", "name", "mineral", "form", "stage", "feed", "feed_note", "operator", "partners",
-    "country", "site", "status", "capacity_tpa", "start_year", "end_year", "milestones",
-    "financing_needed_usd", "financing_committed_usd", "capex_amount", "capex_currency",
-    "funding_sources", "offtakers", "sharing", "notes", "sources",
+    "key", "name", "name_original", "mineral", "form", "stage", "feed", "feed_note",
+    "operator", "partners", "country", "site", "status", "capacity_tpa", "start_year",
+    "end_year", "milestones", "financing_needed_usd", "financing_committed_usd",
+    "capex_amount", "capex_currency", "funding_sources", "offtakers", "sharing", "notes",
+    "curation_note", "sources",
 )  # fmt: skip
 """The projects columns an exchange record fills."""
 
@@ -43,11 +45,6 @@ class Existing:
     snapshot: dict[str, Any]
 
 
-def _owner(owner_org_id: int | None) -> Any:
-    """``owner_org_id``'s records (None: records without an owner), as keys are scoped."""
-    return func.coalesce(PROJECTS.c.owner_org_id, 0) == (owner_org_id or 0)
-
-
 def _key_in(dialect: str, keys: list[str]) -> Any:
     """``key IN keys``: one array parameter on PostgreSQL (cheaper than a long IN list)."""
     if dialect == "postgresql":
@@ -60,13 +57,14 @@ def find_existing(
 ) -> dict[str, Existing]:
     """The projects of ``owner_org_id`` (None: records without an owner) with these keys.
 
-    The one place an import looks records up: by (owning organisation, key).
+    The one place an import looks records up: by (owning organisation, key). Another
+    owner's project with the same key is a different record.
     """
     if not keys:
         return {}
     dialect = session.get_bind().dialect.name
     rows = session.execute(
-        select(PROJECTS).where(_owner(owner_org_id), _key_in(dialect, keys))
+        select(PROJECTS).where(key_scope(Project, owner_org_id), _key_in(dialect, keys))
     ).all()
     if not rows:
         return {}
@@ -90,15 +88,6 @@ def find_existing(
             snapshot=to_record(view).model_dump(mode="json"),
         )
     return out
-
-
-def keys_held_by_others(session: Session, *, owner_org_id: int | None, keys: list[str]) -> set[str]:
-    """Which of ``keys`` a record of another owner (or of none) already uses."""
-    if not keys:
-        return set()
-    dialect = session.get_bind().dialect.name
-    other = func.coalesce(PROJECTS.c.owner_org_id, 0) != (owner_org_id or 0)
-    return set(session.scalars(select(PROJECTS.c.key).where(other, _key_in(dialect, keys))))
 
 
 # ---------------------------------------------------------------- writes
@@ -142,25 +131,31 @@ class Writer:
     ) -> dict[str, int]:
         """Insert projects (each row: the RECORD_COLUMNS values); returns each key's id."""
         columns = [*RECORD_COLUMNS, "owner_org_id", "section_sharing", "version", "capacity_unit",
-                   "created_at", "updated_at"]  # fmt: skip
+                   "created_at", "updated_at", "shared_updated_at"]  # fmt: skip
         marks = [self._json(c) for c in RECORD_COLUMNS] + [self._value(), self._value("JSON")]
-        marks += [self._value()] * 4
-        extra = (owner_org_id, "{}", 1, "t/yr", self.now, self.now)
+        marks += [self._value()] * 5
+        extra = (owner_org_id, "{}", 1, "t/yr", self.now, self.now, self.now)
         self._insert("projects", columns, marks, [(*row, *extra) for row in rows])
+        keys = [row[0] for row in rows]
         stmt = select(PROJECTS.c.key, PROJECTS.c.id).where(
-            _owner(owner_org_id), _key_in(self.conn.dialect.name, [row[0] for row in rows])
+            key_scope(Project, owner_org_id), _key_in(self.conn.dialect.name, keys)
         )
         return dict(self.conn.execute(stmt).all())
 
     def update_projects(self, rows: list[tuple[Any, ...]]) -> int:
         """Write RECORD_COLUMNS over projects still at the version read; each row holds the
-        values, then the project's id and the version read. Returns how many matched."""
+        values, whether a field every viewer sees changed (``shared_updated_at``), then the
+        project's id and the version read. Returns how many matched."""
         sets = ", ".join(f"{c} = {self._json(c)}" for c in RECORD_COLUMNS)
+        m = self.mark
         sql = (
-            f"UPDATE projects SET {sets}, version = version + 1, updated_at = {self.mark}"
-            f" WHERE id = {self.mark} AND version = {self.mark}"
+            f"UPDATE projects SET {sets}, version = version + 1, updated_at = {m},"
+            f" shared_updated_at = COALESCE({self._value('TIMESTAMP WITH TIME ZONE')},"
+            f" shared_updated_at) WHERE id = {m} AND version = {m}"
         )
-        params = [(*row[:-2], self.now, *row[-2:]) for row in rows]
+        params = [
+            (*row[:-3], self.now, self.now if row[-3] else None, *row[-2:]) for row in rows
+        ]
         return self.conn.exec_driver_sql(sql, params).rowcount
 
     def insert_children(self, points: list[tuple[Any, ...]], events: list[tuple[Any, ...]]) -> None:

@@ -21,10 +21,22 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
+    func,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from critmin.store.base import Base, Provenanced, Shared, Timestamped, utcnow
+
+
+def owner_key_index(table: str) -> Index:
+    """Keys are unique per owning organisation (bundled reference data: owner 0).
+
+    An expression index, so the same on SQLite and PostgreSQL (NULL owners would
+    never collide in a plain unique constraint on (owner_org_id, key)).
+    """
+    return Index(f"uq_{table}_owner_key", text("coalesce(owner_org_id, 0)"), "key", unique=True)
 
 
 class Dataset(Base, Timestamped):
@@ -100,8 +112,9 @@ class Facility(Base, Timestamped, Provenanced, Shared):
     """A physical site: an alumina refinery, a zinc smelter, a mine, a recycling plant."""
 
     __tablename__ = "facilities"
+    __table_args__ = (owner_key_index("facilities"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(120), unique=True)
+    key: Mapped[str] = mapped_column(String(120))
     name: Mapped[str] = mapped_column(String(300))
     kind: Mapped[str | None] = mapped_column(String(60))
     operator: Mapped[str | None] = mapped_column(String(200))
@@ -113,9 +126,11 @@ class Facility(Base, Timestamped, Provenanced, Shared):
 
 class Project(Base, Timestamped, Provenanced, Shared):
     __tablename__ = "projects"
+    __table_args__ = (owner_key_index("projects"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(120), unique=True)
+    key: Mapped[str] = mapped_column(String(120))
     name: Mapped[str] = mapped_column(String(300))
+    name_original: Mapped[str | None] = mapped_column(String(300))
     mineral: Mapped[str] = mapped_column(ForeignKey("minerals.code"), index=True)
     form: Mapped[str | None] = mapped_column(ForeignKey("mineral_forms.code"))
     stage: Mapped[str] = mapped_column(String(20), index=True)
@@ -139,6 +154,12 @@ class Project(Base, Timestamped, Provenanced, Shared):
     funding_sources: Mapped[list[Any]] = mapped_column(JSON, default=list)
     offtakers: Mapped[list[Any]] = mapped_column(JSON, default=list)
     notes: Mapped[str | None] = mapped_column(Text)
+    shared_updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, server_default=func.now()
+    )
+    """When a field every viewer of the project sees last changed (not its sections):
+    what ``sort=updated_at`` orders others' projects by, so hidden edits do not show."""
+    curation_note: Mapped[str | None] = mapped_column(Text)
 
     capacity_points: Mapped[list[ProjectCapacity]] = relationship(
         back_populates="project", cascade="all, delete-orphan", order_by="ProjectCapacity.year"
@@ -196,6 +217,8 @@ class ProductionStat(Base, Provenanced):
     value: Mapped[float | None] = mapped_column(Float)
     unit: Mapped[str] = mapped_column(String(24))
     raw_value: Mapped[str | None] = mapped_column(String(40))
+    value_status: Mapped[str | None] = mapped_column(String(20))  # withheld | not_available ...
+    year_start: Mapped[int | None] = mapped_column(Integer)  # a period's first year
     estimated: Mapped[bool] = mapped_column(Boolean, default=False)
     lower_bound: Mapped[bool] = mapped_column(Boolean, default=False)
     locator: Mapped[str | None] = mapped_column(Text)
@@ -239,13 +262,15 @@ class GovernanceIndicator(Base):
 
 class PriceSeries(Base, Timestamped, Provenanced, Shared):
     __tablename__ = "price_series"
+    __table_args__ = (owner_key_index("price_series"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(120), unique=True)
+    key: Mapped[str] = mapped_column(String(120))
     mineral: Mapped[str] = mapped_column(ForeignKey("minerals.code"), index=True)
     form: Mapped[str | None] = mapped_column(String(40))
     market: Mapped[str] = mapped_column(String(120))
     unit: Mapped[str] = mapped_column(String(24))
     description: Mapped[str | None] = mapped_column(Text)
+    curation_note: Mapped[str | None] = mapped_column(Text)
     observations: Mapped[list[PriceObservation]] = relationship(
         back_populates="series", cascade="all, delete-orphan", order_by="PriceObservation.date"
     )
@@ -264,6 +289,7 @@ class PriceObservation(Base, Timestamped, Provenanced):
     unit: Mapped[str] = mapped_column(String(24))
     reference: Mapped[str | None] = mapped_column(String(120))
     note: Mapped[str | None] = mapped_column(Text)
+    curation_note: Mapped[str | None] = mapped_column(Text)
     series: Mapped[PriceSeries] = relationship(back_populates="observations")
 
 
@@ -271,8 +297,9 @@ class ExportMeasure(Base, Timestamped, Provenanced, Shared):
     """An export-control or trade measure with its dates (announced, effective, expiry)."""
 
     __tablename__ = "export_measures"
+    __table_args__ = (owner_key_index("export_measures"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(120), unique=True)
+    key: Mapped[str] = mapped_column(String(120))
     title: Mapped[str] = mapped_column(String(300))
     imposing_country: Mapped[str] = mapped_column(String(3), index=True)
     target_countries: Mapped[list[Any]] = mapped_column(JSON, default=list)
@@ -283,10 +310,27 @@ class ExportMeasure(Base, Timestamped, Provenanced, Shared):
     announced: Mapped[dt.date | None] = mapped_column(Date)
     effective: Mapped[dt.date | None] = mapped_column(Date)
     expiry: Mapped[dt.date | None] = mapped_column(Date)
+    expiry_derived: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     date_precision: Mapped[str] = mapped_column(String(8), default="day")
     relates_to: Mapped[str | None] = mapped_column(String(120))
     legal_basis: Mapped[str | None] = mapped_column(Text)
     description: Mapped[str | None] = mapped_column(Text)
+    curation_note: Mapped[str | None] = mapped_column(Text)
+
+
+class Claim(Base, Timestamped, Provenanced):
+    """A figure a source states in its own words (bundled reference data, public)."""
+
+    __tablename__ = "claims"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), unique=True)
+    mineral: Mapped[str] = mapped_column(ForeignKey("minerals.code"), index=True)
+    topic: Mapped[str] = mapped_column(String(40))
+    statement: Mapped[str] = mapped_column(Text)
+    figures: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    date: Mapped[dt.date | None] = mapped_column(Date)
+    date_precision: Mapped[str] = mapped_column(String(8), default="day")
+    curation_note: Mapped[str | None] = mapped_column(Text)
 
 
 class StockpileLot(Base, Timestamped, Provenanced, Shared):
@@ -323,8 +367,9 @@ class NetworkNode(Base, Timestamped, Provenanced, Shared):
     """A node of a multi-tier supply network: a mine, refinery, component maker, ..."""
 
     __tablename__ = "network_nodes"
+    __table_args__ = (owner_key_index("network_nodes"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(120), unique=True)
+    key: Mapped[str] = mapped_column(String(120))
     name: Mapped[str] = mapped_column(String(300))
     kind: Mapped[str] = mapped_column(String(40))
     tier: Mapped[int | None] = mapped_column(Integer)
@@ -408,4 +453,26 @@ class ApiToken(Base):
     prefix: Mapped[str] = mapped_column(String(16))
     label: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class WebSession(Base):
+    """A dashboard login: the cookie holds a random id, only its SHA-256 is stored here.
+
+    Bound to the organisation and the API token it was opened with; it ends when it is
+    idle too long, reaches its absolute lifetime, is logged out, or its token is revoked.
+    """
+
+    __tablename__ = "web_sessions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    org_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    token_id: Mapped[int] = mapped_column(
+        ForeignKey("api_tokens.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,8 +1,10 @@
 """Logging in to the dashboard with an API token, and logging out.
 
-The token is checked with :func:`critmin.services.auth.authenticate` and kept in the
-signed session cookie (``critmin_session``), where :func:`critmin.api.deps.get_caller`
-finds it. A bad token shows an error and leaves the session without one.
+The token is checked with :func:`critmin.services.auth.authenticate` and a server-side
+session is opened (:mod:`critmin.services.web_sessions`); the signed session cookie
+(``critmin_session``) carries only the session's random id, never the token. Logging
+out revokes the session in the database, so a copy of the cookie stops working too.
+A bad token shows an error and leaves the browser logged out.
 """
 
 from __future__ import annotations
@@ -10,8 +12,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from critmin.api.deps import CallerDep, SessionDep
-from critmin.services.auth import AuthError, authenticate
+from critmin.api.deps import SESSION_ID_KEY, CallerDep, SessionDep, session_id, session_lifetimes
+from critmin.services.auth import AuthError
+from critmin.services.web_sessions import open_session, revoke_session
 from critmin.web.csrf import FormDep, rotate
 from critmin.web.render import render
 
@@ -37,7 +40,12 @@ def login(request: Request, session: SessionDep, form: FormDep) -> Response:
     try:
         if not token:
             raise AuthError("enter a token")
-        caller = authenticate(session=session, token=token)
+        sid, caller = open_session(
+            session=session,
+            token=token,
+            lifetimes=session_lifetimes(request.app.state.settings),
+            replaces=session_id(request),
+        )
     except AuthError:
         response = render(
             request, "login.html",
@@ -47,7 +55,7 @@ def login(request: Request, session: SessionDep, form: FormDep) -> Response:
         response.headers["WWW-Authenticate"] = 'Bearer realm="critmin"'
         return response
     request.session.clear()  # a new session: no fixation of an earlier one
-    request.session["token"] = token
+    request.session[SESSION_ID_KEY] = sid
     rotate(request)
     request.state.caller = caller
     return RedirectResponse(target, status_code=303)
@@ -59,7 +67,9 @@ def logout_form(request: Request, caller: CallerDep) -> HTMLResponse:
 
 
 @router.post("/logout")
-def logout(request: Request, form: FormDep) -> RedirectResponse:
+def logout(request: Request, session: SessionDep, form: FormDep) -> RedirectResponse:
+    sid = session_id(request)
+    if sid is not None:
+        revoke_session(session=session, session_id=sid)
     request.session.clear()
     return RedirectResponse("/", status_code=303)
-

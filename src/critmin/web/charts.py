@@ -10,6 +10,8 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
+from critmin.domain.enums import label
+
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000",
            "#F0E442", "#999999", "#882255"]  # fmt: skip
@@ -25,53 +27,86 @@ STATUS_COLOURS = dict(
 Figure = dict[str, Any]
 
 
+TITLE_TOP = 34
+"""Pixels between the top of a chart and its title: the Plotly toolbar (mode bar) sits in
+that strip, at the top right, so it can never cover the title."""
+
+
+def wrap(text: str, width: int = 44) -> str:
+    """``text`` broken into lines of at most ``width`` characters with ``<br>`` (whole words;
+    Plotly does not wrap labels or titles itself and would cut them)."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return "<br>".join(lines)
+
+
 def _layout(title: str, **extra: Any) -> dict[str, Any]:
+    text = wrap(title, 70)
+    lines = text.count("<br>") + 1
     layout: dict[str, Any] = {
-        "title": {"text": title, "x": 0, "xanchor": "left", "font": {"size": 15}},
+        "title": {"text": text, "x": 0, "xanchor": "left", "xref": "container",
+                  "y": 1, "yanchor": "top", "yref": "container",
+                  "pad": {"t": TITLE_TOP, "l": 8}, "font": {"size": 15}},
         "font": {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 12},
-        "margin": {"l": 60, "r": 20, "t": 48, "b": 48},
+        "margin": {"l": 60, "r": 20, "t": TITLE_TOP + 20 * lines + 16, "b": 48},
         "paper_bgcolor": "rgba(0,0,0,0)",
         "plot_bgcolor": "#ffffff",
         "colorway": PALETTE,
         "hoverlabel": {"align": "left"},
         "legend": {"orientation": "h", "y": -0.18, "traceorder": "normal"},
         "height": 360,
-    }
+    }  # fmt: skip
+    margin = extra.pop("margin", None)
     layout.update(extra)
+    if margin:
+        layout["margin"] = {**layout["margin"], **{k: v for k, v in margin.items() if k != "t"}}
     return layout
 
 
 def concentration_figure(conc: dict[str, Any], top: int = 10) -> Figure | None:
-    """Horizontal bars: each country's share of world production (USGS)."""
-    shares = conc.get("shares") or []
-    if not shares:
+    """Horizontal bars: each country's share of world production (USGS), then "Other
+    countries" and the unattributed rest; upper-bound shares say so."""
+    rows = conc.get("rows") or []
+    if not rows:
         return None
-    rows = [(s["name"], s["share"] * 100, s["value"]) for s in shares[:top]]
-    rest = sum(s["share"] for s in shares[top:]) + (conc.get("other_share") or 0.0)
-    if rest > 0:
-        rows.append(("Other countries", rest * 100, None))
+    countries = [r for r in rows if r["country"]]
+    rest = [r for r in rows if not r["country"]]
+    shown = countries[:top]
+    extra = sum(r["share"] for r in countries[top:])
+    bars = [(r["name"], r["share"] * 100, r["value"], r["bound"]) for r in shown]
+    if extra > 0:
+        bars.append((f"{len(countries) - top} more countries", extra * 100, None, None))
+    bars += [(r["name"].split(" (")[0], r["share"] * 100, r["value"], r["bound"]) for r in rest]
+    mark = {"upper": "≤ ", "lower": "≥ ", "unknown": "≈ "}
     unit = conc.get("unit", "")
+    bound = " — shares are upper bounds" if conc.get("world_lower_bound") else ""
     return {
         "data": [
             {
                 "type": "bar",
                 "orientation": "h",
-                "y": [r[0] for r in rows],
-                "x": [round(r[1], 2) for r in rows],
-                "text": [f"{r[1]:.1f} %" for r in rows],
+                "y": [b[0] for b in bars],
+                "x": [round(b[1], 2) for b in bars],
+                "text": [f"{mark.get(b[3] or '', '')}{b[1]:.1f} %" for b in bars],
                 "textposition": "auto",
-                "customdata": [r[2] for r in rows],
-                "hovertemplate": "%{y}: %{x:.1f} %<br>%{customdata:,.0f} " + unit
+                "customdata": [b[2] for b in bars],
+                "hovertemplate": "%{y}: %{text}<br>%{customdata:,.0f} " + unit
                 + "<extra></extra>",
-                "marker": {"color": ["#D55E00" if r[0] == "China" else "#0072B2" for r in rows]},
+                "marker": {"color": ["#D55E00" if b[0] == "China" else
+                                     "#999999" if b[0].startswith("Unattributed") else "#0072B2"
+                                     for b in bars]},
             }
-        ],
+        ],  # fmt: skip
         "layout": _layout(
-            f"Share of world {conc['measure']}, {conc['year']} (USGS)",
+            f"Share of world {conc['measure']}, {conc['year']} (USGS){bound}",
             xaxis={"title": {"text": "share of world total (%)"}, "rangemode": "tozero",
                    "gridcolor": "#e5e8eb"},  # fmt: skip
             yaxis={"autorange": "reversed", "automargin": True},
-            height=max(260, 70 + 26 * len(rows)),
+            height=max(260, 90 + 26 * len(bars)),
             showlegend=False,
         ),
     }
@@ -90,7 +125,7 @@ def price_figures(series: list[dict[str, Any]]) -> list[dict[str, Any]]:
             {
                 "type": "scatter",
                 "mode": "lines+markers",
-                "name": f"{s['market']}" + (f" ({s['form']})" if s.get("form") else ""),
+                "name": s.get("label") or s["market"],
                 "x": [o["date"] for o in s["points"]],
                 "y": [o["value"] for o in s["points"]],
                 "text": [o["label"] for o in s["points"]],
@@ -137,11 +172,11 @@ def pipeline_figure(pipe: dict[str, Any]) -> Figure | None:
         traces.append(
             {
                 "type": "bar",
-                "name": status,
+                "name": label(status),
                 "x": labels,
                 "y": [values.get(label, 0) for label in labels],
                 "marker": {"color": STATUS_COLOURS.get(status, "#999999")},
-                "hovertemplate": f"{status}, %{{x}}: %{{y:,.0f}}<extra></extra>",
+                "hovertemplate": f"{label(status)}, %{{x}}: %{{y:,.0f}}<extra></extra>",
             }
         )
     title = (
@@ -186,7 +221,11 @@ def outlook_figures(report: dict[str, Any]) -> tuple[Figure, Figure] | None:
             {"type": "scatter", "x": x, "y": col("p50"), "name": "P50 (median)",
              "mode": "lines+markers", "line": {"color": "#0072B2", "width": 2.5}},
             {"type": "scatter", "x": x, "y": col("expected"), "name": "mean",
-             "mode": "lines", "line": {"color": "#E69F00", "dash": "dash"}},
+             "mode": "lines+markers", "line": {"color": "#E69F00", "dash": "dash"},
+             "marker": {"size": [9 if y.get("mean_outside_band") else 0 for y in years],
+                        "symbol": "star"},
+             "text": ["mean outside P10–P90 (skewed: few lumpy projects)"
+                      if y.get("mean_outside_band") else "" for y in years]},
             {"type": "scatter", "x": x, "y": col("baseline_non_china"), "name": "existing (USGS)",
              "mode": "lines", "line": {"color": "#555555", "dash": "dot"}},
         ],  # fmt: skip
@@ -214,20 +253,46 @@ def outlook_figures(report: dict[str, Any]) -> tuple[Figure, Figure] | None:
     return capacity, share
 
 
+def _period(value: str, precision: str) -> tuple[str, str]:
+    """The first and last day (ISO) a date of this precision stands for."""
+    day = dt.date.fromisoformat(value)
+    if precision == "year":
+        return f"{day.year}-01-01", f"{day.year}-12-31"
+    if precision == "month":
+        nxt = dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)
+        return day.replace(day=1).isoformat(), (nxt - dt.timedelta(days=1)).isoformat()
+    return value, value
+
+
+STATUS_NOTE = {"expired": "expired", "ending": "ending", "upcoming": "not yet in force"}
+
+
 def measures_figure(measures: list[dict[str, Any]], today: dt.date | None = None) -> Figure | None:
-    """A timeline: each dated measure from its first date to expiry (or today if open)."""
+    """A timeline: each dated measure from its first date to expiry (or today if open).
+
+    Labels are whole titles (wrapped, never cut), with the status where it is not "in
+    force". Dates known to the day are markers; dates known only to the month or year
+    are drawn as a band over that month or year. Undated measures cannot be placed:
+    the page lists them under the chart.
+    """
     dated = [m for m in measures if m["start"]]
     if not dated:
         return None
     today = today or dt.date.today()
-    labels = [m["title"] if len(m["title"]) <= 48 else m["title"][:46] + "…" for m in dated]
+    labels = []
+    for m in dated:
+        note = STATUS_NOTE.get(m.get("status", ""))
+        derived = " (derived expiry)" if note and m.get("expiry_derived") else ""
+        labels.append(wrap(m["title"]) + (f"<br><i>{note}{derived}</i>" if note else ""))
     segments: dict[str, dict[str, list[Any]]] = defaultdict(lambda: {"x": [], "y": [], "t": []})
-    for m, label in zip(dated, labels, strict=True):
-        end = m["expiry"] or max(today.isoformat(), m["start"])
-        seg = segments[m["measure_type"]]
-        seg["x"] += [m["start"], end, None]
-        seg["y"] += [label, label, None]
-        seg["t"] += [m["title"]] * 2 + [None]
+    for m, lab in zip(dated, labels, strict=True):
+        p = m.get("date_precision") or "day"
+        start = _period(m["start"], p)[0]
+        end = _period(m["expiry"], p)[1] if m["expiry"] else max(today.isoformat(), start)
+        seg = segments[m.get("measure_type_label") or m["measure_type"]]
+        seg["x"] += [start, end, None]
+        seg["y"] += [lab, lab, None]
+        seg["t"] += [f"{m['title']}<br>{m.get('status_label', '')}"] * 2 + [None]
     traces: list[Figure] = [
         {"type": "scatter", "mode": "lines", "name": kind, "x": s["x"], "y": s["y"],
          "text": s["t"], "line": {"width": 9, "color": PALETTE[i % len(PALETTE)]},
@@ -237,16 +302,37 @@ def measures_figure(measures: list[dict[str, Any]], today: dt.date | None = None
     for field, symbol, name in (("announced", "circle-open", "announced"),
                                 ("effective", "diamond", "effective"),
                                 ("expiry", "x", "expiry")):  # fmt: skip
-        pts = [(m[field], label, m[f"{field}_label"]) for m, label in zip(dated, labels,
-               strict=True) if m[field]]  # fmt: skip
-        if pts:
+        exact = [(m, lab) for m, lab in zip(dated, labels, strict=True)
+                 if m[field] and (m.get("date_precision") or "day") == "day"]  # fmt: skip
+        if exact:
             traces.append(
                 {"type": "scatter", "mode": "markers", "name": name,
-                 "x": [p[0] for p in pts], "y": [p[1] for p in pts], "text": [p[2] for p in pts],
+                 "x": [m[field] for m, _ in exact], "y": [lab for _, lab in exact],
+                 "text": [m[f"{field}_label"] for m, _ in exact],
                  "marker": {"symbol": symbol, "size": 11, "color": "#1b1f24",
                             "line": {"width": 1.5, "color": "#1b1f24"}},
-                 "hovertemplate": f"{name} %{{text}}<extra>%{{y}}</extra>"}
+                 "hovertemplate": f"{name} %{{text}}<extra></extra>"}
             )  # fmt: skip
+        vague = [(m, lab) for m, lab in zip(dated, labels, strict=True)
+                 if m[field] and (m.get("date_precision") or "day") != "day"]  # fmt: skip
+        if vague:
+            xs: list[Any] = []
+            ys: list[Any] = []
+            texts: list[Any] = []
+            for m, lab in vague:
+                first, last = _period(m[field], m["date_precision"])
+                derived = " (derived)" if field == "expiry" and m.get("expiry_derived") else ""
+                text = f"{name} {m[f'{field}_label']}{derived} — known to the {m['date_precision']}"
+                xs += [first, last, None]
+                ys += [lab, lab, None]
+                texts += [text, text, None]
+            traces.append(
+                {"type": "scatter", "mode": "lines", "name": f"{name} (month or year only)",
+                 "x": xs, "y": ys, "text": texts, "connectgaps": False,
+                 "line": {"width": 18, "color": "rgba(27,31,36,0.28)"},
+                 "hovertemplate": "%{text}<extra></extra>"}
+            )  # fmt: skip
+    lines = sum(lab.count("<br>") + 1 for lab in labels)
     return {
         "data": traces,
         "layout": _layout(
@@ -254,8 +340,8 @@ def measures_figure(measures: list[dict[str, Any]], today: dt.date | None = None
             xaxis={"type": "date", "gridcolor": "#e5e8eb"},
             yaxis={"type": "category", "autorange": "reversed", "automargin": True,
                    "categoryorder": "array", "categoryarray": labels},  # fmt: skip
-            height=max(300, 110 + 30 * len(dated)),
-            legend={"orientation": "h", "y": -0.12, "traceorder": "normal"},
-            margin={"l": 20, "r": 20, "t": 48, "b": 40},
+            height=max(320, 150 + 18 * lines + 14 * len(dated)),
+            legend={"orientation": "h", "y": -0.08, "yanchor": "top", "traceorder": "normal"},
+            margin={"l": 20, "r": 20, "b": 40},
         ),
     }

@@ -14,10 +14,9 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from critmin.api.deps import CallerDep, SessionDep, get_caller, get_session
+from critmin.api.deps import AsciiId, CallerDep, SessionDep, get_caller, get_session
 from critmin.services import access, tracker
 from critmin.services.auth import Caller
-from critmin.services.dashboard import MAX_ID
 from critmin.services.projects import ProjectNotFound
 from critmin.web.csrf import FormDep
 from critmin.web.forms import LEVELS, STATUSES, form_values, parse_edit
@@ -26,7 +25,7 @@ from critmin.web.render import error_page, render
 router = APIRouter(include_in_schema=False)
 # Committed before the response is sent, so the redirect target already sees the change.
 WriteSessionDep = Annotated[Session, Depends(get_session, scope="function")]
-ProjectId = Annotated[int, Path(ge=1, le=MAX_ID)]
+ProjectId = Annotated[AsciiId, Path()]
 
 
 def _form(

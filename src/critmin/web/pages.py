@@ -3,55 +3,37 @@
 
 from __future__ import annotations
 
-import importlib.util
+import datetime as dt
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, FastAPI, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse, Response
-from fastapi.staticfiles import StaticFiles
+from fastapi.responses import HTMLResponse, Response
 
 from critmin.api.deps import CallerDep, SessionDep
 from critmin.services import dashboard as service
 from critmin.web import auth, charts, edit
+from critmin.web.assets import AssetFiles, plotly_js_path
 from critmin.web.csrf import CsrfError
 from critmin.web.render import error_page, render
 
-STATIC = Path(__file__).parent / "static"
 API = "/api/v1/dashboard"
+__all__ = ["install_web", "plotly_js_path", "router"]
 router = APIRouter(include_in_schema=False)
 router.include_router(auth.router)
 router.include_router(edit.router)
 
 
-def plotly_js_path() -> Path:
-    """The Plotly.js bundle shipped inside the plotly Python package."""
-    spec = importlib.util.find_spec("plotly")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("the plotly package is not installed")
-    return Path(next(iter(spec.submodule_search_locations))) / "package_data" / "plotly.min.js"
-
-
 def install_web(app: FastAPI) -> None:
     """Mount the dashboard pages, their static files and the CSRF error page."""
     app.include_router(router)
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.mount("/static", AssetFiles(), name="static")
 
     async def _csrf_failed(request: Request, exc: Exception) -> HTMLResponse:
         return error_page(request, 403, "Form refused", f"{exc}. Reload the page and try again.")
 
     app.add_exception_handler(CsrfError, _csrf_failed)
-
-
-@router.get("/static/plotly.min.js")
-def plotly_js() -> FileResponse:
-    return FileResponse(
-        plotly_js_path(),
-        media_type="text/javascript",
-        headers={"Cache-Control": "public, max-age=31536000, immutable"},
-    )
 
 
 def _twin(path: str, params: dict[str, Any] | None = None) -> str:
@@ -81,10 +63,14 @@ def home(request: Request, session: SessionDep, caller: CallerDep) -> HTMLRespon
     )
 
 
+CurationNotes = Query(False, description="Also show the curators' notes on each record.")
+
+
 @router.get("/minerals/{mineral}", response_class=HTMLResponse)
 def mineral_page(
-    request: Request, session: SessionDep, caller: CallerDep, mineral: str
-) -> HTMLResponse:
+    request: Request, session: SessionDep, caller: CallerDep, mineral: str,
+    curation_notes: bool = CurationNotes,
+) -> HTMLResponse:  # fmt: skip
     def extra(data: dict[str, Any]) -> dict[str, Any]:
         return {
             "concentration_fig": charts.concentration_figure(data["concentration"]),
@@ -92,9 +78,11 @@ def mineral_page(
             "pipeline_fig": charts.pipeline_figure(data["pipeline"]),
         }
 
+    notes = {"curation_notes": "true" if curation_notes else None}
     return _page(
-        request, "mineral.html", _twin(f"/minerals/{mineral}"),
-        lambda: service.mineral_overview(session=session, caller=caller, mineral=mineral), extra,
+        request, "mineral.html", _twin(f"/minerals/{mineral}", notes),
+        lambda: service.mineral_overview(session=session, caller=caller, mineral=mineral,
+                                         curation_notes=curation_notes), extra,
     )  # fmt: skip
 
 
@@ -106,7 +94,7 @@ def projects_page(
     mineral: str | None = Query(None, max_length=40),
     stage: str | None = Query(None, max_length=20),
     status: str | None = Query(None, max_length=20),
-    country: str | None = Query(None, max_length=3),
+    country: str | None = Query(None, max_length=80),
     q: str | None = Query(None, max_length=100),
     sort: str = Query("name", max_length=20),
     page: int = Query(1, ge=1, le=100_000),
@@ -136,13 +124,16 @@ def projects_page(
 
 @router.get("/projects/{project_id}", response_class=HTMLResponse)
 def project_page(
-    request: Request, session: SessionDep, caller: CallerDep, project_id: str
-) -> HTMLResponse:
-    if not project_id.isdigit():
+    request: Request, session: SessionDep, caller: CallerDep, project_id: str,
+    curation_notes: bool = CurationNotes,
+) -> HTMLResponse:  # fmt: skip
+    if not (project_id.isascii() and project_id.isdigit()):  # not "١٢" or "+1"
         return error_page(request, 404, "Not found", f"no project with id {project_id!r}")
+    notes = {"curation_notes": "true" if curation_notes else None}
     return _page(
-        request, "project.html", _twin(f"/projects/{project_id}"),
-        lambda: service.project_view(session=session, caller=caller, id=int(project_id)),
+        request, "project.html", _twin(f"/projects/{project_id}", notes),
+        lambda: service.project_view(session=session, caller=caller, id=int(project_id),
+                                     curation_notes=curation_notes),  # fmt: skip
         lambda _: {"saved": request.query_params.get("saved")},
     )  # fmt: skip
 
@@ -155,16 +146,19 @@ def outlook_page(
     mineral: str = Query("gallium", max_length=40),
     start: int | None = Query(None, alias="from", ge=1900, le=2200),
     end: int | None = Query(None, alias="to", ge=1900, le=2200),
+    include_restarts: bool = Query(False, description="Count possible restarts too."),
 ) -> HTMLResponse:
     def extra(data: dict[str, Any]) -> dict[str, Any]:
         figs = charts.outlook_figures(data)
         return {"capacity_fig": figs[0] if figs else None, "share_fig": figs[1] if figs else None,
                 "minerals": service.minerals_index(session=session, caller=caller)["minerals"]}
 
+    params = {"mineral": mineral, "from": start, "to": end,
+              "include_restarts": "true" if include_restarts else None}  # fmt: skip
     return _page(
-        request, "outlook.html", _twin("/outlook", {"mineral": mineral, "from": start, "to": end}),
+        request, "outlook.html", _twin("/outlook", params),
         lambda: service.outlook(session=session, caller=caller, mineral=mineral, start=start,
-                                end=end),
+                                end=end, include_restarts=include_restarts),
         extra,
     )  # fmt: skip
 
@@ -175,11 +169,15 @@ def measures_page(
     session: SessionDep,
     caller: CallerDep,
     mineral: str | None = Query(None, max_length=40),
+    curation_notes: bool = CurationNotes,
 ) -> HTMLResponse:
+    params = {"mineral": mineral, "curation_notes": "true" if curation_notes else None}
     return _page(
-        request, "measures.html", _twin("/measures", {"mineral": mineral}),
-        lambda: service.measures(session=session, caller=caller, mineral=mineral or None),
-        lambda data: {"timeline_fig": charts.measures_figure(data["measures"])},
+        request, "measures.html", _twin("/measures", params),
+        lambda: service.measures(session=session, caller=caller, mineral=mineral or None,
+                                 curation_notes=curation_notes),
+        lambda data: {"timeline_fig": charts.measures_figure(data["measures"],
+                                                             dt.date.fromisoformat(data["today"]))},
     )  # fmt: skip
 
 

@@ -11,8 +11,9 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from critmin.domain.enums import label
 from critmin.services.auth import ANONYMOUS
-from critmin.services.dashboard import country_label
+from critmin.services.present import coded, country_label, field_label, form_label, mineral_label
 from critmin.web.csrf import FIELD, csrf_token
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -58,7 +59,9 @@ def fmt_change(value: Any) -> str:
 
 
 templates = Jinja2Templates(directory=str(TEMPLATES))
-templates.env.filters.update(num=fmt_num, pct=fmt_pct, change=fmt_change, country=country_label)
+templates.env.filters.update(num=fmt_num, pct=fmt_pct, change=fmt_change, country=country_label,
+                             label=label, mineral=mineral_label, form=form_label,
+                             field=field_label, coded=coded)  # fmt: skip
 templates.env.globals.update(plotly_version=PLOTLY_VERSION, csrf_field=FIELD)
 
 
