@@ -152,3 +152,18 @@ def test_merged_record_is_validated_as_a_whole(engine):
         (problem,) = info.value.problems
         assert (problem.row, problem.column) == (2, "end_year")
         assert "start_year" in problem.expected
+
+
+def test_imports_stamp_shared_changes_apart_from_section_changes(engine):
+    with transaction(engine) as s:
+        c = _callers(s)
+        pid = _create(s, c["owner"], "stamp-one", financing=SECRET_FINANCING).id
+        before = _reload(s, c["owner"], pid)
+        shared0, updated0 = before.shared_updated_at, before.updated_at
+        item = {"key": "stamp-one", "name": "Stamp-One", **BASE,
+                "financing": {"committed_usd": 3e7}}  # fmt: skip
+        _import(s, c["owner"], json.dumps({"projects": [item]}), fmt="json")
+        after = _reload(s, c["owner"], pid)
+        assert after.updated_at > updated0 and after.shared_updated_at == shared0
+        _import(s, c["owner"], json.dumps({"projects": [item | {"name": "Renamed"}]}), fmt="json")
+        assert _reload(s, c["owner"], pid).shared_updated_at > shared0

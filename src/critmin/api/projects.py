@@ -238,9 +238,8 @@ async def import_projects(
     never touched). For your existing records, fields the file does not state keep their
     values and sharing is never widened (``kept_sharing`` lists records that kept a
     narrower level); a new record whose file states no level is owner-only. Problems
-    come back as 422 with
-    ``problems``: ``[{file, row, column, value, expected}]``; a record changed by
-    someone else during the import is a 409 (nothing imported).
+    come back as 422 with ``problems``: ``[{file, row, column, value, expected}]``; a
+    record changed by someone else during the import is a 409 (nothing imported).
     """
     content_type = request.headers.get("content-type", "").lower()
     if content_type.startswith("multipart/form-data"):
