@@ -183,8 +183,8 @@ def test_overlap_with_usgs_capacity_is_flagged(engine):
             params=certain(),
         )
         everything = capacity_outlook_report(
-            session=s, caller=LOCAL, mineral="gallium", start=2027, end=2027, draws=50, params=certain(),
-            include_restarts=True,
+            session=s, caller=LOCAL, mineral="gallium", start=2027, end=2027, draws=50,
+            params=certain(), include_restarts=True,
         )  # fmt: skip
     flags = {p["key"]: p["overlap"] for p in report["meta"]["projects"]}
     assert "already has USGS capacity" in flags["jp-expansion"]
