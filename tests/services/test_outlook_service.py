@@ -183,8 +183,8 @@ def test_overlap_with_usgs_capacity_is_flagged(engine):
             params=certain(),
         )
         everything = capacity_outlook_report(
-            session=s, mineral="gallium", start=2027, end=2027, draws=50, params=certain(),
-            include_restarts=True,
+            session=s, caller=LOCAL, mineral="gallium", start=2027, end=2027, draws=50,
+            params=certain(), include_restarts=True,
         )  # fmt: skip
     flags = {p["key"]: p["overlap"] for p in report["meta"]["projects"]}
     assert "already has USGS capacity" in flags["jp-expansion"]
@@ -244,7 +244,7 @@ def test_no_outlook_names_why(engine):
         add(s, "w-dead", mineral="tungsten", capacity_tpa=100, status="cancelled")
         add(s, "w-plant", mineral="tungsten", capacity_tpa=100, stage="refining")
         report = capacity_outlook_report(
-            session=s, mineral="tungsten", start=2026, end=2030, draws=10
+            session=s, caller=LOCAL, mineral="tungsten", start=2026, end=2030, draws=10
         )
     why = report["meta"]["no_outlook"]
     assert report["years"] == [] and "none of the 2 tungsten projects" in why

@@ -119,7 +119,8 @@ SHARED_READS = {
 # Functions of those modules that take a session but read no shared record: USGS
 # statistics (public reference data), and the operator's own import of reference data.
 NO_SHARED_READS = {
-    "outlook.baseline_capacity", "dashboard.concentration", "projects.import_records",
+    "outlook.baseline_capacity", "dashboard.concentration", "dashboard.claims",
+    "projects.import_records",
     "projects.import_file",
 }  # fmt: skip
 

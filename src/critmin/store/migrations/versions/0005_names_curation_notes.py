@@ -26,21 +26,22 @@ branch_labels = None
 depends_on = None
 
 NOTES = ("projects", "export_measures", "price_series", "price_observations")
+KEYED = ("projects", "export_measures", "price_series")
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("projects") as batch:
-        batch.add_column(sa.Column("name_original", sa.String(length=300), nullable=True))
+    # plain ADD COLUMN (no batch rebuild on SQLite, which would drop the expression
+    # indexes of migration 0003)
+    op.add_column("projects", sa.Column("name_original", sa.String(length=300), nullable=True))
     for table in NOTES:
-        with op.batch_alter_table(table) as batch:
-            batch.add_column(sa.Column("curation_note", sa.Text(), nullable=True))
-    with op.batch_alter_table("export_measures") as batch:
-        batch.add_column(
-            sa.Column("expiry_derived", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
-    with op.batch_alter_table("production_stats") as batch:
-        batch.add_column(sa.Column("value_status", sa.String(length=20), nullable=True))
-        batch.add_column(sa.Column("year_start", sa.Integer(), nullable=True))
+        op.add_column(table, sa.Column("curation_note", sa.Text(), nullable=True))
+    op.add_column(
+        "export_measures",
+        sa.Column("expiry_derived", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
+    op.add_column("production_stats", sa.Column("value_status", sa.String(length=20)))
+    op.add_column("production_stats", sa.Column("year_start", sa.Integer(), nullable=True))
+    _owner_key_indexes()
     op.create_table(
         "claims",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -87,3 +88,14 @@ def downgrade() -> None:
             batch.drop_column("curation_note")
     with op.batch_alter_table("projects") as batch:
         batch.drop_column("name_original")
+    _owner_key_indexes()
+
+
+def _owner_key_indexes() -> None:
+    """Recreate migration 0003's per-owner key indexes where a SQLite table rebuild
+    (batch mode) dropped them; a no-op where they exist."""
+    for table in KEYED:
+        op.execute(
+            f"CREATE UNIQUE INDEX IF NOT EXISTS uq_{table}_owner_key "
+            f"ON {table} (coalesce(owner_org_id, 0), key)"
+        )
