@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     secret_key: str = ""
     max_body_bytes: int = 5 * 1024 * 1024
     rate_limit_per_minute: int = 600
+    response_cache: bool = True
+    """Serve repeated reads from rendered responses (``CRITMIN_RESPONSE_CACHE=off`` to
+    compute every response, e.g. to measure the uncached paths)."""
 
     @property
     def production(self) -> bool:

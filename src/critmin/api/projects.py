@@ -8,11 +8,8 @@ restore, ``If-Match`` with the ETag last read: missing 428, stale 412.
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
-import anyio
-import anyio.to_thread
 from fastapi import APIRouter, Body, Header, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -20,8 +17,9 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from critmin.api.cache import Rendered, generation, visibility_key
-from critmin.api.deps import CallerDep, EditorDep, SessionDep, resolve_caller
+from critmin.api.cache import Rendered, etag_of, view_key, visibility_key
+from critmin.api.deps import CallerDep, EditorDep, SessionDep
+from critmin.api.reads import cached, dumps, read
 from critmin.domain.enums import ProjectStatus, Stage
 from critmin.ingest.errors import IngestError, Problem
 from critmin.services import tracker
@@ -76,6 +74,14 @@ def _json(data: Any, *, status: int = 200, row: Project | None = None, **headers
     return JSONResponse(data, status_code=status, headers=extra)
 
 
+def _matches(if_none_match: str | None, tag: str) -> bool:
+    """Whether an If-None-Match header names ``tag`` (a list, weak or strong, or ``*``)."""
+    if not if_none_match:
+        return False
+    tags = [t.strip() for t in if_none_match.split(",")]
+    return "*" in tags or tag.removeprefix("W/") in (t.removeprefix("W/") for t in tags)
+
+
 def _invalid(field: str, problem: str) -> RequestValidationError:
     return RequestValidationError([{"loc": tuple(field.split(".")), "msg": problem}])
 
@@ -122,23 +128,18 @@ async def list_projects(
         "deleted": deleted,
     }
 
-    def work() -> Rendered:
-        # the hot path: one worker-thread hop for authentication, the generation check
-        # and (on a cache miss) the query and rendering
-        with request.app.state.read_session_factory() as session:
-            caller = resolve_caller(request, session)
+    def work(session: Session, caller: Caller) -> Rendered:
+        def render() -> tuple[bytes, str]:
+            page = tracker.list_page(session=session, caller=caller, **filters)
+            body = dumps({"data": page.rows, "count": page.total, "limit": limit, "offset": offset})
+            return body, etag_of(body)
 
-            def render() -> bytes:
-                page = tracker.list_page(session=session, caller=caller, **filters)
-                body = {"data": page.rows, "count": page.total, "limit": limit, "offset": offset}
-                return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+        key = ("projects", visibility_key(caller), tuple(sorted(filters.items())))
+        return cached(request, session, key, render)
 
-            key = ("projects", visibility_key(caller), tuple(sorted(filters.items())))
-            return request.app.state.list_cache.get_or_render(key, generation(session), render)
-
-    rendered = await anyio.to_thread.run_sync(work, limiter=request.app.state.read_limiter)
+    rendered = await read(request, work)
     headers = {**PRIVATE, "ETag": rendered.etag}
-    if request.headers.get("if-none-match") == rendered.etag:
+    if _matches(request.headers.get("if-none-match"), rendered.etag):
         return Response(status_code=304, headers=headers)
     return Response(rendered.body, media_type="application/json", headers=headers)
 
@@ -242,21 +243,29 @@ def create_project(session: SessionDep, caller: EditorDep, body: ProjectBody) ->
 
 
 @router.get("/{project_id}", summary="One project in full (ETag header)")
-def get_project(
-    session: SessionDep,
-    caller: CallerDep,
+async def get_project(
+    request: Request,
     project_id: ProjectId,
     if_none_match: Annotated[str | None, Header()] = None,
     deleted: Annotated[bool, Query(description="Also your own deleted project.")] = False,
 ) -> Response:
     """The exchange fields plus id, sharing, section_sharing, version; hidden sections null."""
-    row = tracker.get_visible(
-        session=session, caller=caller, id=project_id, include_deleted=deleted
-    )
-    tag = tracker.etag(row)
-    if if_none_match and tag in [t.strip() for t in if_none_match.split(",")]:
-        return Response(status_code=304, headers={**PRIVATE, "ETag": tag})
-    return _json(tracker.to_public(row, caller), row=row)
+
+    def work(session: Session, caller: Caller) -> Rendered:
+        def render() -> tuple[bytes, str]:
+            row = tracker.get_visible(
+                session=session, caller=caller, id=project_id, include_deleted=deleted
+            )
+            return dumps(tracker.to_public(row, caller)), tracker.etag(row)
+
+        key = ("project", view_key(caller), project_id, deleted)
+        return cached(request, session, key, render)
+
+    rendered = await read(request, work)
+    headers = {**PRIVATE, "ETag": rendered.etag}
+    if _matches(if_none_match, rendered.etag):
+        return Response(status_code=304, headers=headers)
+    return Response(rendered.body, media_type="application/json", headers=headers)
 
 
 @router.patch("/{project_id}", summary="Change some fields (If-Match required)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,16 @@ def summary(row: Project | Row[Any]) -> dict[str, Any]:
         "sharing": row.sharing,
         "sources": list(row.sources or []),
     }
+
+
+def summaries(rows: Iterable[Sequence[Any]]) -> list[dict[str, Any]]:
+    """:func:`summary` of many rows of ``store.projects.SUMMARY_COLUMNS`` (in that order),
+    built in bulk: the list hot path."""
+    out = [dict(zip(repo.SUMMARY_COLUMNS, row, strict=True)) for row in rows]
+    for item in out:
+        if item["sources"] is None:
+            item["sources"] = []
+    return out
 
 
 def list_projects(
