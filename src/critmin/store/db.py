@@ -2,26 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
-import orjson
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
-
-
-def json_loads(text: str | bytes) -> Any:
-    """Decode a stored JSON value: orjson (several times faster), else the standard library.
-
-    The fallback keeps values orjson refuses (``NaN``, integers beyond 64 bits) readable.
-    """
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return json.loads(text)
 
 
 def normalise_url(url: str) -> str:
@@ -55,7 +41,7 @@ def make_engine(url: str) -> Engine:
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
     options = {} if is_sqlite(url) else {"pool_recycle": 1800, "pool_size": 10, "max_overflow": 20}
-    engine = create_engine(url, future=True, json_deserializer=json_loads, **options)
+    engine = create_engine(url, future=True, **options)
     if is_sqlite(url):
 
         @event.listens_for(engine, "connect")
