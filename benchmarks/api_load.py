@@ -3,10 +3,12 @@
 Not a test; run it (``--help`` lists every option):
 
     .venv/bin/python benchmarks/api_load.py [--clients 16] [--seconds 10] [--warmup 2]
-        [--repeat 1] [--targets datasette,list,list-uncached,detail,detail-uncached,
+        [--repeat 3] [--targets datasette,list,list-uncached,detail,detail-uncached,
         stats,stats-uncached] [--backends sqlite[,postgres]] [--datasette-threads 0]
 
-What is measured (every target in one run, one after the other, on the same machine):
+What is measured (every target in one run, on the same machine; all servers start
+first, then ``--repeat`` rounds load each target in turn, so that a change in other
+load on the machine touches every target alike; each measure's median is reported):
 
 * ``datasette`` — the baseline: datasette serving the **same 50 rows and columns** from
   the **same SQLite file** as a canned query (``SELECT`` of the list's columns, public and
@@ -49,10 +51,11 @@ ids are compared with datasette's. PostgreSQL (``--backends sqlite,postgres``) i
 server at ``CRITMIN_BENCH_PG`` / ``CRITMIN_TEST_PG`` in a fresh database dropped
 afterwards; its backend processes are not pinned.
 
-Printed per target: requests/s, p50/p99/max latency (ms, measured by the client from
-send to full body), errors (non-200 or transport failures), response bytes, and the
-server process's CPU time over the measured window divided by the requests it served
-(ms of CPU per request: steadier than req/s when other work shares the machine).
+Printed per target (medians over the rounds; errors summed, max the largest):
+requests/s, p50/p99/max latency (ms, measured by the client from send to full body),
+errors (non-200 or transport failures), response bytes, and the server process's CPU
+time (all threads) over the measured window divided by the requests it served (ms of
+CPU per request: steadier than req/s when other work shares the machine).
 Then the ratios to datasette and the targets: critmin's *uncached* list at >= 1.0x
 datasette's requests per second and <= its CPU per request; every critmin target's p99
 < 100 ms; no errors.
@@ -68,13 +71,14 @@ import os
 import shutil
 import socket
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -569,57 +573,92 @@ def critmin_paths(base: str) -> dict[str, str]:
     }
 
 
-def measure(label: str, url: str, server: Server, cpus, args) -> dict[str, Any]:
-    """``--repeat`` load runs of ``url``; the run with the median req/s is kept."""
-    ids, size = probe(url)
-    print(f"  {label}: GET {url} -> {size} bytes" + (f", {len(ids)} rows" if ids else ""))
-    runs = []
-    for n in range(args.repeat):
-        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-        run = run_load(url, server, cpus[1], args)
-        runs.append(run)
-        print(
-            f"    run {n + 1}/{args.repeat}: {run['rps']:.0f} req/s, p99 {run['p99_ms']:.1f} ms, "
-            f"{fmt(run['server_cpu_ms_per_req'], '.2f')} CPU ms/req, {run['errors']} errors "
-            f"(load average before {load:.2f})",
-            flush=True,
-        )
-    result = sorted(runs, key=lambda r: r["rps"])[(len(runs) - 1) // 2]
-    result.update(label=label, url=url, ids=ids, bytes=size)
-    result["errors"] = sum(r["errors"] for r in runs)
-    result["error_samples"] = [e for r in runs for e in r["error_samples"]][:5]
-    result["runs_rps"] = [round(r["rps"]) for r in runs]
-    return result
+@dataclass
+class Job:
+    """One target: its URL on a running server, and its load runs."""
+
+    label: str
+    url: str
+    server: Server
+    runs: list[dict[str, Any]] = field(default_factory=list)
 
 
-def bench_critmin(db_url: str, backend: str, targets: list[Target], cpus, args) -> list[dict]:
-    results = []
+def median(values: list[float | None]) -> float | None:
+    kept = sorted(v for v in values if v is not None and v == v)
+    return statistics.median(kept) if kept else None
+
+
+def summarise(job: Job, ids: list[Any], size: int) -> dict[str, Any]:
+    """The median of each measure over the job's runs; errors and requests summed."""
+    runs = job.runs
+    out: dict[str, Any] = {
+        key: median([r[key] for r in runs])
+        for key in ("rps", "p50_ms", "p99_ms", "server_cpu_pct", "server_cpu_ms_per_req",
+                    "client_cpu_pct")
+    }  # fmt: skip
+    out.update(
+        label=job.label, url=job.url, ids=ids, bytes=size,
+        max_ms=max(r["max_ms"] for r in runs),
+        errors=sum(r["errors"] for r in runs),
+        requests=sum(r["requests"] for r in runs),
+        error_samples=[e for r in runs for e in r["error_samples"]][:5],
+        runs_rps=[round(r["rps"]) for r in runs],
+        runs_cpu_ms=[r["server_cpu_ms_per_req"] for r in runs],
+    )  # fmt: skip
+    return out
+
+
+SERVERS: list[Server] = []
+
+
+def start_critmin(db_url: str, backend: str, targets: list[Target], cpus, args) -> list[Job]:
+    """A critmin server per cache setting the targets need, and their jobs."""
+    jobs = []
     for cache in (True, False):
         chosen = [t for t in targets if t.endpoint != "datasette" and t.cache == cache]
         if not chosen:
             continue
         port = free_port()
-        base = f"http://127.0.0.1:{port}"
         server = critmin_server(db_url, port, cpus[0], cache, args)
-        try:
-            server.wait_ready()
-            paths = critmin_paths(base)
-            for t in chosen:
-                label = f"{backend}:{t.name}" if backend != "sqlite" else t.name
-                results.append(measure(label, base + paths[t.endpoint], server, cpus, args))
-        finally:
-            server.stop()
-    return results
+        SERVERS.append(server)
+        server.wait_ready()
+        base = f"http://127.0.0.1:{port}"
+        paths = critmin_paths(base)
+        for t in chosen:
+            label = f"{backend}:{t.name}" if backend != "sqlite" else t.name
+            jobs.append(Job(label, base + paths[t.endpoint], server))
+    return jobs
 
 
-def bench_datasette(db_file: Path, cpus, args) -> dict[str, Any]:
+def start_datasette(db_file: Path, cpus, args) -> Job:
     port = free_port()
     server = datasette_server(db_file, port, cpus[0], args)
-    try:
-        server.wait_ready()
-        return measure("datasette", f"http://127.0.0.1:{port}{DATASETTE_LIST}", server, cpus, args)
-    finally:
-        server.stop()
+    SERVERS.append(server)
+    server.wait_ready()
+    return Job("datasette", f"http://127.0.0.1:{port}{DATASETTE_LIST}", server)
+
+
+def run_jobs(jobs: list[Job], cpus, args) -> list[dict[str, Any]]:
+    """``--repeat`` rounds, each loading every target once in turn (so a change in the
+    machine's other load touches every target alike); then the medians per target."""
+    probes = {}
+    for job in jobs:
+        ids, size = probe(job.url)
+        probes[job.label] = (ids, size)
+        rows = f", {len(ids)} rows" if ids else ""
+        print(f"  {job.label}: GET {job.url} -> {size} bytes{rows}", flush=True)
+    for n in range(args.repeat):
+        for job in jobs:
+            load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+            run = run_load(job.url, job.server, cpus[1], args)
+            job.runs.append(run)
+            print(
+                f"    round {n + 1}/{args.repeat} {job.label}: {run['rps']:.0f} req/s, p99 "
+                f"{run['p99_ms']:.1f} ms, {fmt(run['server_cpu_ms_per_req'], '.2f')} CPU ms/req, "
+                f"{run['errors']} errors (load average before {load:.2f})",
+                flush=True,
+            )
+    return [summarise(job, *probes[job.label]) for job in jobs]
 
 
 def fmt(x: float | None, spec: str = ".1f") -> str:
@@ -687,7 +726,10 @@ def main(argv: list[str]) -> int:
     p.add_argument("--clients", type=int, default=16, help="concurrent keep-alive clients")
     p.add_argument("--seconds", type=float, default=10.0, help="measured seconds per target")
     p.add_argument("--warmup", type=float, default=2.0, help="unmeasured seconds before")
-    p.add_argument("--repeat", type=int, default=1, help="runs per target; the median is kept")
+    p.add_argument(
+        "--repeat", type=int, default=3,
+        help="rounds over every target; each measure's median is reported",
+    )  # fmt: skip
     p.add_argument("--targets", default=",".join(ALL_TARGETS), help=f"of {', '.join(ALL_TARGETS)}")
     p.add_argument("--backends", default="sqlite", help="critmin backends: sqlite, postgres")
     p.add_argument("--rows", type=int, default=50, help="pad to this many public projects")
@@ -731,25 +773,29 @@ def main(argv: list[str]) -> int:
         f"  load: {args.clients} keep-alive {args.client} HTTP/1.1 clients (asyncio, 1 process), "
         f"{args.warmup:g}s warm-up + {args.seconds:g}s measured, x{args.repeat} per target"
     )
-    results: list[dict[str, Any]] = []
     workdir = Path(tempfile.mkdtemp(prefix="critmin-bench-"))
     db_file = workdir / f"{DATASETTE_DB}.db"
+    pg_names: list[str] = []
     try:
         print(f"  SQLite {db_file}: {fill_database(f'sqlite:///{db_file}', args.rows)}")
         checkpoint(db_file)
+        jobs = []
         if any(t.endpoint == "datasette" for t in targets):
-            results.append(bench_datasette(db_file, cpus, args))
+            jobs.append(start_datasette(db_file, cpus, args))
         for backend in backends:
             if backend == "sqlite":
-                results += bench_critmin(f"sqlite:///{db_file}", "sqlite", targets, cpus, args)
+                jobs += start_critmin(f"sqlite:///{db_file}", "sqlite", targets, cpus, args)
                 continue
             pg_name, pg_url = create_pg_database()
-            try:
-                print(f"  PostgreSQL database {pg_name}: {fill_database(pg_url, args.rows)}")
-                results += bench_critmin(pg_url, "postgres", targets, cpus, args)
-            finally:
-                drop_pg_database(pg_name)
+            pg_names.append(pg_name)
+            print(f"  PostgreSQL database {pg_name}: {fill_database(pg_url, args.rows)}")
+            jobs += start_critmin(pg_url, "postgres", targets, cpus, args)
+        results = run_jobs(jobs, cpus, args)
     finally:
+        for server in SERVERS:
+            server.stop()
+        for name in pg_names:
+            drop_pg_database(name)
         shutil.rmtree(workdir, ignore_errors=True)
     ok = report(results, args)
     print(f"\nall targets met: {'yes' if ok else 'NO'}")

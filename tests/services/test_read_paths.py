@@ -28,6 +28,10 @@ def test_bulk_summaries_equal_summary(engine, curated_projects_path):
         assert summaries(rows) == [summary(r) for r in rows]
         assert sorted(summaries(rows), key=lambda r: r["id"]) == [summary(p) for p in orm]
         assert all(isinstance(r["sources"], list) for r in summaries(rows))
+        assert any(r["sources"] for r in summaries(rows))
+        page = tracker.list_page(session=s, caller=ANONYMOUS, sort="id", limit=500)
+        assert page.rows == [summary(p) for p in orm if p.sharing == "public"]
+        assert page.total == len(page.rows)
 
 
 def test_reused_statements_never_cross_callers_and_see_writes(engine):

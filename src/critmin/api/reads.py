@@ -2,14 +2,15 @@
 
 A read runs with one autocommit session (no BEGIN/COMMIT round trips) and resolves
 the caller in the same place, so a request costs at most one worker-thread hop. On
-SQLite it costs none: SQLite answers in microseconds and readers never wait for
-writers (WAL), so the work runs on the event loop as ``datasette`` does with
-``num_sql_threads=0``; a thread hop would cost more CPU than the query and, on a busy
-core, add the GIL's switch interval to the tail latency. Other databases answer over
-the network, so their reads run on a small pool of worker threads.
+SQLite it costs none: a query answers in microseconds and, in WAL mode (which
+``store.db.make_engine`` sets), readers never wait for writers, so the work runs on
+the event loop, as datasette does with ``num_sql_threads=0``. A thread hop would cost
+more CPU than the query and, on a busy core, add the GIL's switch interval to the
+tail latency. PostgreSQL answers over the network, so its reads run on a small pool
+of worker threads (``app.state.read_limiter``).
 
-Responses are encoded with orjson: compact UTF-8 JSON, the same text the standard
-library gives with ``ensure_ascii=False`` and compact separators, about 20 times faster.
+Responses are encoded with orjson: compact UTF-8 JSON (NaN and infinities as null),
+many times faster than the standard library's encoder.
 """
 
 from __future__ import annotations

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
@@ -45,12 +47,26 @@ def summary(row: Project | Row[Any]) -> dict[str, Any]:
 
 def summaries(rows: Iterable[Sequence[Any]]) -> list[dict[str, Any]]:
     """:func:`summary` of many rows of ``store.projects.SUMMARY_COLUMNS`` (in that order),
-    built in bulk: the list hot path."""
+    built in bulk: the list hot path.
+
+    ``sources`` may come as the stored JSON text (the list selects it cast to text):
+    it is decoded with orjson, several times faster than the standard library and
+    exact here, as citations (``SourceRef``) hold only strings and dates.
+    """
     out = [dict(zip(repo.SUMMARY_COLUMNS, row, strict=True)) for row in rows]
     for item in out:
-        if item["sources"] is None:
-            item["sources"] = []
+        sources = item["sources"]
+        if isinstance(sources, str | bytes):
+            sources = _loads(sources)
+        item["sources"] = sources or []
     return out
+
+
+def _loads(text: str | bytes) -> Any:
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:  # e.g. NaN, which the standard library reads
+        return json.loads(text)
 
 
 def list_projects(

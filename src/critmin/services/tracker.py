@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 from pydantic import ValidationError
-from sqlalchemy import Select, asc, desc, false, func, or_, select
+from sqlalchemy import Select, Text, asc, cast, desc, false, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from critmin.domain.projects import SCHEMA_VERSION, ProjectRecord
@@ -187,7 +187,11 @@ def _list_statements(
     column = getattr(Project, field)
     order = [(desc(column) if descending else asc(column)).nulls_last(), Project.id]
     count = select(func.count()).select_from(Project).where(*cond)
-    page = select(*repo.summary_columns()).where(*cond).order_by(*order).limit(limit).offset(offset)
+    # sources as the stored text, which summaries() decodes faster than the JSON type would
+    columns = [
+        cast(c, Text).label(c.name) if c.name == "sources" else c for c in repo.summary_columns()
+    ]
+    page = select(*columns).where(*cond).order_by(*order).limit(limit).offset(offset)
     return count, page
 
 
