@@ -7,6 +7,9 @@ rows to another or hides a write.
 
 from __future__ import annotations
 
+import json
+
+import orjson
 from sqlalchemy import select
 
 from critmin.services import auth, tracker
@@ -32,6 +35,8 @@ def test_bulk_summaries_equal_summary(engine, curated_projects_path):
         page = tracker.list_page(session=s, caller=ANONYMOUS, sort="id", limit=500)
         assert page.rows == [summary(p) for p in orm if p.sharing == "public"]
         assert page.total == len(page.rows)
+        raw = tracker.list_page(session=s, caller=ANONYMOUS, sort="id", limit=500, raw_sources=True)
+        assert json.loads(orjson.dumps(raw.rows)) == json.loads(json.dumps(page.rows, default=str))
 
 
 def test_reused_statements_never_cross_callers_and_see_writes(engine):

@@ -130,7 +130,7 @@ async def list_projects(
 
     def work(session: Session, caller: Caller) -> Rendered:
         def render() -> tuple[bytes, str]:
-            page = tracker.list_page(session=session, caller=caller, **filters)
+            page = tracker.list_page(session=session, caller=caller, raw_sources=True, **filters)
             body = dumps({"data": page.rows, "count": page.total, "limit": limit, "offset": offset})
             return body, etag_of(body)
 

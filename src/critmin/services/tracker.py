@@ -151,8 +151,13 @@ def list_page(
     limit: int = 50,
     offset: int = 0,
     deleted: bool = False,
+    raw_sources: bool = False,
 ) -> Page:
-    """A page of the projects the caller may see, with the total count (nulls sort last)."""
+    """A page of the projects the caller may see, with the total count (nulls sort last).
+
+    ``raw_sources``: each row's citations as their stored JSON, for a response encoded
+    with orjson (see :func:`critmin.services.projects.summaries`).
+    """
     count, page = _list_statements(
         caller, mineral, stage, status, country, q, sort, limit, offset, deleted
     )
@@ -161,7 +166,7 @@ def list_page(
     session.flush()
     conn = session.connection()
     total = conn.scalar(count) or 0
-    return Page(rows=summaries(conn.execute(page)), total=total)
+    return Page(rows=summaries(conn.execute(page), raw_sources=raw_sources), total=total)
 
 
 @functools.lru_cache(maxsize=256)
