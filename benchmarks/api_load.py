@@ -18,8 +18,8 @@ load on the machine touches every target alike; each measure's median is reporte
   recommends for a read-only publication: opened immutable (``-i``: no locking, no
   change checks), ``suggest_facets off``, ``allow_facet off``, ``allow_download off``,
   ``default_allow_sql off``, ``num_sql_threads`` = ``--datasette-threads`` (default 3,
-  datasette's own: on one core it served more requests per second with a lower p99
-  than 0, queries on the event loop, or 1, at the same CPU per request), no access
+  datasette's own; on one core 0, queries on the event loop, served fewer requests per
+  second with a higher p99, and 1 about the same, at similar CPU per request), no access
   log; run through datasette's Python API (``Datasette([...]).app()``) by
   ``uvicorn.run`` with the same uvicorn settings as critmin, because ``datasette serve``
   always logs every request.
@@ -775,7 +775,8 @@ def main(argv: list[str]) -> int:
         )
     print(
         f"  load: {args.clients} keep-alive {args.client} HTTP/1.1 clients (asyncio, 1 process), "
-        f"{args.warmup:g}s warm-up + {args.seconds:g}s measured, x{args.repeat} per target"
+        f"{args.warmup:g}s warm-up + {args.seconds:g}s measured per target, {args.repeat} "
+        "rounds over all targets (medians reported)"
     )
     workdir = Path(tempfile.mkdtemp(prefix="critmin-bench-"))
     db_file = workdir / f"{DATASETTE_DB}.db"
