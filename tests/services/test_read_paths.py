@@ -72,3 +72,20 @@ def test_reused_statements_never_cross_callers_and_see_writes(engine):
     with transaction(engine) as s:
         assert tracker.list_page(session=s, caller=who["A"], sort="name").total == 4
         assert tracker.list_page(session=s, caller=who["C"], sort="name").total == 1
+
+
+def test_total_counts_every_page(engine):
+    with transaction(engine) as s:
+        org = auth.create_org(session=s, name="A")
+        token = auth.create_token(session=s, org_name=org.name, role="editor")[1]
+        a = auth.authenticate(session=s, token=token)
+        for n in range(7):
+            data = {"key": f"t-{n}", "name": f"T {n}", "sharing": "public", **BASE}
+            tracker.create(session=s, caller=a, data=data)
+    with transaction(engine) as s:
+        for limit, offset, shown in ((3, 0, 3), (3, 3, 3), (3, 6, 1), (7, 0, 7), (50, 0, 7),
+                                     (3, 7, 0), (3, 100, 0), (50, 2, 5)):  # fmt: skip
+            page = tracker.list_page(session=s, caller=ANONYMOUS, limit=limit, offset=offset)
+            assert (len(page.rows), page.total) == (shown, 7), (limit, offset)
+        assert tracker.list_page(session=s, caller=ANONYMOUS, mineral="tungsten").total == 0
+

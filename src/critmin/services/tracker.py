@@ -165,8 +165,10 @@ def list_page(
     # (flushed first, as an ORM query would autoflush; a no-op for a clean session)
     session.flush()
     conn = session.connection()
-    total = conn.scalar(count) or 0
-    return Page(rows=summaries(conn.execute(page), raw_sources=raw_sources), total=total)
+    rows = summaries(conn.execute(page), raw_sources=raw_sources)
+    if len(rows) < limit and (rows or not offset):
+        return Page(rows=rows, total=offset + len(rows))  # the last page: nothing after it
+    return Page(rows=rows, total=conn.scalar(count) or 0)
 
 
 @functools.lru_cache(maxsize=256)
