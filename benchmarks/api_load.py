@@ -56,7 +56,9 @@ Printed per target (medians over the rounds; errors summed, max the largest):
 requests/s, p50/p99/max latency (ms, measured by the client from send to full body),
 errors (non-200 or transport failures), response bytes, and the server process's CPU
 time (all threads) over the measured window divided by the requests it served (ms of
-CPU per request: steadier than req/s when other work shares the machine).
+CPU per request: steadier than req/s when other work shares the machine); for
+PostgreSQL targets also "DB ms/req", the CPU time of the database's backend processes
+over the whole load run (warm-up included) per request answered in it.
 Then the ratios to datasette and the targets: critmin's *uncached* list at >= 1.0x
 datasette's requests per second and <= its CPU per request; every critmin target's p99
 < 100 ms; no errors.
@@ -446,6 +448,7 @@ async def _client(
                 problem = f"{type(exc).__name__}: {exc}"
                 await client.close()
             end = time.perf_counter()
+            out["all"] += 1
             if start < warm_until:
                 continue
             out["last_end"] = max(out["last_end"], end)
@@ -460,7 +463,9 @@ async def _client(
 
 
 async def _load(args: argparse.Namespace) -> dict[str, Any]:
-    out: dict[str, Any] = {"latencies": [], "errors": 0, "error_samples": [], "last_end": 0.0}
+    out: dict[str, Any] = {
+        "latencies": [], "errors": 0, "error_samples": [], "last_end": 0.0, "all": 0,
+    }  # fmt: skip
     begin = time.perf_counter()
     warm_until = begin + args.warmup
     deadline = warm_until + args.seconds
@@ -480,6 +485,7 @@ async def _load(args: argparse.Namespace) -> dict[str, Any]:
     served = len(lat) + out["errors"]
     return {
         "requests": len(lat),
+        "all_requests": out["all"],  # warm-up included
         "errors": out["errors"],
         "error_samples": out["error_samples"],
         "seconds": round(window, 3),
@@ -584,6 +590,7 @@ class Job:
     label: str
     url: str
     server: Server
+    pg_name: str | None = None  # PostgreSQL targets: the database whose backends to time
     runs: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -598,7 +605,7 @@ def summarise(job: Job, ids: list[Any], size: int) -> dict[str, Any]:
     out: dict[str, Any] = {
         key: median([r[key] for r in runs])
         for key in ("rps", "p50_ms", "p99_ms", "server_cpu_pct", "server_cpu_ms_per_req",
-                    "client_cpu_pct")
+                    "db_cpu_ms_per_req", "client_cpu_pct")
     }  # fmt: skip
     out.update(
         label=job.label, url=job.url, ids=ids, bytes=size,
@@ -615,7 +622,24 @@ def summarise(job: Job, ids: list[Any], size: int) -> dict[str, Any]:
 SERVERS: list[Server] = []
 
 
-def start_critmin(db_url: str, backend: str, targets: list[Target], cpus, args) -> list[Job]:
+def pg_backend_cpu(name: str) -> dict[int, float]:
+    """CPU seconds of each PostgreSQL backend connected to database ``name`` (by pid)."""
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            pids = conn.scalars(
+                text("SELECT pid FROM pg_stat_activity WHERE datname = :n"), {"n": name}
+            ).all()
+    finally:
+        admin.dispose()
+    return {pid: cpu for pid in pids if (cpu := proc_cpu_seconds(pid)) is not None}
+
+
+def start_critmin(
+    db_url: str, backend: str, targets: list[Target], cpus, args, pg_name: str | None = None
+) -> list[Job]:
     """A critmin server per cache setting the targets need, and their jobs."""
     jobs = []
     for cache in (True, False):
@@ -630,7 +654,7 @@ def start_critmin(db_url: str, backend: str, targets: list[Target], cpus, args) 
         paths = critmin_paths(base)
         for t in chosen:
             label = f"{backend}:{t.name}" if backend != "sqlite" else t.name
-            jobs.append(Job(label, base + paths[t.endpoint], server))
+            jobs.append(Job(label, base + paths[t.endpoint], server, pg_name))
     return jobs
 
 
@@ -654,7 +678,13 @@ def run_jobs(jobs: list[Job], cpus, args) -> list[dict[str, Any]]:
     for n in range(args.repeat):
         for job in jobs:
             load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+            before = pg_backend_cpu(job.pg_name) if job.pg_name else {}
             run = run_load(job.url, job.server, cpus[1], args)
+            run["db_cpu_ms_per_req"] = None
+            if job.pg_name and run["all_requests"]:
+                after = pg_backend_cpu(job.pg_name)
+                spent = sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
+                run["db_cpu_ms_per_req"] = 1000 * spent / run["all_requests"]
             job.runs.append(run)
             print(
                 f"    round {n + 1}/{args.repeat} {job.label}: {run['rps']:.0f} req/s, p99 "
@@ -674,7 +704,7 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> bool:
     print()
     head = (
         f"{'target':<24}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'errors':>8}"
-        f"{'bytes':>8}{'srv CPU%':>10}{'CPU ms/req':>12}{'cli CPU%':>10}"
+        f"{'bytes':>8}{'srv CPU%':>10}{'CPU ms/req':>12}{'DB ms/req':>11}{'cli CPU%':>10}"
     )
     print(head)
     print("-" * len(head))
@@ -683,7 +713,7 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> bool:
             f"{r['label']:<24}{fmt(r['rps'], '.0f'):>8}{fmt(r['p50_ms']):>9}"
             f"{fmt(r['p99_ms']):>9}{fmt(r['max_ms']):>9}{r['errors']:>8}{r['bytes']:>8}"
             f"{fmt(r['server_cpu_pct'], '.0f'):>10}{fmt(r['server_cpu_ms_per_req'], '.2f'):>12}"
-            f"{fmt(r['client_cpu_pct'], '.0f'):>10}"
+            f"{fmt(r.get('db_cpu_ms_per_req'), '.2f'):>11}{fmt(r['client_cpu_pct'], '.0f'):>10}"
         )
         for sample in r["error_samples"]:
             print(f"    error: {sample}")
@@ -794,7 +824,7 @@ def main(argv: list[str]) -> int:
             pg_name, pg_url = create_pg_database()
             pg_names.append(pg_name)
             print(f"  PostgreSQL database {pg_name}: {fill_database(pg_url, args.rows)}")
-            jobs += start_critmin(pg_url, "postgres", targets, cpus, args)
+            jobs += start_critmin(pg_url, "postgres", targets, cpus, args, pg_name)
         results = run_jobs(jobs, cpus, args)
     finally:
         for server in SERVERS:
