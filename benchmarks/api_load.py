@@ -69,6 +69,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import importlib.util
 import inspect
 import json
 import os
@@ -156,11 +157,13 @@ def percentile(sorted_values: list[float], q: float) -> float:
     return sorted_values[rank - 1]
 
 
+def _installed(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
 def http_choices(args: argparse.Namespace) -> tuple[str, str]:
     """The uvicorn ``http`` and ``loop`` implementations both servers use."""
-    import importlib.util
-
-    have = {m: importlib.util.find_spec(m) is not None for m in ("httptools", "uvloop")}
+    have = {m: _installed(m) for m in ("httptools", "uvloop")}
     http = args.http if args.http != "auto" else ("httptools" if have["httptools"] else "h11")
     loop = args.loop if args.loop != "auto" else ("uvloop" if have["uvloop"] else "asyncio")
     return http, loop
@@ -553,7 +556,9 @@ def parse_targets(text: str) -> list[Target]:
     names = [t.strip() for t in text.split(",") if t.strip()]
     unknown = sorted(set(names) - set(ALL_TARGETS))
     if unknown:
-        raise ValueError(f"unknown targets: {', '.join(unknown)}; choose from {ALL_TARGETS}")
+        raise ValueError(
+            f"unknown targets: {', '.join(unknown)}; choose from {', '.join(ALL_TARGETS)}"
+        )
     return [
         Target(n, n.removesuffix("-uncached"), not n.endswith("-uncached"))
         for n in ALL_TARGETS
@@ -781,6 +786,9 @@ def main(argv: list[str]) -> int:
         targets = parse_targets(args.targets)
     except ValueError as exc:
         p.error(str(exc))
+    if any(t.endpoint == "datasette" for t in targets) and not _installed("datasette"):
+        p.error("datasette is not installed: pip install -e '.[bench]', or leave it out of "
+                "--targets")  # fmt: skip
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     if set(backends) - {"sqlite", "postgres"}:
         p.error(f"unknown backends in {args.backends!r}: choose from sqlite, postgres")
