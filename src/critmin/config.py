@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     auth_failures_per_minute: int = 30
     session_idle_minutes: int = 60
     session_max_hours: int = 8
+    response_cache: bool = True
+    """Serve repeated reads from rendered responses (``CRITMIN_RESPONSE_CACHE=off`` to
+    compute every response, e.g. to measure the uncached paths)."""
 
     @property
     def environment(self) -> str:
