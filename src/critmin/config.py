@@ -122,4 +122,14 @@ class Settings(BaseSettings):
 
 
 def get_settings() -> Settings:
-    return Settings()
+    """The settings from the environment; ConfigError naming each malformed variable."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"CRITMIN_{str(e['loc'][0]).upper()}={e.get('input')!r}: {e['msg'].lower()}"
+            for e in exc.errors()
+        )
+        raise ConfigError(f"malformed setting(s): {problems}") from None
