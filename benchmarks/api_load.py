@@ -1,49 +1,67 @@
-"""Load benchmark: the project list endpoint over real HTTP, on SQLite, PostgreSQL and datasette.
+"""Load benchmark: critmin's read endpoints over real HTTP, side by side with datasette.
 
-Not a test; run it:
+Not a test; run it (``--help`` lists every option):
 
     .venv/bin/python benchmarks/api_load.py [--clients 16] [--seconds 10] [--warmup 2]
-        [--backends sqlite,postgres,datasette] [--path '/api/v1/projects?limit=50']
-        [--rows 50] [--http auto|h11|httptools] [--loop auto|asyncio|uvloop]
+        [--repeat 3] [--targets datasette,list,list-uncached,detail,detail-uncached,
+        stats,stats-uncached] [--backends sqlite[,postgres]] [--datasette-threads 3]
 
-Setup (2-core machine, everything on loopback 127.0.0.1):
+What is measured (every target in one run, on the same machine; all servers start
+first, then ``--repeat`` rounds load each target in turn, so that a change in other
+load on the machine touches every target alike; each measure's median is reported):
 
-* the **server** is a subprocess equivalent to ``critmin serve --no-init``: one uvicorn
-  worker running ``create_app(url)`` (log level ``warning``, so no per-request access log),
-  pinned to CPU 0 with ``taskset`` (``os.sched_setaffinity`` when taskset is missing);
-  the rate limit is off (``CRITMIN_RATE_LIMIT_PER_MINUTE=0``), as one client IP sends everything;
-* the **load generator** is another subprocess pinned to CPU 1: ``--clients`` asyncio
-  tasks, each with its own keep-alive HTTP/1.1 connection, looping GET requests for
-  ``--warmup`` + ``--seconds`` seconds (warm-up not counted) and at most
-  ``--max-requests`` requests in all. The client is a minimal asyncio-streams HTTP/1.1
-  client (``--client raw``, default): ``httpx.AsyncClient`` (``--client httpx``) spends
-  about 1 ms of CPU per request and saturates the client core near 800 req/s, so it
-  would measure itself rather than the server;
-* the **datasette** target is ``datasette serve FILE --port P`` (its own uvicorn, one
-  process, default settings) on the same SQLite file, pinned to CPU 0 the same way,
-  queried at ``/DB/projects.json?_size=50&_shape=objects&_sort=name`` restricted to the rows and
-  columns the critmin list returns (public, not deleted; ``_col`` = the summary fields),
-  so both answer with the JSON of the same rows. Before the load, the row ids from
-  both are compared;
-* PostgreSQL is the server at ``CRITMIN_BENCH_PG`` / ``CRITMIN_TEST_PG`` (default
-  ``postgresql+psycopg://postgres@127.0.0.1:5432/postgres``); the run creates a fresh
-  database ``critmin_bench_<hex>`` and drops it afterwards. Its backend processes are
-  not pinned (they are not ours), so they share the CPUs with server and clients.
+* ``datasette`` — the baseline: datasette serving the **same 50 rows and columns** from
+  the **same SQLite file** as a canned query (``SELECT`` of the list's columns, public and
+  not deleted, ``ORDER BY lower(name), name, id LIMIT 50``), read as
+  ``/critmin/project_list.json?_shape=array&_json=sources`` (``_json`` decodes the JSON
+  ``sources`` column as critmin does, so both bodies hold the same values). Configured as
+  its documentation recommends for a read-only publication: opened immutable (``-i``: no locking, no
+  change checks), ``suggest_facets off``, ``allow_facet off``, ``allow_download off``,
+  ``default_allow_sql off``, ``num_sql_threads`` = ``--datasette-threads`` (default 3,
+  datasette's own; on one core 0, queries on the event loop, served fewer requests per
+  second with a higher p99, and 1 about the same, at similar CPU per request), no access
+  log; run through datasette's Python API (``Datasette([...]).app()``) by
+  ``uvicorn.run`` with the same uvicorn settings as critmin, because ``datasette serve``
+  always logs every request.
+* ``list`` / ``list-uncached`` — ``GET /api/v1/projects?limit=50`` (the same 50 rows and
+  columns plus ``count``, the total before paging, which costs critmin one more query).
+  ``list`` is a server with the response cache on (the default; a repeated list is
+  served from memory after one indexed check of the change log); ``-uncached`` targets
+  run a server with ``CRITMIN_RESPONSE_CACHE=off``, so every request authenticates,
+  queries and renders.
+* ``detail`` / ``detail-uncached`` — ``GET /api/v1/projects/{id}`` of the first listed
+  project (every field, its capacity points and dated history).
+* ``stats`` / ``stats-uncached`` — ``GET /api/v1/stats/share?mineral=gallium``.
 
-Data: the databases are made by ``init_database(include_trade=False)`` when the
-reference loader exists, else migrated and filled with the curated projects. The
-curated file has fewer than 50 projects, so by default copies of curated records
-(keys ``<key>-bench<n>``, children included) pad the table to ``--rows`` public
-projects, so that ``limit=50`` returns 50 rows whether or not pagination exists
-(``--rows 0``: no padding). The temp SQLite file is deleted afterwards.
+Setup, identical for both servers: one process, one uvicorn worker (``http`` and
+``loop`` from ``--http``/``--loop``; ``auto`` picks httptools and uvloop when
+installed), ``log_level=warning`` and ``access_log=False``, pinned to the first
+allowed CPU with ``taskset`` (``os.sched_setaffinity`` where taskset is missing). The
+load generator is one process pinned to the second CPU: ``--clients`` asyncio tasks,
+each with its own keep-alive HTTP/1.1 connection, looping GETs for ``--warmup`` +
+``--seconds`` seconds (warm-up not counted). Its client is a minimal asyncio-streams
+HTTP/1.1 client (``--client raw``); ``httpx`` (``--client httpx``) costs about 1 ms of
+client CPU per request and would measure itself. critmin's rate limit is off
+(``CRITMIN_RATE_LIMIT_PER_MINUTE=0``: one client address sends everything).
 
-Printed per target: requests/s, p50 and p99 latency (ms, measured by the client from
-send to full body) of the median of ``--repeat`` runs, errors (non-200 or transport
-failures, summed over all runs), server and client CPU (%
-of one core: a client near 100% means the client, not the server, is the limit), server
-CPU ms per request (steadier than req/s when other work shares the machine), the
-ratio critmin/datasette, and the targets: >= 500 req/s, p99 < 100 ms, 0 errors, and
-not slower than datasette (req/s >= and p99 <= datasette's).
+Data: ``init_database(include_trade=False)`` (the bundled reference data and curated
+projects), padded with public copies of curated projects (keys ``<key>-bench<n>``,
+children included) to ``--rows`` public projects; the WAL is checkpointed so that
+datasette's immutable open sees every row. Before the load, each list target's row
+ids are compared with datasette's. PostgreSQL (``--backends sqlite,postgres``) is the
+server at ``CRITMIN_BENCH_PG`` / ``CRITMIN_TEST_PG`` in a fresh database dropped
+afterwards; its backend processes are not pinned.
+
+Printed per target (medians over the rounds; errors summed, max the largest):
+requests/s, p50/p99/max latency (ms, measured by the client from send to full body),
+errors (non-200 or transport failures), response bytes, and the server process's CPU
+time (all threads) over the measured window divided by the requests it served (ms of
+CPU per request: steadier than req/s when other work shares the machine); for
+PostgreSQL targets also "DB ms/req", the CPU time of the database's backend processes
+over the whole load run (warm-up included) per request answered in it.
+Then the ratios to datasette and the targets: critmin's *uncached* list at >= 1.0x
+datasette's requests per second and <= its CPU per request; every critmin target's p99
+< 100 ms; no errors.
 """
 
 from __future__ import annotations
@@ -52,34 +70,45 @@ import argparse
 import asyncio
 import contextlib
 import importlib.util
+import inspect
 import json
 import os
 import shutil
 import socket
+import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 SCRIPT = Path(__file__).resolve()
 PYTHON = sys.executable
-DATASETTE = Path(sys.executable).parent / "datasette"
-TARGET_RPS = 500.0
 TARGET_P99_MS = 100.0
-# The fields of services.projects.summary(); datasette is asked for the same columns.
-SUMMARY_COLUMNS = (
-    "key", "name", "mineral", "form", "stage", "status", "country", "operator",
-    "capacity_tpa", "start_year", "sharing", "sources",
+DATASETTE_DB = "critmin"  # the database name datasette derives from the file name
+# The columns of a project list row (services.projects.summary), in its order.
+LIST_COLUMNS = (
+    "id", "key", "name", "name_original", "mineral", "form", "stage", "status", "country",
+    "operator", "capacity_tpa", "start_year", "sharing", "sources",
 )  # fmt: skip
+CANNED_SQL = (
+    f"select {', '.join(LIST_COLUMNS)} from projects "
+    "where sharing = 'public' and deleted_at is null order by lower(name), name, id limit 50"
+)
+DATASETTE_LIST = f"/{DATASETTE_DB}/project_list.json?_shape=array&_json=sources"
 PG_ADMIN_URL = os.environ.get(
     "CRITMIN_BENCH_PG",
     os.environ.get("CRITMIN_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"),
 )
+ALL_TARGETS = (
+    "datasette", "list", "list-uncached", "detail", "detail-uncached", "stats", "stats-uncached",
+)  # fmt: skip
 
 
 # --------------------------------------------------------------------------- helpers
@@ -112,7 +141,7 @@ def pinned(cmd: list[str], cpu: int | None) -> tuple[list[str], Callable[[], Non
 
 
 def proc_cpu_seconds(pid: int) -> float | None:
-    """User + system CPU seconds of a process (Linux /proc), None if unreadable."""
+    """User + system CPU seconds of a process, all its threads (Linux /proc), else None."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -128,27 +157,27 @@ def percentile(sorted_values: list[float], q: float) -> float:
     return sorted_values[rank - 1]
 
 
+def _installed(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+def http_choices(args: argparse.Namespace) -> tuple[str, str]:
+    """The uvicorn ``http`` and ``loop`` implementations both servers use."""
+    have = {m: _installed(m) for m in ("httptools", "uvloop")}
+    http = args.http if args.http != "auto" else ("httptools" if have["httptools"] else "h11")
+    loop = args.loop if args.loop != "auto" else ("uvloop" if have["uvloop"] else "asyncio")
+    return http, loop
+
+
 # --------------------------------------------------------------------------- databases
 
 
 def fill_database(url: str, rows: int) -> str:
     """Migrate and fill ``url``; pad to ``rows`` public projects. Returns how it was filled."""
-    from critmin.services.bootstrap import curated_path
-    from critmin.store.db import make_engine, transaction
+    from critmin.services.bootstrap import init_database
 
-    if importlib.util.find_spec("critmin.ingest.reference") is not None:
-        from critmin.services.bootstrap import init_database
-
-        init_database(url, include_trade=False)
-        how = "init_database(include_trade=False)"
-    else:
-        from critmin.services.projects import import_file
-        from critmin.store.migrate import upgrade
-
-        upgrade(url)
-        with transaction(make_engine(url)) as session:
-            import_file(session=session, path=curated_path("projects.yaml"), actor="bench")
-        how = "migrate + curated projects.yaml (no critmin.ingest.reference yet)"
+    init_database(url, include_trade=False)
+    how = "init_database(include_trade=False)"
     if rows:
         how += f" + padding to {rows} public projects"
         _pad(url, rows)
@@ -186,6 +215,12 @@ def _pad(url: str, rows: int) -> None:
             import_records(session=session, records=copies, actor="bench", source="bench-copies")
     finally:
         engine.dispose()
+
+
+def checkpoint(path: Path) -> None:
+    """Fold the WAL into the main file, so an immutable reader sees every committed row."""
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def create_pg_database() -> tuple[str, str]:
@@ -259,26 +294,62 @@ class Server:
         self.log.close()
 
 
-def critmin_server(url: str, port: int, cpu: int | None, args: argparse.Namespace) -> Server:
-    env = dict(os.environ, CRITMIN_RATE_LIMIT_PER_MINUTE="0")
-    cmd = [PYTHON, str(SCRIPT), "_serve", url, str(port), args.http, args.loop]
+def critmin_server(url: str, port: int, cpu: int | None, cache: bool, args) -> Server:
+    env = dict(
+        os.environ,
+        CRITMIN_RATE_LIMIT_PER_MINUTE="0",
+        CRITMIN_RESPONSE_CACHE="on" if cache else "off",
+    )
+    http, loop = http_choices(args)
+    cmd = [PYTHON, str(SCRIPT), "_serve", url, str(port), http, loop]
     return Server(cmd, cpu, f"http://127.0.0.1:{port}/api/v1/health", env)
 
 
-def datasette_server(path: Path, port: int, cpu: int | None) -> Server:
-    cmd = [str(DATASETTE), "serve", str(path), "--host", "127.0.0.1", "--port", str(port)]
+def datasette_server(path: Path, port: int, cpu: int | None, args) -> Server:
+    http, loop = http_choices(args)
+    cmd = [
+        PYTHON, str(SCRIPT), "_datasette", str(path), str(port), http, loop,
+        str(args.datasette_threads),
+    ]  # fmt: skip
     return Server(cmd, cpu, f"http://127.0.0.1:{port}/-/versions.json", dict(os.environ))
 
 
 def serve_main(url: str, port: int, http: str, loop: str) -> None:
-    """The server subprocess: what ``critmin serve --no-init`` runs, minus the access log."""
+    """The critmin server subprocess: ``critmin serve --no-init`` without the access log."""
     import uvicorn
 
     from critmin.api.app import create_app
 
     uvicorn.run(
-        create_app(url), host="127.0.0.1", port=port, log_level="warning", http=http, loop=loop
-    )
+        create_app(url), host="127.0.0.1", port=port, log_level="warning", access_log=False,
+        http=http, loop=loop, workers=1,
+    )  # fmt: skip
+
+
+def datasette_settings(threads: int) -> dict[str, Any]:
+    """datasette's settings for a fast read-only JSON endpoint (see the module docstring)."""
+    return {
+        "suggest_facets": False,
+        "allow_facet": False,
+        "allow_download": False,
+        "default_allow_sql": False,
+        "num_sql_threads": threads,
+    }
+
+
+def datasette_main(path: str, port: int, http: str, loop: str, threads: int) -> None:
+    """The datasette server subprocess: ``datasette serve -i FILE`` minus the access log."""
+    import uvicorn
+    from datasette.app import Datasette
+
+    queries = {"databases": {DATASETTE_DB: {"queries": {"project_list": {"sql": CANNED_SQL}}}}}
+    # canned queries live in metadata up to datasette 0.65, in its configuration from 1.0
+    where = "config" if "config" in inspect.signature(Datasette).parameters else "metadata"
+    ds = Datasette(immutables=[path], settings=datasette_settings(threads), **{where: queries})
+    uvicorn.run(
+        ds.app(), host="127.0.0.1", port=port, log_level="warning", access_log=False,
+        http=http, loop=loop, workers=1, lifespan="on",
+    )  # fmt: skip
 
 
 # --------------------------------------------------------------------------- load generator
@@ -380,6 +451,7 @@ async def _client(
                 problem = f"{type(exc).__name__}: {exc}"
                 await client.close()
             end = time.perf_counter()
+            out["all"] += 1
             if start < warm_until:
                 continue
             out["last_end"] = max(out["last_end"], end)
@@ -394,7 +466,9 @@ async def _client(
 
 
 async def _load(args: argparse.Namespace) -> dict[str, Any]:
-    out: dict[str, Any] = {"latencies": [], "errors": 0, "error_samples": [], "last_end": 0.0}
+    out: dict[str, Any] = {
+        "latencies": [], "errors": 0, "error_samples": [], "last_end": 0.0, "all": 0,
+    }  # fmt: skip
     begin = time.perf_counter()
     warm_until = begin + args.warmup
     deadline = warm_until + args.seconds
@@ -411,8 +485,10 @@ async def _load(args: argparse.Namespace) -> dict[str, Any]:
     window = max(out["last_end"], deadline) - warm_until
     lat = sorted(x * 1000 for x in out["latencies"])
     own = (own1.user + own1.system) - (own0.user + own0.system)
+    served = len(lat) + out["errors"]
     return {
         "requests": len(lat),
+        "all_requests": out["all"],  # warm-up included
         "errors": out["errors"],
         "error_samples": out["error_samples"],
         "seconds": round(window, 3),
@@ -423,6 +499,10 @@ async def _load(args: argparse.Namespace) -> dict[str, Any]:
         "server_cpu_pct": (
             100 * (cpu1 - cpu0) / (t1 - t0) if cpu0 is not None and cpu1 is not None else None
         ),
+        "server_cpu_ms_per_req": (
+            1000 * (cpu1 - cpu0) / served if cpu0 is not None and cpu1 is not None and served
+            else None
+        ),  # fmt: skip
         "client_cpu_pct": 100 * own / (t1 - t0),
     }
 
@@ -463,8 +543,31 @@ def run_load(url: str, server: Server, cpu: int | None, args: argparse.Namespace
 # --------------------------------------------------------------------------- orchestration
 
 
+@dataclass(frozen=True)
+class Target:
+    """One load run: a label, the endpoint kind and whether critmin's cache is on."""
+
+    name: str
+    endpoint: str  # list | detail | stats | datasette
+    cache: bool
+
+
+def parse_targets(text: str) -> list[Target]:
+    names = [t.strip() for t in text.split(",") if t.strip()]
+    unknown = sorted(set(names) - set(ALL_TARGETS))
+    if unknown:
+        raise ValueError(
+            f"unknown targets: {', '.join(unknown)}; choose from {', '.join(ALL_TARGETS)}"
+        )
+    return [
+        Target(n, n.removesuffix("-uncached"), not n.endswith("-uncached"))
+        for n in ALL_TARGETS
+        if n in names
+    ]
+
+
 def probe(url: str) -> tuple[list[Any], int]:
-    """One GET: the row ids and the body size (checks the target answers 200 with rows)."""
+    """One GET: the row ids (of a list) and the body size; raises unless 200."""
     import httpx
 
     response = httpx.get(url, timeout=30)
@@ -475,50 +578,126 @@ def probe(url: str) -> tuple[list[Any], int]:
     return ids, len(response.content)
 
 
-def datasette_path(db_name: str) -> str:
-    cols = "".join(f"&_col={c}" for c in SUMMARY_COLUMNS)
-    return (
-        f"/{db_name}/projects.json?_size=50&_shape=objects&_sort=name"
-        f"&sharing=public&deleted_at__isnull=1{cols}"
-    )
+def critmin_paths(base: str) -> dict[str, str]:
+    """The critmin URL of each endpoint kind (detail: the first listed project)."""
+    ids, _ = probe(f"{base}/api/v1/projects?limit=50")
+    return {
+        "list": "/api/v1/projects?limit=50",
+        "detail": f"/api/v1/projects/{ids[0]}",
+        "stats": "/api/v1/stats/share?mineral=gallium",
+    }
 
 
-def bench_target(
-    label: str, server: Server, url: str, cpus: tuple[int | None, int | None], args
-) -> dict[str, Any]:
-    """``--repeat`` load runs against one server; the run with the median req/s is kept."""
+@dataclass
+class Job:
+    """One target: its URL on a running server, and its load runs."""
+
+    label: str
+    url: str
+    server: Server
+    pg_name: str | None = None  # PostgreSQL targets: the database whose backends to time
+    runs: list[dict[str, Any]] = field(default_factory=list)
+
+
+def median(values: list[float | None]) -> float | None:
+    kept = sorted(v for v in values if v is not None and v == v)
+    return statistics.median(kept) if kept else None
+
+
+def summarise(job: Job, ids: list[Any], size: int) -> dict[str, Any]:
+    """The median of each measure over the job's runs; errors and requests summed."""
+    runs = job.runs
+    out: dict[str, Any] = {
+        key: median([r[key] for r in runs])
+        for key in ("rps", "p50_ms", "p99_ms", "server_cpu_pct", "server_cpu_ms_per_req",
+                    "db_cpu_ms_per_req", "client_cpu_pct")
+    }  # fmt: skip
+    out.update(
+        label=job.label, url=job.url, ids=ids, bytes=size,
+        max_ms=max(r["max_ms"] for r in runs),
+        errors=sum(r["errors"] for r in runs),
+        requests=sum(r["requests"] for r in runs),
+        error_samples=[e for r in runs for e in r["error_samples"]][:5],
+        runs_rps=[round(r["rps"]) for r in runs],
+        runs_cpu_ms=[r["server_cpu_ms_per_req"] for r in runs],
+    )  # fmt: skip
+    return out
+
+
+SERVERS: list[Server] = []
+
+
+def pg_backend_cpu(name: str) -> dict[int, float]:
+    """CPU seconds of each PostgreSQL backend connected to database ``name`` (by pid)."""
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
+        with admin.connect() as conn:
+            pids = conn.scalars(
+                text("SELECT pid FROM pg_stat_activity WHERE datname = :n"), {"n": name}
+            ).all()
+    finally:
+        admin.dispose()
+    return {pid: cpu for pid in pids if (cpu := proc_cpu_seconds(pid)) is not None}
+
+
+def start_critmin(
+    db_url: str, backend: str, targets: list[Target], cpus, args, pg_name: str | None = None
+) -> list[Job]:
+    """A critmin server per cache setting the targets need, and their jobs."""
+    jobs = []
+    for cache in (True, False):
+        chosen = [t for t in targets if t.endpoint != "datasette" and t.cache == cache]
+        if not chosen:
+            continue
+        port = free_port()
+        server = critmin_server(db_url, port, cpus[0], cache, args)
+        SERVERS.append(server)
         server.wait_ready()
-        ids, size = probe(url)
-        print(f"  {label}: GET {url}", flush=True)
-        print(f"    -> {len(ids)} rows, {size} bytes", flush=True)
-        runs = []
-        for n in range(args.repeat):
+        base = f"http://127.0.0.1:{port}"
+        paths = critmin_paths(base)
+        for t in chosen:
+            label = f"{backend}:{t.name}" if backend != "sqlite" else t.name
+            jobs.append(Job(label, base + paths[t.endpoint], server, pg_name))
+    return jobs
+
+
+def start_datasette(db_file: Path, cpus, args) -> Job:
+    port = free_port()
+    server = datasette_server(db_file, port, cpus[0], args)
+    SERVERS.append(server)
+    server.wait_ready()
+    return Job("datasette", f"http://127.0.0.1:{port}{DATASETTE_LIST}", server)
+
+
+def run_jobs(jobs: list[Job], cpus, args) -> list[dict[str, Any]]:
+    """``--repeat`` rounds, each loading every target once in turn (so a change in the
+    machine's other load touches every target alike); then the medians per target."""
+    probes = {}
+    for job in jobs:
+        ids, size = probe(job.url)
+        probes[job.label] = (ids, size)
+        rows = f", {len(ids)} rows" if ids else ""
+        print(f"  {job.label}: GET {job.url} -> {size} bytes{rows}", flush=True)
+    for n in range(args.repeat):
+        for job in jobs:
             load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-            run = run_load(url, server, cpus[1], args)
-            run["loadavg"] = load
-            runs.append(run)
+            before = pg_backend_cpu(job.pg_name) if job.pg_name else {}
+            run = run_load(job.url, job.server, cpus[1], args)
+            run["db_cpu_ms_per_req"] = None
+            if job.pg_name and run["all_requests"]:
+                after = pg_backend_cpu(job.pg_name)
+                spent = sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
+                run["db_cpu_ms_per_req"] = 1000 * spent / run["all_requests"]
+            job.runs.append(run)
             print(
-                f"    run {n + 1}/{args.repeat}: {run['rps']:.0f} req/s, p99 "
-                f"{run['p99_ms']:.1f} ms, {run['errors']} errors (load average before "
-                f"{load:.2f})",
+                f"    round {n + 1}/{args.repeat} {job.label}: {run['rps']:.0f} req/s, p99 "
+                f"{run['p99_ms']:.1f} ms, {fmt(run['server_cpu_ms_per_req'], '.2f')} CPU ms/req, "
+                f"{run['errors']} errors (load average before {load:.2f})",
                 flush=True,
             )
-        result = sorted(runs, key=lambda r: r["rps"])[(len(runs) - 1) // 2]
-        result.update(label=label, url=url, ids=ids, bytes=size)
-        result["errors"] = sum(r["errors"] for r in runs)  # errors count over every run
-        result["error_samples"] = [e for r in runs for e in r["error_samples"]][:5]
-        result["runs_rps"] = [round(r["rps"]) for r in runs]
-        return result
-    finally:
-        server.stop()
-
-
-def cpu_ms_per_request(r: dict[str, Any]) -> float | None:
-    """Server CPU per request (ms): less sensitive than req/s to other load on the machine."""
-    if r["server_cpu_pct"] is None or not r["rps"]:
-        return None
-    return 10 * r["server_cpu_pct"] / r["rps"]
+    return [summarise(job, *probes[job.label]) for job in jobs]
 
 
 def fmt(x: float | None, spec: str = ".1f") -> str:
@@ -526,54 +705,59 @@ def fmt(x: float | None, spec: str = ".1f") -> str:
 
 
 def report(results: list[dict[str, Any]], args: argparse.Namespace) -> bool:
+    """Print the table, the ratios to datasette and the targets; True if all are met."""
     print()
     head = (
-        f"{'target':<18}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}"
-        f"{'errors':>8}{'requests':>10}{'srv CPU%':>10}{'cli CPU%':>10}{'srv ms/req':>12}"
+        f"{'target':<24}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'errors':>8}"
+        f"{'bytes':>8}{'srv CPU%':>10}{'CPU ms/req':>12}{'DB ms/req':>11}{'cli CPU%':>10}"
     )
     print(head)
     print("-" * len(head))
     for r in results:
         print(
-            f"{r['label']:<18}{fmt(r['rps'], '.0f'):>9}{fmt(r['p50_ms']):>9}"
-            f"{fmt(r['p99_ms']):>9}{fmt(r['max_ms']):>9}{r['errors']:>8}{r['requests']:>10}"
-            f"{fmt(r['server_cpu_pct'], '.0f'):>10}{fmt(r['client_cpu_pct'], '.0f'):>10}"
-            f"{fmt(cpu_ms_per_request(r), '.2f'):>12}"
+            f"{r['label']:<24}{fmt(r['rps'], '.0f'):>8}{fmt(r['p50_ms']):>9}"
+            f"{fmt(r['p99_ms']):>9}{fmt(r['max_ms']):>9}{r['errors']:>8}{r['bytes']:>8}"
+            f"{fmt(r['server_cpu_pct'], '.0f'):>10}{fmt(r['server_cpu_ms_per_req'], '.2f'):>12}"
+            f"{fmt(r.get('db_cpu_ms_per_req'), '.2f'):>11}{fmt(r['client_cpu_pct'], '.0f'):>10}"
         )
         for sample in r["error_samples"]:
             print(f"    error: {sample}")
     ds = next((r for r in results if r["label"] == "datasette"), None)
-    ok_all = True
+    checks: list[tuple[str, bool]] = []
     print()
     for r in results:
-        if r["label"] == "datasette":
+        if r is ds:
             continue
-        checks = [
-            (f"req/s {r['rps']:.0f} >= {TARGET_RPS:.0f}", r["rps"] >= TARGET_RPS),
-            (f"p99 {r['p99_ms']:.1f} ms < {TARGET_P99_MS:.0f} ms", r["p99_ms"] < TARGET_P99_MS),
-            (f"errors {r['errors']} == 0", r["errors"] == 0),
-        ]
-        if ds is not None:
-            rps_ratio, p99_ratio = r["rps"] / ds["rps"], r["p99_ms"] / ds["p99_ms"]
+        if ds is not None and r["label"].split(":")[-1].startswith("list"):
+            rps = r["rps"] / ds["rps"] if ds["rps"] else float("nan")
+            cpu = (
+                ds["server_cpu_ms_per_req"] / r["server_cpu_ms_per_req"]
+                if ds["server_cpu_ms_per_req"] and r["server_cpu_ms_per_req"]
+                else float("nan")
+            )
+            same = sorted(r["ids"]) == sorted(ds["ids"])
             print(
-                f"{r['label']} / datasette: req/s x{rps_ratio:.2f}, p99 x{p99_ratio:.2f} "
-                f"(same rows: {'yes' if sorted(r['ids']) == sorted(ds['ids']) else 'NO'})"
+                f"{r['label']} vs datasette: req/s x{rps:.2f}, CPU per request "
+                f"x{1 / cpu:.2f} (datasette's / critmin's = {cpu:.2f}); same rows: "
+                f"{'yes' if same else 'NO'}"
             )
-            checks.append(
-                (
-                    f"not slower than datasette (req/s x{rps_ratio:.2f} >= 1, "
-                    f"p99 x{p99_ratio:.2f} <= 1)",
-                    rps_ratio >= 1 and p99_ratio <= 1,
+            if r["label"].endswith("list-uncached"):
+                checks.append((f"{r['label']}: req/s x{rps:.2f} of datasette's >= 1.0", rps >= 1))
+                checks.append(
+                    (f"{r['label']}: CPU/request x{1 / cpu:.2f} of datasette's <= 1.0", cpu >= 1)
                 )
-            )
-        for text, ok in checks:
-            ok_all &= ok
-            print(f"  [{'MET' if ok else 'NOT MET'}] {r['label']}: {text}")
-        if ds is None:
-            print(f"  [n/a] {r['label']}: datasette comparison (datasette not in --backends)")
+            checks.append((f"{r['label']}: same rows as datasette", same))
+        checks.append(
+            (f"{r['label']}: p99 {r['p99_ms']:.1f} ms < {TARGET_P99_MS:.0f} ms",
+             r["p99_ms"] < TARGET_P99_MS)
+        )  # fmt: skip
+    checks += [(f"{r['label']}: {r['errors']} errors", r["errors"] == 0) for r in results]
+    print()
+    for text, ok in checks:
+        print(f"  [{'MET' if ok else 'NOT MET'}] {text}")
     if args.json_out:
         Path(args.json_out).write_text(json.dumps(results, indent=2))
-    return ok_all
+    return all(ok for _, ok in checks)
 
 
 def main(argv: list[str]) -> int:
@@ -581,82 +765,80 @@ def main(argv: list[str]) -> int:
     p.add_argument("--clients", type=int, default=16, help="concurrent keep-alive clients")
     p.add_argument("--seconds", type=float, default=10.0, help="measured seconds per target")
     p.add_argument("--warmup", type=float, default=2.0, help="unmeasured seconds before")
-    p.add_argument("--backends", default="sqlite,postgres,datasette")
-    p.add_argument("--path", default="/api/v1/projects?limit=50", help="critmin path to load")
-    p.add_argument("--datasette-path", default=None, help="default: same rows and columns")
+    p.add_argument(
+        "--repeat", type=int, default=3,
+        help="rounds over every target; each measure's median is reported",
+    )  # fmt: skip
+    p.add_argument("--targets", default=",".join(ALL_TARGETS), help=f"of {', '.join(ALL_TARGETS)}")
+    p.add_argument("--backends", default="sqlite", help="critmin backends: sqlite, postgres")
     p.add_argument("--rows", type=int, default=50, help="pad to this many public projects")
     p.add_argument("--http", default="auto", choices=["auto", "h11", "httptools"])
     p.add_argument("--loop", default="auto", choices=["auto", "asyncio", "uvloop"])
     p.add_argument(
-        "--repeat", type=int, default=1, help="load runs per target; the median is reported"
-    )
+        "--datasette-threads", type=int, default=3,
+        help="datasette's num_sql_threads (its default 3; 0: queries on the event loop)",
+    )  # fmt: skip
     p.add_argument("--max-requests", type=int, default=2_000_000, help="cap per run")
-    p.add_argument(
-        "--client",
-        default="raw",
-        choices=["raw", "httpx"],
-        help="load client: a minimal asyncio HTTP/1.1 client (default) or httpx.AsyncClient",
-    )
+    p.add_argument("--client", default="raw", choices=["raw", "httpx"], help="load client")
     p.add_argument("--json-out", default=None, help="also write the results as JSON")
     args = p.parse_args(argv)
+    try:
+        targets = parse_targets(args.targets)
+    except ValueError as exc:
+        p.error(str(exc))
+    if any(t.endpoint == "datasette" for t in targets) and not _installed("datasette"):
+        p.error("datasette is not installed: pip install -e '.[bench]', or leave it out of "
+                "--targets")  # fmt: skip
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
-    unknown = set(backends) - {"sqlite", "postgres", "datasette"}
-    if unknown:
-        p.error(f"unknown backends: {', '.join(sorted(unknown))}")
+    if set(backends) - {"sqlite", "postgres"}:
+        p.error(f"unknown backends in {args.backends!r}: choose from sqlite, postgres")
+
+    import uvicorn
 
     server_cpu, client_cpu, pin_text = cpu_plan()
     cpus = (server_cpu, client_cpu)
-    import uvicorn
-
+    http, loop = http_choices(args)
     print("critmin API load benchmark")
     print(f"  CPUs: {os.cpu_count()}; {pin_text}")
-    have = {m: importlib.util.find_spec(m) is not None for m in ("httptools", "uvloop")}
-    http = args.http if args.http != "auto" else ("httptools" if have["httptools"] else "h11")
-    loop = args.loop if args.loop != "auto" else ("uvloop" if have["uvloop"] else "asyncio")
     print(
-        f"  server: 1 uvicorn {uvicorn.__version__} worker, http={args.http} ({http}), "
-        f"loop={args.loop} ({loop}), no access log; datasette: `datasette serve FILE` "
-        "(its defaults; uvicorn auto picks the same http/loop)"
+        f"  servers: 1 process, 1 uvicorn {uvicorn.__version__} worker, http={http}, "
+        f"loop={loop}, log_level=warning, access_log=False"
     )
+    if any(t.endpoint == "datasette" for t in targets):
+        import datasette
+
+        print(
+            f"  datasette {datasette.__version__}: immutable open (-i), canned query "
+            f"project_list, settings {datasette_settings(args.datasette_threads)}"
+        )
     print(
         f"  load: {args.clients} keep-alive {args.client} HTTP/1.1 clients (asyncio, 1 process), "
-        f"{args.warmup:g}s warm-up + {args.seconds:g}s measured, x{args.repeat} per target "
-        "(median run reported)"
+        f"{args.warmup:g}s warm-up + {args.seconds:g}s measured per target, {args.repeat} "
+        "rounds over all targets (medians reported)"
     )
-    results: list[dict[str, Any]] = []
     workdir = Path(tempfile.mkdtemp(prefix="critmin-bench-"))
-    db_file = workdir / "critmin.db"
-    pg_name = None
+    db_file = workdir / f"{DATASETTE_DB}.db"
+    pg_names: list[str] = []
     try:
-        if {"sqlite", "datasette"} & set(backends):
-            how = fill_database(f"sqlite:///{db_file}", args.rows)
-            print(f"  SQLite {db_file}: {how}")
+        print(f"  SQLite {db_file}: {fill_database(f'sqlite:///{db_file}', args.rows)}")
+        checkpoint(db_file)
+        jobs = []
+        if any(t.endpoint == "datasette" for t in targets):
+            jobs.append(start_datasette(db_file, cpus, args))
         for backend in backends:
-            port = free_port()
-            base = f"http://127.0.0.1:{port}"
             if backend == "sqlite":
-                server = critmin_server(f"sqlite:///{db_file}", port, server_cpu, args)
-                results.append(bench_target("critmin-sqlite", server, base + args.path, cpus, args))
-            elif backend == "postgres":
-                pg_name, pg_url = create_pg_database()
-                how = fill_database(pg_url, args.rows)
-                print(f"  PostgreSQL database {pg_name}: {how}")
-                server = critmin_server(pg_url, port, server_cpu, args)
-                try:
-                    results.append(
-                        bench_target("critmin-postgres", server, base + args.path, cpus, args)
-                    )
-                finally:
-                    drop_pg_database(pg_name)
-                    print(f"  dropped PostgreSQL database {pg_name}")
-                    pg_name = None
-            else:
-                server = datasette_server(db_file, port, server_cpu)
-                path = args.datasette_path or datasette_path(db_file.stem)
-                results.append(bench_target("datasette", server, base + path, cpus, args))
+                jobs += start_critmin(f"sqlite:///{db_file}", "sqlite", targets, cpus, args)
+                continue
+            pg_name, pg_url = create_pg_database()
+            pg_names.append(pg_name)
+            print(f"  PostgreSQL database {pg_name}: {fill_database(pg_url, args.rows)}")
+            jobs += start_critmin(pg_url, "postgres", targets, cpus, args, pg_name)
+        results = run_jobs(jobs, cpus, args)
     finally:
-        if pg_name:
-            drop_pg_database(pg_name)
+        for server in SERVERS:
+            server.stop()
+        for name in pg_names:
+            drop_pg_database(name)
         shutil.rmtree(workdir, ignore_errors=True)
     ok = report(results, args)
     print(f"\nall targets met: {'yes' if ok else 'NO'}")
@@ -666,6 +848,9 @@ def main(argv: list[str]) -> int:
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "_serve":
         serve_main(sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5])
+    elif len(sys.argv) > 1 and sys.argv[1] == "_datasette":
+        path, port, http, loop, threads = sys.argv[2:7]
+        datasette_main(path, int(port), http, loop, int(threads))
     elif len(sys.argv) > 1 and sys.argv[1] == "_load":
         load_main(sys.argv[2:])
     else:

@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     auth_failures_per_minute: int = 30
     session_idle_minutes: int = 60
     session_max_hours: int = 8
+    response_cache: bool = True
+    """Serve repeated reads from rendered responses (``CRITMIN_RESPONSE_CACHE=off`` to
+    compute every response, e.g. to measure the uncached paths)."""
 
     @property
     def environment(self) -> str:
@@ -119,4 +122,14 @@ class Settings(BaseSettings):
 
 
 def get_settings() -> Settings:
-    return Settings()
+    """The settings from the environment; ConfigError naming each malformed variable."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"CRITMIN_{str(e['loc'][0]).upper()}={e.get('input')!r}: {e['msg'].lower()}"
+            for e in exc.errors()
+        )
+        raise ConfigError(f"malformed setting(s): {problems}") from None

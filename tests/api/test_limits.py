@@ -129,3 +129,14 @@ def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_bucket(api_db_
         codes = [c.get("/api/v1/me", headers=first).status_code for _ in range(3)]
         assert codes == [401, 401, 429]
         assert c.get("/api/v1/me", headers=other).status_code == 401  # not locked out
+
+
+def test_every_read_endpoint_refuses_a_bad_token(api_db_url, live):
+    """Made-up tokens get 401 on public reference data too (not a fresh bucket each), so
+    they count towards the failed-authentication limit there as everywhere."""
+    paths = ["/api/v1/stats/share?mineral=gallium", "/api/v1/projects", "/api/v1/measures"]
+    with live(api_db_url, auth_failures_per_minute=len(paths)) as base:
+        codes = [httpx.get(base + p, headers=_fake(i)).status_code for i, p in enumerate(paths)]
+        assert codes == [401] * len(paths)
+        r = httpx.get(base + paths[0], headers=_fake(99))
+        assert r.status_code == 429

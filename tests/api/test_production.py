@@ -108,3 +108,17 @@ def test_serve_refuses_misspelt_environment_and_weak_key(tmp_path, env_vars, exp
     out = (proc.stdout + proc.stderr).strip()
     assert out.startswith("error: CRITMIN_ENV=") and expected in out
     assert "Traceback" not in out and not db.exists()
+
+
+@pytest.mark.parametrize("command", [["serve"], ["projects", "list"]])
+def test_malformed_setting_is_named_without_a_traceback(tmp_path, command):
+    env = {**os.environ, "CRITMIN_RATE_LIMIT_PER_MINUTE": "lots",
+           "CRITMIN_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-m", "critmin", *command], env=env, capture_output=True, text=True,
+        timeout=60,
+    )
+    out = (proc.stdout + proc.stderr).strip()
+    assert proc.returncode == 2, out
+    assert "CRITMIN_RATE_LIMIT_PER_MINUTE='lots'" in out and "integer" in out
+    assert "Traceback" not in out and not (tmp_path / "x.db").exists()

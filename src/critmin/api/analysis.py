@@ -8,12 +8,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from critmin.api.deps import CallerDep, SessionDep
+from critmin.api.reads import json_response, read
 from critmin.domain.vocab import resolve_mineral
 from critmin.services import outlook as outlook_service
 from critmin.services import stats as stats_service
+from critmin.services.auth import Caller
 
 router = APIRouter(tags=["analysis"])
 
@@ -24,21 +28,29 @@ MineralCode = Annotated[
 ]  # fmt: skip
 
 
-@router.get("/stats/share", summary="Country shares of world production and the HHI")
-def stats_share(
-    session: SessionDep,
+@router.get(
+    "/stats/share",
+    summary="Country shares of world production and the HHI",
+    response_model=dict[str, Any],
+)
+async def stats_share(
+    request: Request,
     mineral: MineralCode,
     year: Annotated[int | None, Query(ge=1900, le=2100, description="Default: latest.")] = None,
     measure: Annotated[
         str, Query(pattern=r"^[a-z_]{1,60}$", description="production, capacity or reserves.")
     ] = "production",
-) -> dict[str, Any]:
+) -> Response:
     """404 names the years that have data when the year has none; an unknown mineral or
     measure is a 422 naming the known ones. ``world_lower_bound`` marks shares that are
     upper bounds; ``residual_share`` is the part of the world total no row accounts for."""
-    return stats_service.production_shares(
-        session=session, mineral=resolve_mineral(mineral), year=year, measure=measure
-    )
+
+    def work(session: Session, _caller: Caller) -> dict[str, Any]:
+        return stats_service.production_shares(
+            session=session, mineral=resolve_mineral(mineral), year=year, measure=measure
+        )
+
+    return json_response(await read(request, work))
 
 
 @router.get("/outlook", summary="Non-China capacity outlook over the visible project pipeline")

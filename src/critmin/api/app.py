@@ -60,7 +60,7 @@ def create_app(database_url: str, settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.session_factory = session_factory(engine)
     app.state.read_session_factory = read_session_factory(engine)
-    app.state.list_cache = ResponseCache()
+    app.state.response_cache = ResponseCache(enabled=settings.response_cache)
     # Few threads on the hot read path: more would only contend for the GIL and
     # stretch tail latency; a cache hit takes well under a millisecond.
     app.state.read_limiter = anyio.CapacityLimiter(4)

@@ -13,11 +13,8 @@ derived from the body they see, so it changes only when something they may see d
 from __future__ import annotations
 
 import io
-import json
 from typing import Annotated, Any
 
-import anyio
-import anyio.to_thread
 from fastapi import APIRouter, Body, Header, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -25,8 +22,9 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from critmin.api.cache import Rendered, generation, visibility_key
-from critmin.api.deps import AsciiId, CallerDep, EditorDep, SessionDep, resolve_caller
+from critmin.api.cache import Rendered, etag_of, view_key, visibility_key
+from critmin.api.deps import AsciiId, CallerDep, EditorDep, SessionDep
+from critmin.api.reads import cached, dumps, read
 from critmin.domain.enums import ProjectStatus, Stage
 from critmin.domain.vocab import project_filters
 from critmin.services import tracker
@@ -92,6 +90,14 @@ def _project(row: Project, caller: Caller, *, status: int = 200, **headers: str)
     return _json(data, status=status, tag=tracker.etag(row, caller, data), **headers)
 
 
+def _matches(if_none_match: str | None, tag: str) -> bool:
+    """Whether an If-None-Match header names ``tag`` (a list, weak or strong, or ``*``)."""
+    if not if_none_match:
+        return False
+    tags = [t.strip() for t in if_none_match.split(",")]
+    return "*" in tags or tag.removeprefix("W/") in (t.removeprefix("W/") for t in tags)
+
+
 def _invalid(field: str, problem: str) -> RequestValidationError:
     return RequestValidationError([{"loc": tuple(field.split(".")), "msg": problem}])
 
@@ -139,23 +145,18 @@ async def list_projects(
         "deleted": deleted,
     }
 
-    def work() -> Rendered:
-        # the hot path: one worker-thread hop for authentication, the generation check
-        # and (on a cache miss) the query and rendering
-        with request.app.state.read_session_factory() as session:
-            caller = resolve_caller(request, session)
+    def work(session: Session, caller: Caller) -> Rendered:
+        def render() -> tuple[bytes, str]:
+            page = tracker.list_page(session=session, caller=caller, raw_sources=True, **filters)
+            body = dumps({"data": page.rows, "count": page.total, "limit": limit, "offset": offset})
+            return body, etag_of(body)
 
-            def render() -> bytes:
-                page = tracker.list_page(session=session, caller=caller, **filters)
-                body = {"data": page.rows, "count": page.total, "limit": limit, "offset": offset}
-                return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+        key = ("projects", visibility_key(caller), tuple(sorted(filters.items())))
+        return cached(request, session, key, render)
 
-            key = ("projects", visibility_key(caller), tuple(sorted(filters.items())))
-            return request.app.state.list_cache.get_or_render(key, generation(session), render)
-
-    rendered = await anyio.to_thread.run_sync(work, limiter=request.app.state.read_limiter)
+    rendered = await read(request, work)
     headers = {**PRIVATE, "ETag": rendered.etag}
-    if request.headers.get("if-none-match") == rendered.etag:
+    if _matches(request.headers.get("if-none-match"), rendered.etag):
         return Response(status_code=304, headers=headers)
     return Response(rendered.body, media_type="application/json", headers=headers)
 
@@ -269,9 +270,8 @@ def create_project(session: SessionDep, caller: EditorDep, body: ProjectBody) ->
 
 
 @router.get("/{project_id}", summary="One project in full (ETag header)")
-def get_project(
-    session: SessionDep,
-    caller: CallerDep,
+async def get_project(
+    request: Request,
     project_id: ProjectId,
     if_none_match: Annotated[str | None, Header()] = None,
     deleted: Annotated[bool, Query(description="Also your own deleted project.")] = False,
@@ -280,14 +280,23 @@ def get_project(
     ] = False,
 ) -> Response:
     """The exchange fields plus id, sharing, section_sharing, version; hidden sections null."""
-    row = tracker.get_visible(
-        session=session, caller=caller, id=project_id, include_deleted=deleted
-    )
-    data = tracker.to_public(row, caller, curation_notes=curation_notes)
-    tag = tracker.etag(row, caller, data)
-    if if_none_match and tag in [t.strip() for t in if_none_match.split(",")]:
-        return Response(status_code=304, headers={**PRIVATE, "ETag": tag})
-    return _json(data, tag=tag)
+
+    def work(session: Session, caller: Caller) -> Rendered:
+        def render() -> tuple[bytes, str]:
+            row = tracker.get_visible(
+                session=session, caller=caller, id=project_id, include_deleted=deleted
+            )
+            data = tracker.to_public(row, caller, curation_notes=curation_notes)
+            return dumps(data), tracker.etag(row, caller, data)
+
+        key = ("project", view_key(caller), project_id, deleted, curation_notes)
+        return cached(request, session, key, render)
+
+    rendered = await read(request, work)
+    headers = {**PRIVATE, "ETag": rendered.etag}
+    if _matches(if_none_match, rendered.etag):
+        return Response(status_code=304, headers=headers)
+    return Response(rendered.body, media_type="application/json", headers=headers)
 
 
 @router.patch("/{project_id}", summary="Change some fields (If-Match required)")

@@ -118,9 +118,12 @@ def database_url(db: str | None) -> str:
     """The URL given with --db, else $CRITMIN_DATABASE_URL, else the default SQLite file."""
     if db:
         return db
-    from critmin.config import get_settings
+    from critmin.config import ConfigError, get_settings
 
-    return get_settings().resolved_database_url()
+    try:
+        return get_settings().resolved_database_url()
+    except ConfigError as exc:
+        raise fail(str(exc), code=2) from None
 
 
 def db_error(exc: Exception) -> str:

@@ -25,8 +25,8 @@ def serve(
     from critmin.config import ConfigError, get_settings
     from critmin.services.bootstrap import init_database
 
-    settings = get_settings()
     try:
+        settings = get_settings()
         settings.resolved_secret_key()  # refuse before touching the database
     except ConfigError as exc:
         raise fail(str(exc), code=2) from None

@@ -6,10 +6,12 @@ Reads take the caller (no default): the CLI on the operator's own database passe
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
@@ -54,6 +56,35 @@ def summary(row: Project | Row[Any]) -> dict[str, Any]:
 
 def _visible(caller: Caller) -> list[Any]:
     return [access.visible_clause(Project, caller)]
+
+
+def summaries(rows: Iterable[Sequence[Any]], *, raw_sources: bool = False) -> list[dict[str, Any]]:
+    """:func:`summary` of many rows of ``store.projects.SUMMARY_COLUMNS`` (in that order),
+    built in bulk: the list hot path.
+
+    ``sources`` may come as the stored JSON text (the list selects it cast to text).
+    With ``raw_sources`` it stays that text, as an ``orjson.Fragment`` that orjson
+    writes into a response as it is (no decoding and encoding again); otherwise it is
+    decoded with orjson, several times faster than the standard library and exact
+    here, as citations (``SourceRef``) hold only strings and dates.
+    """
+    out = [dict(zip(repo.SUMMARY_COLUMNS, row, strict=True)) for row in rows]
+    for item in out:
+        sources = item["sources"]
+        if isinstance(sources, str | bytes):
+            if sources in ("null", b"null"):
+                sources = None
+            else:
+                sources = orjson.Fragment(sources) if raw_sources else _loads(sources)
+        item["sources"] = sources or []
+    return out
+
+
+def _loads(text: str | bytes) -> Any:
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:  # e.g. NaN, which the standard library reads
+        return json.loads(text)
 
 
 def list_projects(

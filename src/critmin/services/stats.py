@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, Row, bindparam, select
 from sqlalchemy.orm import Session
 
 from critmin.analytics.concentration import hhi, market_shares
@@ -55,24 +55,46 @@ class StatsNotFound(LookupError):
         return str(self.args[0]) if self.args else ""
 
 
+# Built once: executing the same statement object skips building it and looking up its
+# compiled form, and Core rows skip the ORM (these run on every statistics request).
+_STATS = ProductionStat.__table__
+_YEARS = (
+    select(_STATS.c.year)
+    .where(_STATS.c.mineral == bindparam("mineral"), _STATS.c.measure == bindparam("measure"))
+    .where(_STATS.c.value.is_not(None))
+    .distinct()
+)
+_ROWS = (
+    select(_STATS)
+    .where(
+        _STATS.c.mineral == bindparam("mineral"),
+        _STATS.c.measure == bindparam("measure"),
+        _STATS.c.year == bindparam("year"),
+    )
+    .order_by(_STATS.c.id)
+)
+_DATASETS = select(
+    Dataset.code, Dataset.title, Dataset.url, Dataset.citation
+).where(Dataset.id.in_(bindparam("ids", expanding=True)))
+
+
+def _connection(session: Session) -> Connection:
+    """The session's connection, after flushing pending changes as an ORM query would."""
+    session.flush()
+    return session.connection()
+
+
 def available_years(*, session: Session, mineral: str, measure: str) -> list[int]:
     """Years with at least one non-null value of ``measure`` for ``mineral``, ascending."""
-    stmt = (
-        select(ProductionStat.year)
-        .where(ProductionStat.mineral == mineral, ProductionStat.measure == measure)
-        .where(ProductionStat.value.is_not(None))
-        .distinct()
-    )
-    return sorted(session.scalars(stmt))
+    params = {"mineral": mineral, "measure": measure}
+    return sorted(_connection(session).scalars(_YEARS, params))
 
 
-def stat_rows(*, session: Session, mineral: str, measure: str, year: int) -> list[ProductionStat]:
-    stmt = select(ProductionStat).where(
-        ProductionStat.mineral == mineral,
-        ProductionStat.measure == measure,
-        ProductionStat.year == year,
-    )
-    return list(session.scalars(stmt.order_by(ProductionStat.id)))
+def stat_rows(*, session: Session, mineral: str, measure: str, year: int) -> list[Row[Any]]:
+    """The rows of one table year in stored order: plain rows with the columns of
+    :class:`ProductionStat` as attributes."""
+    params = {"mineral": mineral, "measure": measure, "year": year}
+    return list(_connection(session).execute(_ROWS, params))
 
 
 def check_mineral(mineral: str) -> None:
@@ -99,8 +121,10 @@ def measures_with_data(*, session: Session, mineral: str) -> dict[str, list[int]
 
 def check_measure(*, session: Session, mineral: str, measure: str) -> None:
     """Raise UnknownValue for a measure that is neither a world-table measure nor stored."""
+    if measure in SHARE_MEASURES:
+        return  # no query on the hot path
     stored = measures_with_data(session=session, mineral=mineral)
-    if measure not in SHARE_MEASURES and measure not in stored:
+    if measure not in stored:
         known = list(SHARE_MEASURES) + sorted(set(stored) - set(SHARE_MEASURES))
         raise UnknownValue("measure", measure, expected_one_of(known, limit=12))
 
@@ -128,7 +152,7 @@ def missing_kind(raw_value: str | None) -> tuple[str, str]:
     return MISSING.get(text, ("not_given", f"not given ({text})" if text else "not given"))
 
 
-def row_kind(row: ProductionStat) -> str:
+def row_kind(row: ProductionStat | Row[Any]) -> str:
     """``country``, ``world`` or ``other`` (any other unnamed aggregate row)."""
     if row.country:
         return "country"
@@ -145,10 +169,10 @@ def _name(iso3: str) -> str:
         return iso3
 
 
-def _sources(session: Session, rows: list[ProductionStat]) -> list[dict[str, Any]]:
+def _sources(session: Session, rows: list[Row[Any]]) -> list[dict[str, Any]]:
     seen: dict[str, dict[str, Any]] = {}
     ids = sorted({r.dataset_id for r in rows if r.dataset_id is not None})
-    for ds in session.scalars(select(Dataset).where(Dataset.id.in_(ids))) if ids else []:
+    for ds in _connection(session).execute(_DATASETS, {"ids": ids}) if ids else []:
         seen[f"dataset:{ds.code}"] = {
             "document": ds.code, "title": ds.title, "url": ds.url, "citation": ds.citation,
         }
@@ -184,7 +208,7 @@ def production_shares(
     world_rows = [r for r in rows if row_kind(r) == WORLD_LABEL and r.value is not None]
     unit = world_rows[0].unit if world_rows else max(set(units), key=units.count)
 
-    def value(row: ProductionStat) -> float:
+    def value(row: Row[Any]) -> float:
         if row.unit == unit:
             return float(row.value)  # type: ignore[arg-type]
         try:

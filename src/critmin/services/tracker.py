@@ -7,6 +7,7 @@ errors alike (a record the caller may not see is reported as not found).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from pydantic import ValidationError
-from sqlalchemy import asc, case, desc, false, func, or_, select
+from sqlalchemy import Select, Text, asc, case, cast, desc, false, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from critmin.domain.projects import SCHEMA_VERSION, ProjectRecord
@@ -23,7 +24,7 @@ from critmin.ingest import exchange
 from critmin.services import access
 from critmin.services.auth import Caller, Role
 from critmin.services.project_import import ImportRaced, ImportReport, run_import
-from critmin.services.projects import ProjectNotFound, summary
+from critmin.services.projects import ProjectNotFound, summaries
 from critmin.store import entities as store
 from critmin.store import projects as repo
 from critmin.store.history import history_for
@@ -167,12 +168,44 @@ def list_page(
     limit: int = 50,
     offset: int = 0,
     deleted: bool = False,
+    raw_sources: bool = False,
 ) -> Page:
     """A page of the projects the caller may see, with the total count (nulls sort last).
 
     ``updated_at`` orders others' projects by their last change that every viewer sees
     (``shared_updated_at``), so edits of hidden sections do not move them.
+    ``raw_sources``: each row's citations as their stored JSON, for a response encoded
+    with orjson (see :func:`critmin.services.projects.summaries`).
     """
+    count, page = _list_statements(
+        caller, mineral, stage, status, country, q, sort, limit, offset, deleted
+    )
+    # Core statements on the session's connection: plain rows, no ORM result machinery
+    # (flushed first, as an ORM query would autoflush; a no-op for a clean session)
+    session.flush()
+    conn = session.connection()
+    rows = summaries(conn.execute(page), raw_sources=raw_sources)
+    if len(rows) < limit and (rows or not offset):
+        return Page(rows=rows, total=offset + len(rows))  # the last page: nothing after it
+    return Page(rows=rows, total=conn.scalar(count) or 0)
+
+
+@functools.lru_cache(maxsize=256)
+def _list_statements(
+    caller: Caller,
+    mineral: str | None,
+    stage: str | None,
+    status: str | None,
+    country: str | None,
+    q: str | None,
+    sort: str,
+    limit: int,
+    offset: int,
+    deleted: bool,
+) -> tuple[Select[Any], Select[Any]]:
+    """The count and page statements of :func:`list_page`, built once per distinct
+    request: a statement object reused keeps SQLAlchemy's cache key, so a repeated list
+    skips building the statement and looking up its compiled form."""
     field, descending = check_sort(sort)
     cond = _conditions(
         caller, mineral=mineral, stage=stage, status=status, country=country, q=q, deleted=deleted
@@ -184,9 +217,13 @@ def list_page(
     else:
         order = [(desc(column) if descending else asc(column)).nulls_last()]
     order.append(Project.id)
-    total = session.scalar(select(func.count()).select_from(Project).where(*cond)) or 0
-    stmt = select(*repo.summary_columns()).where(*cond).order_by(*order).limit(limit).offset(offset)
-    return Page(rows=[summary(r) for r in session.execute(stmt)], total=total)
+    count = select(func.count()).select_from(Project).where(*cond)
+    # sources as the stored text, which summaries() decodes faster than the JSON type would
+    columns = [
+        cast(c, Text).label(c.name) if c.name == "sources" else c for c in repo.summary_columns()
+    ]
+    page = select(*columns).where(*cond).order_by(*order).limit(limit).offset(offset)
+    return count, page
 
 
 def _updated_at(caller: Caller) -> Any:
