@@ -110,7 +110,7 @@ def test_every_problem_is_listed_not_just_the_first():
         (4, "capacity_by_year"),
         (5, "milestones"),
         (6, "financing_needed_usd"),
-        (7, "(row)"),
+        (7, "form"),  # a rule over several fields names the field it is about
         (8, "key"),
     }
 

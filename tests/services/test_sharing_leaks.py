@@ -110,7 +110,7 @@ SHARED_READS = {
     projects: ["list_projects", "find_project", "project_detail", "export_records",
                "export_text"],
     tracker: ["list_page", "get_visible", "writable", "create", "patch", "delete", "history",
-              "export_text", "import_text"],
+              "export_text", "import_text", "import_stream"],
     entities: ["list_page", "get_visible", "create", "patch", "delete", "history",
                "list_observations", "get_observation", "add_observation",
                "patch_observation", "delete_observation", "visible_relations"],

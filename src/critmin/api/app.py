@@ -88,6 +88,7 @@ def create_app(database_url: str, settings: Settings | None = None) -> FastAPI:
             swagger_ui_parameters={"validatorUrl": None},
         )
 
+    from critmin.api.bodies import install_body_checks
     from critmin.api.errors import install_error_handlers
     from critmin.api.limits import install_limits
     from critmin.web.pages import install_web
@@ -99,6 +100,7 @@ def create_app(database_url: str, settings: Settings | None = None) -> FastAPI:
     # limits, the signed cookie holding the session id, caching headers, HEAD.
     app.add_middleware(StaticCompressionMiddleware)
     app.add_middleware(FixedPathMiddleware, methods_of=lambda: fixed_paths(app))
+    install_body_checks(app)  # JSON nesting depth, inside the body size limit
     install_limits(app, settings)
     app.add_middleware(
         SessionMiddleware,

@@ -12,6 +12,7 @@ derived from the body they see, so it changes only when something they may see d
 
 from __future__ import annotations
 
+import io
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Path, Query, Request
@@ -26,7 +27,6 @@ from critmin.api.deps import AsciiId, CallerDep, EditorDep, SessionDep
 from critmin.api.reads import cached, dumps, read
 from critmin.domain.enums import ProjectStatus, Stage
 from critmin.domain.vocab import project_filters
-from critmin.ingest.errors import IngestError, Problem
 from critmin.services import tracker
 from critmin.services.auth import Caller
 from critmin.store.tables import Project
@@ -200,11 +200,12 @@ def export_projects(
 
 
 def _run_import(
-    session: Session, caller: Caller, text: str, fmt: str, file: str, dry_run: bool
+    session: Session, caller: Caller, raw: bytes, fmt: str, file: str, dry_run: bool
 ) -> dict[str, Any]:
-    report = tracker.import_text(
-        session=session, caller=caller, text=text, fmt=fmt, file=file, dry_run=dry_run
-    )
+    report = tracker.import_stream(
+        session=session, caller=caller, stream=io.BytesIO(raw), fmt=fmt, file=file,
+        dry_run=dry_run,
+    )  # fmt: skip
     session.commit()
     keys = {"created": report.created, "updated": report.updated, "unchanged": report.unchanged}
     return {**report.as_dict(), "keys": keys}
@@ -233,9 +234,13 @@ async def import_projects(
 ) -> Response:
     """JSON, CSV or YAML body, or a multipart ``file``; all or nothing.
 
-    Records become your organisation's; a key another organisation (or the bundled
-    reference data) uses is a problem in the report, never an overwrite. Problems come
-    back as 422 with ``problems``: ``[{file, row, column, value, expected}]``.
+    Keys are your organisation's own: new keys become its projects, keys it already uses
+    are updated (another organisation's project with the same key is a different record,
+    never touched). For your existing records, fields the file does not state keep their
+    values and sharing is never widened (``kept_sharing`` lists records that kept a
+    narrower level); a new record whose file states no level is owner-only. Problems
+    come back as 422 with ``problems``: ``[{file, row, column, value, expected}]``; a
+    record changed by someone else during the import is a 409 (nothing imported).
     """
     content_type = request.headers.get("content-type", "").lower()
     if content_type.startswith("multipart/form-data"):
@@ -251,12 +256,7 @@ async def import_projects(
         raw = await request.body()
         fmt = _format(format, content_type)
         name = f"request.{fmt}"
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        problem = Problem(name, None, "(file)", None, f"UTF-8 text ({exc.reason})")
-        raise IngestError([problem]) from None
-    report = await run_in_threadpool(_run_import, session, caller, text, fmt, name, dry_run)
+    report = await run_in_threadpool(_run_import, session, caller, raw, fmt, name, dry_run)
     return _json(report)
 
 

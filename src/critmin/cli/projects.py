@@ -188,10 +188,16 @@ def import_projects(
         str | None, typer.Option("--format", "-f", help="json, yaml or csv (default: by suffix).")
     ] = None,
 ) -> None:
-    """Import projects (upsert on key). A file with any error is rejected whole."""
+    """Import projects (upsert on key). A file with any error is rejected whole.
+
+    Fields the file does not state keep their stored values; sharing is never widened;
+    a new project whose file states no sharing level is owner-only.
+    """
     from critmin.ingest.errors import IngestError
     from critmin.services import projects as service
 
+    if fmt is not None and fmt not in ("json", "yaml", "csv"):
+        raise fail(f"unknown format {fmt!r}; expected json, yaml or csv", code=2)
     try:
         with session_for(db) as session:
             report = service.import_file(
@@ -200,12 +206,29 @@ def import_projects(
     except IngestError as exc:
         err_console.print(str(exc), highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
+    except service.ImportRaced as exc:
+        raise fail(f"{exc}; nothing was imported: run the import again") from None
     verb = "would import" if dry_run else "imported"
     console.print(
-        f"{verb} {file}: {len(report.created)} created, {len(report.updated)} updated, "
-        f"{len(report.unchanged)} unchanged",
+        f"{verb} {file}: {report.count('created')} created, {report.count('updated')} updated, "
+        f"{report.count('unchanged')} unchanged",
         highlight=False,
+        soft_wrap=True,
     )
+    for kept in report.kept_sharing:
+        console.print(
+            f"  {kept['key']}: kept sharing {kept['sharing']!r} (the file says "
+            f"{kept['stated']!r}; an import never widens sharing)",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if report.owner_only_by_default:
+        console.print(
+            f"  {report.owner_only_by_default} new project(s) state no sharing level: "
+            "they are owner-only",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def register(app: typer.Typer) -> None:

@@ -10,6 +10,10 @@ Each entity follows the ``Base / Create / Update / Public`` ladder:
 - ``XUpdate`` is ``XCreate`` with every field optional (a PATCH body); the merged
   record is validated again as an ``XCreate``;
 - ``XPublic`` is what the API returns: the fields plus id, owner, version, flags.
+
+Every field is bounded (text and list lengths, numeric ranges: the ``MAX_*`` constants
+here and in :mod:`critmin.domain.projects`), so sums over any number of records stay
+finite and every stored value can be sent back.
 """
 
 from __future__ import annotations
@@ -32,12 +36,22 @@ from critmin.domain.countries import is_iso3
 from critmin.domain.enums import DatePrecision, MeasureType, ObservationKind, Sharing
 from critmin.domain.json_scalars import JsonScalars
 from critmin.domain.minerals import form_codes, get_form, mineral_codes
+from critmin.domain.projects import (
+    MAX_CAPACITY_TPA,
+    MAX_ITEMS,
+    MAX_MONEY,
+    MAX_NOTE,
+    MAX_PRICE,
+    MAX_SHORT_NOTE,
+)
 from critmin.domain.provenance import SourceRef
 from critmin.domain.units import Unit, UnitError, parse_unit
 
 KEY_PATTERN = r"^[a-z0-9][a-z0-9-]{1,119}$"
 MAX_INT = 2**31 - 1
 """The largest value an INTEGER column holds on every backend."""
+MAX_QUANTITY = 1e12
+"""Largest stockpiled quantity, in the lot's unit."""
 MASS_UNITS = frozenset({Unit.KG, Unit.T, Unit.KT, Unit.T_WO3, Unit.MTU_WO3, Unit.T_REO})
 PRICE_UNITS = frozenset(
     u for u in Unit if "/" in u.value and u.value.split("/")[0] in {"USD", "CNY", "USC"}
@@ -152,7 +166,9 @@ class _Shared(_Schema):
         default=Sharing.PUBLIC,
         description="public: everyone; partners: the owner's partnership groups; owner: only it.",
     )
-    sources: list[SourceRef] = Field(default_factory=list, description="Citations.")
+    sources: list[SourceRef] = Field(
+        default_factory=list, max_length=MAX_ITEMS, description="Citations."
+    )
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
@@ -204,7 +220,13 @@ def partial(model: type[BaseModel], name: str) -> type[BaseModel]:
 
 Key = Annotated[str, Field(pattern=KEY_PATTERN, description="Stable lowercase slug.")]
 Country = Annotated[str, Field(min_length=3, max_length=3, description="ISO 3166-1 alpha-3.")]
-Money = Annotated[float, Field(ge=0)]
+Money = Annotated[float, Field(ge=0, le=MAX_MONEY)]
+Price = Annotated[float, Field(ge=0, le=MAX_PRICE)]
+Code = Annotated[str, Field(max_length=40)]
+"""A mineral or form code."""
+UnitCode = Annotated[str, Field(max_length=24)]
+Note = Annotated[str, Field(max_length=MAX_NOTE)]
+ShortNote = Annotated[str, Field(max_length=MAX_SHORT_NOTE)]
 
 
 # ---------------------------------------------------------------- facilities
@@ -217,8 +239,10 @@ class FacilityBase(_Shared):
     operator: str | None = Field(None, max_length=200)
     country: Country
     site: str | None = Field(None, max_length=300)
-    minerals: list[str] = Field(default_factory=list, description="Mineral codes handled.")
-    notes: str | None = None
+    minerals: list[Code] = Field(
+        default_factory=list, max_length=MAX_ITEMS, description="Mineral codes handled."
+    )
+    notes: Note | None = None
 
 
 class FacilityCreate(FacilityBase):
@@ -247,11 +271,11 @@ class MeasureBase(_Shared):
     key: Key
     title: str = Field(min_length=1, max_length=300)
     imposing_country: Country
-    target_countries: list[str] = Field(
-        default_factory=list, description="ISO3 codes; empty = all destinations."
+    target_countries: list[Code] = Field(
+        default_factory=list, max_length=300, description="ISO3 codes; empty = all destinations."
     )
-    minerals: list[str] = Field(default_factory=list)
-    forms: list[str] = Field(default_factory=list)
+    minerals: list[Code] = Field(default_factory=list, max_length=MAX_ITEMS)
+    forms: list[Code] = Field(default_factory=list, max_length=MAX_ITEMS)
     measure_type: MeasureType
     extraterritorial: bool = False
     announced: dt.date | None = None
@@ -262,13 +286,17 @@ class MeasureBase(_Shared):
     )
     date_precision: DatePrecision = DatePrecision.DAY
     relates_to: str | None = Field(None, pattern=KEY_PATTERN, description="Key of a measure.")
-    legal_basis: str | None = None
-    description: str | None = None
-    sources: list[SourceRef] = Field(default_factory=list, description="At least one citation.")
+    legal_basis: ShortNote | None = None
+    description: Note | None = None
+    sources: list[SourceRef] = Field(
+        default_factory=list, max_length=MAX_ITEMS, description="At least one citation."
+    )
 
 
 class MeasureCreate(MeasureBase):
-    sources: list[SourceRef] = Field(min_length=1, description="At least one citation.")
+    sources: list[SourceRef] = Field(
+        min_length=1, max_length=MAX_ITEMS, description="At least one citation."
+    )
 
     @field_validator("imposing_country")
     @classmethod
@@ -327,11 +355,11 @@ class MeasurePublic(MeasureBase, RecordMeta):
 
 class PriceSeriesBase(_Shared):
     key: Key
-    mineral: str = Field(description="Mineral code, e.g. 'gallium'.")
-    form: str | None = Field(None, description="Form code of that mineral.")
+    mineral: Code = Field(description="Mineral code, e.g. 'gallium'.")
+    form: Code | None = Field(None, description="Form code of that mineral.")
     market: str = Field(min_length=1, max_length=120)
-    unit: str = Field(description="Price unit, e.g. 'USD/kg'.")
-    description: str | None = None
+    unit: UnitCode = Field(description="Price unit, e.g. 'USD/kg'.")
+    description: Note | None = None
 
 
 class PriceSeriesCreate(_MineralAndForm, PriceSeriesBase):
@@ -352,15 +380,15 @@ class ObservationBase(_Schema):
     date: dt.date
     date_precision: DatePrecision = DatePrecision.DAY
     kind: ObservationKind = ObservationKind.LEVEL
-    value: float = Field(description="A level must not be negative.")
-    unit: str | None = Field(
+    value: float = Field(ge=-MAX_PRICE, le=MAX_PRICE, description="A level must not be negative.")
+    unit: UnitCode | None = Field(
         None, description="Defaults to the series' unit (level), percent_change or ratio."
     )
     reference: str | None = Field(
         None, max_length=120, description="Needed for change_pct / ratio_to_series."
     )
-    note: str | None = None
-    sources: list[SourceRef] = Field(default_factory=list)
+    note: ShortNote | None = None
+    sources: list[SourceRef] = Field(default_factory=list, max_length=MAX_ITEMS)
 
 
 class ObservationCreate(ObservationBase):
@@ -399,10 +427,10 @@ class ObservationPublic(ObservationBase):
 
 
 class StockpileLotBase(_Shared):
-    mineral: str
-    form: str | None = None
-    quantity: float = Field(ge=0, description="Quantity in ``unit``.")
-    unit: str = Field("t", description="Mass unit: kg, t, kt, t WO3, mtu WO3, t REO.")
+    mineral: Code
+    form: Code | None = None
+    quantity: float = Field(ge=0, le=MAX_QUANTITY, description="Quantity in ``unit``.")
+    unit: UnitCode = Field("t", description="Mass unit: kg, t, kt, t WO3, mtu WO3, t REO.")
     location: str | None = Field(None, max_length=200)
     acquired: dt.date | None = None
     shelf_life_days: int | None = Field(None, ge=0, le=MAX_INT)
@@ -438,18 +466,20 @@ class OfftakeBase(_Shared):
     )
     buyer: str = Field(min_length=1, max_length=200)
     seller: str | None = Field(None, max_length=200)
-    mineral: str
-    form: str | None = None
-    volume_tpa: float | None = Field(None, ge=0, description="Contracted volume, t/yr.")
-    floor_price: Money | None = None
-    ceiling_price: Money | None = Field(None, description="Not below the floor price.")
-    price_unit: str | None = Field(None, description="Needed with a floor or ceiling price.")
+    mineral: Code
+    form: Code | None = None
+    volume_tpa: float | None = Field(
+        None, ge=0, le=MAX_CAPACITY_TPA, description="Contracted volume, t/yr."
+    )
+    floor_price: Price | None = None
+    ceiling_price: Price | None = Field(None, description="Not below the floor price.")
+    price_unit: UnitCode | None = Field(None, description="Needed with a floor or ceiling price.")
     start: dt.date | None = None
     end: dt.date | None = Field(None, description="Not before start.")
 
 
 class OfftakeCreate(_MineralAndForm, OfftakeBase):
-    price_unit: str | None = Field(
+    price_unit: UnitCode | None = Field(
         None, validate_default=True, description="Needed with a floor or ceiling price."
     )
 

@@ -14,15 +14,21 @@ class SourceRef(JsonScalars):
 
     model_config = ConfigDict(extra="forbid")
 
-    document: str = Field(description="Dataset or document identifier, e.g. a file name or DOI.")
-    title: str | None = Field(default=None, description="Human-readable title of the source.")
+    document: str = Field(
+        max_length=500, description="Dataset or document identifier, e.g. a file name or DOI."
+    )
+    title: str | None = Field(
+        default=None, max_length=1_000, description="Human-readable title of the source."
+    )
     locator: str | None = Field(
-        default=None, description="Where in the source: section, table, or the sentence's topic."
+        default=None,
+        max_length=2_000,
+        description="Where in the source: section, table, or the sentence's topic.",
     )
     quote: str | None = Field(
-        default=None, description="Short verbatim excerpt supporting the figure."
+        default=None, max_length=4_000, description="Short verbatim excerpt supporting the figure."
     )
     published: dt.date | None = None
     retrieved: dt.date | None = None
-    licence: str | None = None
-    url: str | None = None
+    licence: str | None = Field(default=None, max_length=500)
+    url: str | None = Field(default=None, max_length=2_000)

@@ -2,6 +2,7 @@
 
 One module per source: ``usgs`` (+ ``usgs_prices``), ``wgi``, ``baci``, ``hs``,
 ``countries``, ``curated`` (measures and prices YAML) and ``exchange`` (the project
-exchange format). ``datasets`` is the registry of sources; ``reference.load_reference``
-loads everything bundled. Bad input raises :class:`~critmin.ingest.errors.IngestError`.
+exchange format, read safely and streamed by ``documents``). ``datasets`` is the
+registry of sources; ``reference.load_reference`` loads everything bundled. Bad input
+raises :class:`~critmin.ingest.errors.IngestError`.
 """

@@ -5,6 +5,27 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+MAX_VALUE_CHARS = 120
+"""A problem shows at most this many characters of the offending value."""
+
+
+def shorten(value: Any) -> Any:
+    """``value`` as a report shows it: scalars as they are, long text cut, containers as text."""
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if not isinstance(value, str):
+        value = _short_repr(value)
+    return value if len(value) <= MAX_VALUE_CHARS else value[: MAX_VALUE_CHARS - 3] + "..."
+
+
+def _short_repr(value: Any) -> str:
+    """A repr cut short, without recursing into deeply nested input."""
+    if isinstance(value, dict):
+        return "{...}" if value else "{}"
+    if isinstance(value, list | tuple):
+        return "[...]" if value else "[]"
+    return repr(value)[:MAX_VALUE_CHARS]
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -26,17 +47,12 @@ class Problem:
             where += f", row {self.row}"
         if self.column:
             where += f", column {self.column!r}"
-        shown = (
-            self.value
-            if not isinstance(self.value, str) or len(self.value) < 120
-            else self.value[:117] + "..."
-        )
-        return f"{where}: got {shown!r}, expected {self.expected}"
+        return f"{where}: got {shorten(self.value)!r}, expected {self.expected}"
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        if not isinstance(data["value"], str | int | float | bool | type(None)):
-            data["value"] = repr(data["value"])
+        data = asdict(self) | {"value": shorten(self.value)}
+        if isinstance(data["expected"], str) and len(data["expected"]) > 1_000:
+            data["expected"] = data["expected"][:997] + "..."
         return data
 
 
@@ -55,6 +71,41 @@ class IngestError(ValueError):
 
 MAX_PROBLEMS = 50
 """At most this many problems are listed; one more line counts the rest."""
+UNLISTED = "no more problems (this many were not listed)"
+
+
+class ProblemLog:
+    """Collects problems while a file streams by, keeping at most ``limit`` (memory stays
+    bounded) and counting the rest."""
+
+    def __init__(self, limit: int = MAX_PROBLEMS) -> None:
+        self.limit = limit
+        self.kept: list[Problem] = []
+        self.dropped = 0
+        self.file = ""
+
+    def __len__(self) -> int:
+        return len(self.kept) + self.dropped
+
+    def add(self, problem: Problem) -> None:
+        self.file = self.file or problem.file
+        if len(self.kept) < self.limit:
+            self.kept.append(problem)
+        else:
+            self.dropped += 1
+
+    def extend(self, problems: list[Problem]) -> None:
+        for problem in problems:
+            self.add(problem)
+
+    def raise_if_any(self) -> None:
+        """Raise IngestError listing the kept problems (by row) and counting the rest."""
+        if not self.kept:
+            return
+        listed = sorted(self.kept, key=lambda p: p.row if isinstance(p.row, int) else 0)
+        if self.dropped:
+            listed.append(Problem(self.file, None, None, self.dropped, UNLISTED))
+        raise IngestError(listed)
 
 
 def raise_problems(problems: list[Problem]) -> None:
@@ -67,7 +118,7 @@ def raise_problems(problems: list[Problem]) -> None:
         first = problems[0]
         problems = [
             *problems[:MAX_PROBLEMS],
-            Problem(first.file, None, None, rest, "no more problems (this many were not listed)"),
+            Problem(first.file, None, None, rest, UNLISTED),
         ]
     raise IngestError(problems)
 

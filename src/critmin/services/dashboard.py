@@ -9,6 +9,7 @@ hidden sections come back as ``None``.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections import Counter, defaultdict
 from typing import Any
 
@@ -19,6 +20,7 @@ from critmin.domain import vocab
 from critmin.domain.claims import figure_text
 from critmin.domain.enums import ProjectStatus, Stage, label, labels_of
 from critmin.domain.minerals import MINERALS, get_mineral
+from critmin.domain.projects import MAX_CAPACITY_TPA
 from critmin.services import access, tracker
 from critmin.services.auth import Caller
 from critmin.services.entities import visible_relations
@@ -213,8 +215,19 @@ def price_series(
     return out
 
 
+def usable_capacity(value: float | None) -> bool:
+    """Whether a stored capacity can be summed: finite and within the schema's bounds
+    (rows stored before the bounds may hold values such as 1.7e308)."""
+    return value is not None and math.isfinite(value) and 0 <= value <= MAX_CAPACITY_TPA
+
+
 def pipeline(*, session: Session, caller: Caller, mineral: str) -> dict[str, Any]:
-    """The visible project pipeline: counts and nameplate capacity by status and start year."""
+    """The visible project pipeline: counts and nameplate capacity by status and start year.
+
+    Capacities outside the schema's bounds (stored before the bounds existed) are left
+    out of the sums and counted in ``capacity_left_out``, with a ``note``; every sum is
+    finite.
+    """
     rows = session.execute(
         select(Project.status, Project.start_year, Project.capacity_tpa).where(
             Project.mineral == mineral, *_visible(Project, caller)
@@ -222,7 +235,10 @@ def pipeline(*, session: Session, caller: Caller, mineral: str) -> dict[str, Any
     ).all()
     by_status: dict[str, dict[str, Any]] = {}
     by_year: dict[tuple[int | None, str], dict[str, Any]] = {}
+    left_out = 0
     for status, year, capacity in rows:
+        usable = usable_capacity(capacity)
+        left_out += capacity is not None and not usable
         name = label(status)
         for group in (
             by_status.setdefault(status, {"status": status, "status_label": name}),
@@ -230,7 +246,7 @@ def pipeline(*, session: Session, caller: Caller, mineral: str) -> dict[str, Any
                                                 "status_label": name}),
         ):  # fmt: skip
             group["projects"] = group.get("projects", 0) + 1
-            if capacity is not None:  # None where no project of the group gives a capacity
+            if usable:  # None where no project of the group gives a usable capacity
                 group["capacity_tpa"] = (group.get("capacity_tpa") or 0.0) + capacity
             group.setdefault("capacity_tpa", None)
 
@@ -241,6 +257,13 @@ def pipeline(*, session: Session, caller: Caller, mineral: str) -> dict[str, Any
         "unit": "t/yr",
         "projects": len(rows),
         "without_capacity": sum(1 for *_, c in rows if c is None),
+        "capacity_left_out": left_out,
+        "note": (
+            f"{left_out} project(s) with a capacity outside 0-{MAX_CAPACITY_TPA:,.0f} t/yr "
+            "left out of the totals"
+            if left_out
+            else None
+        ),
         "by_status": sorted(by_status.values(), key=lambda r: rank(r["status"])),
         "by_year": sorted(
             by_year.values(),

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from critmin.ingest import exchange
 from critmin.services import access
 from critmin.services.auth import Caller
 from critmin.services.keys import AmbiguousKey, resolve
+from critmin.services.project_import import ImportRaced, ImportReport, run_import
 from critmin.store import entities as store
 from critmin.store import projects as repo
 from critmin.store.history import history_for
@@ -172,60 +172,42 @@ def project_detail(*, session: Session, ref: str | int, caller: Caller) -> dict[
     return detail
 
 
-@dataclass
-class ImportReport:
-    file: str
-    dry_run: bool
-    created: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "file": self.file,
-            "dry_run": self.dry_run,
-            "created": len(self.created),
-            "updated": len(self.updated),
-            "unchanged": len(self.unchanged),
-        }
-
-
 def import_records(
     *,
     session: Session,
-    records: list[ProjectRecord],
+    records: Iterable[ProjectRecord],
     actor: str,
     source: str,
     dry_run: bool = False,
 ) -> ImportReport:
-    """Upsert every record on its key. Callers run this inside one transaction."""
-    report = ImportReport(file=source, dry_run=dry_run)
-    for record in records:
-        _, action = repo.upsert_project(session=session, record=record, actor=actor, source=source)
-        {"create": report.created, "update": report.updated, "unchanged": report.unchanged}[
-            action
-        ].append(record.key)
-    return report
+    """Upsert ``records`` (every field stated) as records without an owning organisation.
+
+    See :mod:`critmin.services.project_import`: all or nothing, in the caller's transaction.
+    """
+    items = (
+        exchange.Parsed(row, r.key, r, exchange.MERGE_FIELDS) for row, r in enumerate(records, 1)
+    )
+    return run_import(session=session, items=items, file=source, owner_org_id=None,
+                      actor=actor, source=source, dry_run=dry_run)  # fmt: skip
 
 
 def import_file(
     *, session: Session, path: Path, actor: str, fmt: str | None = None, dry_run: bool = False
 ) -> ImportReport:
-    """Validate the whole file first (raising IngestError), then upsert atomically.
+    """Import an exchange-format file as records without an owning organisation.
 
-    With ``dry_run`` the changes are computed and rolled back (a savepoint), so the
-    report says what would happen and the database is untouched.
+    The file is streamed and validated whole first (raising IngestError listing every
+    problem), then written in a short final phase of the caller's transaction; a
+    record changed meanwhile raises ImportRaced. ``dry_run`` reports what would happen
+    and writes nothing. Fields the file does not state keep their stored values; sharing
+    is never widened (see :mod:`critmin.services.project_import`).
     """
-    records = exchange.read_file(path, fmt)
-    if not dry_run:
-        return import_records(session=session, records=records, actor=actor, source=path.name)
-    nested = session.begin_nested()
-    try:
-        return import_records(
-            session=session, records=records, actor=actor, source=path.name, dry_run=True
-        )
-    finally:
-        nested.rollback()
+    fmt = fmt or exchange.detect_format(path)
+    with exchange.open_file(path) as stream:
+        items = exchange.iter_stream(stream, fmt=fmt, file=str(path))
+        return run_import(session=session, items=items, file=str(path), owner_org_id=None,
+                          actor=actor, source=path.name, dry_run=dry_run,
+                          csv_mode=fmt == "csv")  # fmt: skip
 
 
 def visible_record(row: Project, caller: Caller) -> ProjectRecord:
@@ -252,3 +234,6 @@ def export_text(
 ) -> str:
     records = export_records(session=session, caller=caller, mineral=mineral)
     return exchange.to_csv(records) if fmt == "csv" else exchange.to_json(records)
+
+
+__all__ = ["ImportRaced", "ImportReport", "ProjectNotFound", "import_file", "import_records"]

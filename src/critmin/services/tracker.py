@@ -7,26 +7,24 @@ errors alike (a record the caller may not see is reported as not found).
 
 from __future__ import annotations
 
-import csv
 import functools
 import hashlib
 import io
 import json
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
-import yaml
 from pydantic import ValidationError
 from sqlalchemy import Select, Text, asc, case, cast, desc, false, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from critmin.domain.projects import SCHEMA_VERSION, ProjectRecord
 from critmin.ingest import exchange
-from critmin.ingest.errors import Problem, raise_problems
 from critmin.services import access
 from critmin.services.auth import Caller, Role
-from critmin.services.projects import ImportReport, ProjectNotFound, summaries
+from critmin.services.project_import import ImportRaced, ImportReport, run_import
+from critmin.services.projects import ProjectNotFound, summaries
 from critmin.store import entities as store
 from critmin.store import projects as repo
 from critmin.store.history import history_for
@@ -305,13 +303,11 @@ def _validate(data: dict[str, Any]) -> ProjectRecord:
     try:
         record = ProjectRecord.model_validate(data)
     except ValidationError as exc:
+        problems = exchange.problems_from_validation(exc, file="", row=None)
         raise InvalidRecord(
             [
-                {
-                    "field": ".".join(str(p) for p in e["loc"]) or "(body)",
-                    "problem": e["msg"].removeprefix("Value error, "),
-                }
-                for e in exc.errors()
+                {"field": p.column if p.column != "(row)" else "(body)", "problem": p.expected}
+                for p in problems
             ]
         ) from None
     bad = unstorable(record.model_dump())
@@ -496,19 +492,6 @@ def export_text(
     return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
 
 
-def _row_numbers(text: str, fmt: str) -> dict[str, int | str]:
-    """Each key's row as the import error report numbers it (CSV: header = row 1)."""
-    if fmt == "csv":
-        reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
-        return {(raw.get("key") or "").strip(): n for n, raw in enumerate(reader, start=2)}
-    doc = json.loads(text) if fmt == "json" else yaml.safe_load(text)
-    return {
-        item.get("key"): n
-        for n, item in enumerate(doc["projects"], start=1)
-        if isinstance(item, dict) and isinstance(item.get("key"), str)
-    }
-
-
 def import_text(
     *,
     session: Session,
@@ -518,58 +501,43 @@ def import_text(
     file: str,
     dry_run: bool = False,
 ) -> ImportReport:
+    """:func:`import_stream` of ``text``."""
+    stream = io.BytesIO(text.encode("utf-8", "surrogatepass"))
+    return import_stream(
+        session=session, caller=caller, stream=stream, fmt=fmt, file=file, dry_run=dry_run
+    )
+
+
+def import_stream(
+    *,
+    session: Session,
+    caller: Caller,
+    stream: IO[bytes],
+    fmt: str,
+    file: str,
+    dry_run: bool = False,
+) -> ImportReport:
     """Import an exchange document as the caller's organisation; all or nothing.
 
     Keys are the caller's organisation's own: new keys become its projects, keys it
-    already uses are updated. Another organisation's (or the bundled reference data's)
-    project with the same key is a different record, never touched or reported.
-    Raises IngestError listing every problem; ``dry_run`` changes nothing.
+    already uses are updated, merged with what is stored (fields the file does not state
+    are kept; sharing is never widened: see :mod:`critmin.services.project_import`).
+    Another organisation's (or the bundled reference data's) project with the same key is
+    a different record, never touched or reported. Raises IngestError listing every
+    problem, Conflict if a record changed meanwhile; ``dry_run`` changes nothing.
     """
     if not caller.at_least(Role.EDITOR) or caller.org_id is None:
         raise Forbidden("importing projects needs an editor or admin token")
-    records = exchange.parse_text(text, fmt=fmt, file=file)
-    keys = [r.key for r in records]
-    existing = {
-        row.key: row
-        for start in range(0, len(keys), 500)
-        for row in session.scalars(
-            select(Project).where(
-                Project.key.in_(keys[start : start + 500]),
-                store.key_scope(Project, caller.org_id),
-            )
-        )
-    }
-    bad = {r.key: unstorable(r.model_dump()) for r in records}
-    rows = _row_numbers(text, fmt) if existing or any(bad.values()) else {}
-    problems = [
-        Problem(file=file, row=rows.get(key), column=path, value=None, expected=expected)
-        for key, found in bad.items()
-        for path, expected in found
-    ]
-    expected = "the key of a deleted project: restore it before importing over it"
-    problems += [
-        Problem(file=file, row=rows.get(key), column="key", value=key, expected=expected)
-        for key, row in existing.items()
-        if row.deleted_at is not None
-    ]
-    raise_problems(
-        sorted(problems, key=lambda p: (p.row if isinstance(p.row, int) else 0, p.column or ""))
-    )
-    report = ImportReport(file=file, dry_run=dry_run)
-    nested = session.begin_nested() if dry_run else None
     try:
-        for record in records:
-            _, action = repo.upsert_project(
-                session=session,
-                record=record,
-                actor=caller.label,
-                source=f"import {file}",
-                owner_org_id=caller.org_id,
-            )
-            {"create": report.created, "update": report.updated, "unchanged": report.unchanged}[
-                action
-            ].append(record.key)
-    finally:
-        if nested is not None:
-            nested.rollback()
-    return report
+        return run_import(
+            session=session,
+            items=exchange.iter_stream(stream, fmt=fmt, file=file),
+            file=file,
+            owner_org_id=caller.org_id,
+            actor=caller.label,
+            source=f"import {file}",
+            dry_run=dry_run,
+            csv_mode=fmt == "csv",
+        )
+    except ImportRaced as exc:
+        raise Conflict(f"{exc}; nothing was imported: send the file again") from None

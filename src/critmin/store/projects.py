@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import typing
 from collections.abc import Sequence
 from typing import Any
 
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import ColumnElement, Row, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
@@ -15,6 +18,7 @@ from critmin.store.history import diff, record_change
 from critmin.store.tables import Project, ProjectCapacity, ProjectEvent
 
 TABLE = "projects"
+log = logging.getLogger(__name__)
 SECTION_FIELDS = frozenset({"financing", "offtakers", "milestones"})
 """Change-log fields of the sections that may be shared more narrowly than the record."""
 
@@ -147,47 +151,76 @@ def count_projects(*, session: Session) -> int:
 
 
 def to_record(row: Project) -> ProjectRecord:
-    """The exchange-format record for a stored project."""
-    return ProjectRecord.model_validate(
-        {
-            "key": row.key,
-            "name": row.name,
-            "name_original": row.name_original,
-            "mineral": row.mineral,
-            "form": row.form,
-            "stage": row.stage,
-            "feed": row.feed,
-            "feed_note": row.feed_note,
-            "operator": row.operator,
-            "partners": list(row.partners or []),
-            "country": row.country,
-            "site": row.site,
-            "status": row.status,
-            "capacity_tpa": row.capacity_tpa,
-            "capacity_by_year": [
-                {"year": p.year, "capacity_tpa": p.capacity_tpa} for p in row.capacity_points
-            ],
-            "start_year": row.start_year,
-            "end_year": row.end_year,
-            "milestones": list(row.milestones or []),
-            "financing": {
-                "needed_usd": row.financing_needed_usd,
-                "committed_usd": row.financing_committed_usd,
-                "capex_amount": row.capex_amount,
-                "capex_currency": row.capex_currency,
-                "sources": list(row.funding_sources or []),
-            },
-            "offtakers": list(row.offtakers or []),
-            "sharing": row.sharing,
-            "notes": row.notes,
-            "curation_note": row.curation_note,
-            "history": [
-                {"date": e.date, "status": e.status, "capacity_tpa": e.capacity_tpa, "note": e.note}
-                for e in sorted(row.events, key=lambda e: (e.date, e.id or 0))
-            ],
-            "sources": list(row.sources or []),
-        }
-    )
+    """The exchange-format record for a stored project.
+
+    A row stored before today's bounds (e.g. a capacity of 1.7e308) is returned as stored,
+    unvalidated, so it can still be read and corrected.
+    """
+    data = _record_data(row)
+    try:
+        return ProjectRecord.model_validate(data)
+    except ValidationError as exc:
+        log.warning("project %s is outside the exchange format's bounds: %s", row.key, exc)
+        return _construct(ProjectRecord, data)
+
+
+def _construct(model: type[BaseModel], data: dict[str, Any]) -> Any:
+    """``model`` built from ``data`` without validation, nested models included."""
+    values = {}
+    for name, info in model.model_fields.items():
+        if name in data:
+            values[name] = _construct_value(info.annotation, data[name])
+    return model.model_construct(**values)
+
+
+def _construct_value(annotation: Any, value: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return _construct(annotation, value) if isinstance(value, dict) else value
+    args = typing.get_args(annotation)
+    if typing.get_origin(annotation) is list and args and isinstance(value, list):
+        return [_construct_value(args[0], v) for v in value]
+    return value
+
+
+def _record_data(row: Project) -> dict[str, Any]:
+    return {
+        "key": row.key,
+        "name": row.name,
+        "name_original": row.name_original,
+        "mineral": row.mineral,
+        "form": row.form,
+        "stage": row.stage,
+        "feed": row.feed,
+        "feed_note": row.feed_note,
+        "operator": row.operator,
+        "partners": list(row.partners or []),
+        "country": row.country,
+        "site": row.site,
+        "status": row.status,
+        "capacity_tpa": row.capacity_tpa,
+        "capacity_by_year": [
+            {"year": p.year, "capacity_tpa": p.capacity_tpa} for p in row.capacity_points
+        ],
+        "start_year": row.start_year,
+        "end_year": row.end_year,
+        "milestones": list(row.milestones or []),
+        "financing": {
+            "needed_usd": row.financing_needed_usd,
+            "committed_usd": row.financing_committed_usd,
+            "capex_amount": row.capex_amount,
+            "capex_currency": row.capex_currency,
+            "sources": list(row.funding_sources or []),
+        },
+        "offtakers": list(row.offtakers or []),
+        "sharing": row.sharing,
+        "notes": row.notes,
+        "curation_note": row.curation_note,
+        "history": [
+            {"date": e.date, "status": e.status, "capacity_tpa": e.capacity_tpa, "note": e.note}
+            for e in sorted(row.events, key=lambda e: (e.date, e.id or 0))
+        ],
+        "sources": list(row.sources or []),
+    }
 
 
 def _columns(record: ProjectRecord) -> dict[str, Any]:
