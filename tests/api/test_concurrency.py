@@ -84,3 +84,41 @@ def test_read_modify_write_keeps_both_changes(server):
     assert retry.status_code == 200
     final = httpx.get(url, headers=auth).json()
     assert (final["site"], final["operator"], final["version"]) == ("Pilbara", "Op Ltd", 3)
+
+
+def test_sqlite_write_waits_for_another_writer_instead_of_failing(tmp_path, make_orgs, live):
+    """A write that meets another writer's transaction (such as the final phase of a bulk
+    import) waits for it, rather than answering 503 after a few seconds."""
+    import time
+
+    from critmin.store.db import make_engine
+    from critmin.store.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'busy.db'}"
+    upgrade(url)
+    token = make_orgs(url, {"A": ([], "editor")})["A"]
+    held = 6.0
+    other = make_engine(url)
+    locked = threading.Event()
+
+    def writer() -> None:
+        with other.connect() as conn:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            locked.set()
+            time.sleep(held)
+            conn.exec_driver_sql("COMMIT")
+
+    body = {"key": "waits", "name": "Waits", "mineral": "gallium", "stage": "refining",
+            "country": "JPN", "status": "announced"}  # fmt: skip
+    with live(url) as base:
+        thread = threading.Thread(target=writer)
+        thread.start()
+        locked.wait(5)
+        started = time.monotonic()
+        r = httpx.post(f"{base}/api/v1/projects", json=body,
+                       headers={"Authorization": f"Bearer {token}"}, timeout=30)  # fmt: skip
+        waited = time.monotonic() - started
+        thread.join()
+    other.dispose()
+    assert r.status_code == 201, r.text
+    assert waited > held - 1.5
