@@ -246,7 +246,7 @@ def _no_outlook(
         text += f" ({why})"
     if left_out:
         text += (f"; {left_out} possible restart{'s' if left_out != 1 else ''} of capacity USGS "
-                 "already counts left out (include them with include_restarts)")
+                 "already counts left out (the option to count possible restarts includes them)")
     return text + "."
 
 
@@ -433,12 +433,12 @@ def capacity_outlook_report(
             (f"possible restarts of capacity USGS already counts are included: {names}")
             if include_restarts else
             (f"left out of the totals as possible restarts of capacity USGS already counts: "
-             f"{names}; restarts_left_out is their expected capacity (include them with "
-             "include_restarts)")
+             f"{names} (their expected capacity is given separately; the option to count "
+             "possible restarts includes them)")
         )  # fmt: skip
     if in_totals.any():
-        notes.append("possible_double_count is the expected capacity of counted projects that "
-                     "may already be in the USGS baseline; subtract it for a conservative "
+        notes.append("the possible double count is the expected capacity of counted projects "
+                     "that may already be in the USGS baseline; subtract it for a conservative "
                      "reading")  # fmt: skip
     return {"years": years, "meta": meta}
 
