@@ -315,13 +315,17 @@ def datasette_server(path: Path, port: int, cpu: int | None, args) -> Server:
 
 
 def serve_main(url: str, port: int, http: str, loop: str) -> None:
-    """The critmin server subprocess: ``critmin serve --no-init`` without the access log."""
+    """The critmin server subprocess: ``critmin serve --no-init`` (with its garbage-collector
+    settings, :mod:`critmin.api.runtime`) without the access log."""
     import uvicorn
 
     from critmin.api.app import create_app
+    from critmin.api.runtime import prepare_for_serving
 
+    app = create_app(url)
+    prepare_for_serving()  # as `critmin serve` does
     uvicorn.run(
-        create_app(url), host="127.0.0.1", port=port, log_level="warning", access_log=False,
+        app, host="127.0.0.1", port=port, log_level="warning", access_log=False,
         http=http, loop=loop, workers=1,
     )  # fmt: skip
 

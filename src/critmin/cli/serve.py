@@ -38,7 +38,10 @@ def serve(
         app = create_app(url, settings)
     except ConfigError as exc:
         raise fail(str(exc), code=2) from None
+    from critmin.api.runtime import prepare_for_serving
+
     console.print(f"critmin serving on http://{host}:{port}/", highlight=False)
+    prepare_for_serving()
     uvicorn.run(app, host=host, port=port, log_level="info")
 
 
