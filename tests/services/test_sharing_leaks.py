@@ -17,7 +17,16 @@ from sqlalchemy import event, select
 
 from critmin.analytics.outlook_params import OutlookParams, completion_probability
 from critmin.domain.projects import ProjectRecord
-from critmin.services import access, auth, dashboard, entities, outlook, projects, tracker
+from critmin.services import (
+    access,
+    auth,
+    controls,
+    dashboard,
+    entities,
+    outlook,
+    projects,
+    tracker,
+)
 from critmin.services.auth import ANONYMOUS
 from critmin.services.projects import ProjectNotFound
 from critmin.store import entities as store
@@ -105,8 +114,9 @@ def test_dashboard_outlook_ignores_sections_the_caller_may_not_see(engine):
 
 SHARED_READS = {
     outlook: ["capacity_outlook_report", "capacity_outlook"],
-    dashboard: ["minerals_index", "price_series", "pipeline", "mineral_overview", "measures",
+    dashboard: ["minerals_index", "price_series", "pipeline", "mineral_overview",
                 "projects_list", "project_view", "outlook", "sources"],
+    controls: ["measures"],
     projects: ["list_projects", "find_project", "project_detail", "export_records",
                "export_text"],
     tracker: ["list_page", "get_visible", "writable", "create", "patch", "delete", "history",
@@ -305,7 +315,7 @@ def test_relates_to_is_shown_only_with_the_related_measure(engine):
             assert {m.key: m.relates_to for m in listed} == {
                 "a-suspension": None, "a-follow-up": "a-suspension"
             }
-            timeline = dashboard.measures(session=s, caller=caller)
+            timeline = controls.measures(session=s, caller=caller)
             assert "a-secret-ban" not in json.dumps(timeline), who
             assert timeline["chains"] == [
                 [{"key": "a-suspension", "title": "Measure"},
@@ -313,7 +323,7 @@ def test_relates_to_is_shown_only_with_the_related_measure(engine):
             ]  # fmt: skip
             overview = dashboard.mineral_overview(session=s, caller=caller, mineral="gallium")
             assert "a-secret-ban" not in json.dumps(overview), who
-        owner = dashboard.measures(session=s, caller=c["A"])
+        owner = controls.measures(session=s, caller=c["A"])
         assert [[m["key"] for m in chain] for chain in owner["chains"]] == [
             ["a-secret-ban", "a-suspension", "a-follow-up"]
         ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from web_support import build_world
 
-from critmin.services import auth
+from critmin.services import auth, controls
 from critmin.services import dashboard as d
 from critmin.store.db import make_engine, transaction
 from critmin.store.projects import list_projects
@@ -47,7 +47,7 @@ def test_dashboard_services_apply_the_sharing_rules(db_url: str) -> None:
             with pytest.raises(d.NotFound):
                 d.project_view(session=s, caller=anon, id=world.owner_id)
 
-            timeline = d.measures(session=s, caller=anon, mineral="tungsten")
+            timeline = controls.measures(session=s, caller=anon, mineral="tungsten")
             assert timeline["measures"] and all(
                 "tungsten" in m["minerals"] for m in timeline["measures"]
             )

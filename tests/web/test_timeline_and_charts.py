@@ -7,7 +7,8 @@ import datetime as dt
 
 import pytest
 
-from critmin.services.dashboard import date_period, format_date, measure_status
+from critmin.services.controls import measure_status
+from critmin.services.present import date_period, format_date
 from critmin.web import charts
 
 NOV_2026 = dt.date(2026, 11, 1)

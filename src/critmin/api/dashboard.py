@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Path, Query
 
 from critmin.api.deps import AsciiId, CallerDep, SessionDep
+from critmin.services import controls
 from critmin.services import dashboard as service
 
 router = APIRouter(prefix="/dashboard", tags=["dashboard"])
@@ -91,7 +92,7 @@ def measures(
     session: SessionDep, caller: CallerDep, mineral: str | None = Query(None, max_length=40),
     curation_notes: bool = CurationNotes,
 ) -> dict[str, Any]:
-    return _call(service.measures, session=session, caller=caller, mineral=mineral or None,
+    return _call(controls.measures, session=session, caller=caller, mineral=mineral or None,
                  curation_notes=curation_notes)  # fmt: skip
 
 

@@ -7,6 +7,7 @@ JSON keeps the codes and adds the labels beside them (``stage`` and ``stage_labe
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from critmin.domain.countries import UnknownCountry, country_name
@@ -122,3 +123,32 @@ def fmt_qty(value: Any, unit: str | None, digits: int | None = None) -> str:
     """A number with its unit: ``40 t/yr``; an em dash for none."""
     text = fmt_num(value, digits)
     return text if text == "—" or not unit else f"{text} {unit}"
+
+
+def _as_date(value: dt.date | str) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+
+
+def format_date(value: dt.date | str | None, precision: str = "day") -> str | None:
+    """A date shown only as precisely as it is known (``2023``, ``2023-07``, ``2023-07-03``).
+
+    A year-precision date stored as 31 December means the end of that year
+    (``end of 2024``), as the curated files record "the end of 2024".
+    """
+    if value is None:
+        return None
+    text = value.isoformat() if isinstance(value, dt.date) else str(value)
+    if precision == "year" and text[5:10] == "12-31":
+        return f"end of {text[:4]}"
+    return {"year": text[:4], "month": text[:7]}.get(precision, text)
+
+
+def date_period(value: dt.date | str, precision: str = "day") -> tuple[dt.date, dt.date]:
+    """The first and last day a date of this precision may stand for."""
+    day = _as_date(value)
+    if precision == "year":
+        return dt.date(day.year, 1, 1), dt.date(day.year, 12, 31)
+    if precision == "month":
+        nxt = dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)
+        return day.replace(day=1), nxt - dt.timedelta(days=1)
+    return day, day

@@ -12,6 +12,7 @@ from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from critmin.api.deps import CallerDep, SessionDep
+from critmin.services import controls
 from critmin.services import dashboard as service
 from critmin.web import auth, charts, edit
 from critmin.web.assets import AssetFiles, plotly_js_path
@@ -174,7 +175,7 @@ def measures_page(
     params = {"mineral": mineral, "curation_notes": "true" if curation_notes else None}
     return _page(
         request, "measures.html", _twin("/measures", params),
-        lambda: service.measures(session=session, caller=caller, mineral=mineral or None,
+        lambda: controls.measures(session=session, caller=caller, mineral=mineral or None,
                                  curation_notes=curation_notes),
         lambda data: {"timeline_fig": charts.measures_figure(data["measures"],
                                                              dt.date.fromisoformat(data["today"]))},
