@@ -119,13 +119,17 @@ def _upsert(
     actor: str,
     source: str,
     extra: dict[str, list[Any]] | None = None,
+    shared: bool = True,
 ) -> tuple[str, Any]:
-    """Create or update a keyed, shared record and log the change; (action, row).
+    """Create or update a keyed record and log the change; (action, row).
 
-    ``extra`` adds changes that are not columns (e.g. replaced observations).
+    ``extra`` adds changes that are not columns (e.g. replaced observations). A
+    ``shared`` record (with sharing and a version) is public reference data without an
+    owner, and its version moves on with each update.
     """
     if row is None:
-        row = model(key=key, sharing="public", owner_org_id=None, **values)
+        owned = {"sharing": "public", "owner_org_id": None} if shared else {}
+        row = model(key=key, **owned, **values)
         session.add(row)
         session.flush()
         changes = {k: [None, _json(v)] for k, v in values.items() if k != "sources"}
@@ -137,7 +141,8 @@ def _upsert(
             return "unchanged", row
         for k, v in values.items():
             setattr(row, k, v)
-        row.version = (row.version or 1) + 1
+        if shared:
+            row.version = (row.version or 1) + 1
         session.flush()
         action = "update"
     record_change(session=session, table=model.__tablename__, record_id=row.id, record_key=key,
@@ -163,25 +168,8 @@ def store_claim(
     values["date"] = record.date
     values.update(dataset_id=dataset_id, sources=_sources(record.sources))
     row = session.scalar(select(Claim).where(Claim.key == record.key))
-    if row is None:
-        row = Claim(key=record.key, **values)
-        session.add(row)
-        session.flush()
-        changes = {k: [None, _json(v)] for k, v in values.items() if k != "sources"}
-        action = "create"
-    else:
-        old = {k: _json(getattr(row, k)) for k in values}
-        changes = diff(old, {k: _json(v) for k, v in values.items()})
-        if not changes:
-            return "unchanged"
-        for k, v in values.items():
-            setattr(row, k, v)
-        session.flush()
-        action = "update"
-    record_change(session=session, table=Claim.__tablename__, record_id=row.id,
-                  record_key=record.key, action=action, actor=actor, changes=changes,
-                  source=source)  # fmt: skip
-    return action
+    return _upsert(session, row, Claim, record.key, values, actor=actor, source=source,
+                   shared=False)[0]  # fmt: skip
 
 
 def _obs_key(o: dict[str, Any]) -> tuple[Any, ...]:

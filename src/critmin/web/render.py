@@ -13,7 +13,15 @@ from fastapi.templating import Jinja2Templates
 
 from critmin.domain.enums import label
 from critmin.services.auth import ANONYMOUS
-from critmin.services.present import coded, country_label, field_label, form_label, mineral_label
+from critmin.services.present import (
+    coded,
+    country_label,
+    field_label,
+    fmt_num,
+    fmt_pct,
+    form_label,
+    mineral_label,
+)
 from critmin.web.csrf import FIELD, csrf_token
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -31,23 +39,6 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Cache-Control": "no-store",
 }
-
-
-def fmt_num(value: Any, digits: int = 0) -> str:
-    """``1,234.5``-style numbers; an em dash for none."""
-    if value is None or value == "":
-        return "—"
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return str(value)
-    if digits == 0 and number != round(number) and abs(number) < 100:
-        digits = 2 if abs(number) < 10 else 1
-    return f"{number:,.{digits}f}"
-
-
-def fmt_pct(value: Any, digits: int = 1) -> str:
-    return "—" if value is None else f"{float(value) * 100:.{digits}f} %"
 
 
 def fmt_change(value: Any) -> str:
