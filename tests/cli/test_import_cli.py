@@ -26,16 +26,17 @@ def _db(tmp_path) -> str:
 
 def test_cli_import_keeps_the_narrower_level_and_unstated_fields(tmp_path):
     url = _db(tmp_path)
+    assert invoke("org", "create", "Acme Gallium", "--db", url).exit_code == 0
     first = tmp_path / "first.csv"
     first.write_text(HEADER + "cli-one,CLI one,gallium,refining,CAN,announced,owner,kept\n"
                      "cli-two,CLI two,gallium,refining,CAN,announced,,\n")  # fmt: skip
-    result = invoke("import", "projects", str(first), "--db", url)
+    result = invoke("import", "projects", str(first), "--db", url, "--org", "Acme Gallium")
     assert result.exit_code == 0, result.output
     assert "1 new project(s) state no sharing level: they are owner-only" in result.output
     second = tmp_path / "second.csv"
     row = "cli-one,CLI one renamed,gallium,refining,CAN,announced,public\n"
     second.write_text("key,name,mineral,stage,country,status,sharing\n" + row)
-    result = invoke("import", "projects", str(second), "--db", url)
+    result = invoke("import", "projects", str(second), "--db", url, "--org", "Acme Gallium")
     assert result.exit_code == 0, result.output
     assert "0 created, 1 updated" in result.output
     assert "cli-one: kept sharing 'owner' (the file says 'public'" in result.output
@@ -43,6 +44,29 @@ def test_cli_import_keeps_the_narrower_level_and_unstated_fields(tmp_path):
     assert (shown["name"], shown["sharing"], shown["notes"]) == ("CLI one renamed", "owner", "kept")
     two = json.loads(invoke("projects", "show", "cli-two", "--db", url).stdout)
     assert two["sharing"] == "owner"
+
+
+def test_cli_import_without_an_organisation_is_public_reference_data(tmp_path):
+    """Records without an owner are public reference data: an unstated level is public
+    (an owner-only record without an owner would be hidden from everyone), and a file
+    asking for a stricter level is refused whole."""
+    url = _db(tmp_path)
+    plain = tmp_path / "plain.csv"
+    plain.write_text(HEADER + "ref-one,Reference one,gallium,refining,CAN,announced,,\n")
+    result = invoke("import", "projects", str(plain), "--db", url)
+    assert result.exit_code == 0, result.output
+    assert json.loads(invoke("projects", "show", "ref-one", "--db", url).stdout)["sharing"] == (
+        "public"
+    )
+    private = tmp_path / "private.csv"
+    private.write_text(HEADER + "ref-two,Reference two,gallium,refining,CAN,announced,owner,\n")
+    result = invoke("import", "projects", str(private), "--db", url)
+    assert result.exit_code == 1
+    assert "column 'sharing'" in result.stderr and "--org" not in result.stderr
+    assert "public reference data" in result.stderr
+    assert invoke("projects", "show", "ref-two", "--db", url).exit_code != 0
+    result = invoke("import", "projects", str(plain), "--db", url, "--org", "Nobody")
+    assert result.exit_code == 2 and "no organisation named 'Nobody'" in result.stderr
 
 
 def test_cli_refuses_an_alias_bomb_quickly(tmp_path):

@@ -187,22 +187,35 @@ def import_projects(
     fmt: Annotated[
         str | None, typer.Option("--format", "-f", help="json, yaml or csv (default: by suffix).")
     ] = None,
+    org: Annotated[
+        str | None,
+        typer.Option("--org", help="Import as this organisation's projects (its keys, its "
+                                   "sharing rules); without it, as public reference data."),
+    ] = None,
 ) -> None:
     """Import projects (upsert on key). A file with any error is rejected whole.
 
-    Fields the file does not state keep their stored values; sharing is never widened;
-    a new project whose file states no sharing level is owner-only.
+    Fields the file does not state keep their stored values; sharing is never widened.
+    With --org, a new project whose file states no sharing level is owner-only; without
+    it, projects are public reference data (a file asking for another level is refused).
     """
     from critmin.ingest.errors import IngestError
     from critmin.services import projects as service
+    from critmin.services.auth import AuthError, get_org
 
     if fmt is not None and fmt not in ("json", "yaml", "csv"):
         raise fail(f"unknown format {fmt!r}; expected json, yaml or csv", code=2)
     try:
         with session_for(db) as session:
+            try:
+                owner = get_org(session=session, name=org).id if org else None
+            except AuthError as exc:
+                raise fail(f"{exc} (see `critmin org list`)", code=2) from None
+            label = f"{actor} for {org}" if org else actor
             report = service.import_file(
-                session=session, path=file, actor=actor, fmt=fmt, dry_run=dry_run
-            )
+                session=session, path=file, actor=label, fmt=fmt, dry_run=dry_run,
+                owner_org_id=owner,
+            )  # fmt: skip
     except IngestError as exc:
         err_console.print(str(exc), highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None

@@ -52,6 +52,9 @@ BATCH = 1_000
 """Rows validated, looked up and written together."""
 NEW_RECORD_SHARING = "owner"
 """The level of a new record whose file states none: secure by default."""
+REFERENCE_SHARING = "public"
+"""Records without an owning organisation are reference data: public (see
+:mod:`critmin.services.access`); a stricter level would hide them from everyone."""
 LEVEL_RANK = {"public": 0, "partners": 1, "owner": 2}
 MAX_REPORT_KEYS = 10_000
 """The report names at most this many keys per outcome (its counts are exact)."""
@@ -263,7 +266,11 @@ class _Planner:
     def create(self, item: Parsed, log: ProblemLog) -> _Plan | None:
         assert item.record is not None
         data = item.record.model_dump(mode="json")
-        if "sharing" not in item.given:
+        if self.owner_org_id is None:
+            if not self._reference_level(item, log):
+                return None
+            data["sharing"] = REFERENCE_SHARING
+        elif "sharing" not in item.given:
             data["sharing"] = NEW_RECORD_SHARING
             self.defaulted += 1
         changes = {k: [None, v] for k, v in data.items() if v not in (None, [], {})}
@@ -272,6 +279,8 @@ class _Planner:
     def update(self, item: Parsed, old: bulk.Existing, log: ProblemLog) -> _Plan | None:
         assert item.record is not None
         new = item.record.model_dump(mode="json")
+        if self.owner_org_id is None and not self._reference_level(item, log):
+            return None
         if not (item.given | {"sharing"}) >= MERGE_FIELDS:
             new = self._merge(item, old.snapshot, new, log)
             if new is None:
@@ -292,6 +301,18 @@ class _Planner:
         if plan is not None:
             plan.project_id, plan.version = old.id, old.version
         return plan
+
+    def _reference_level(self, item: Parsed, log: ProblemLog) -> bool:
+        """Whether the level a file states suits reference data (public, or not stated)."""
+        assert item.record is not None
+        if "sharing" not in item.given or item.record.sharing == REFERENCE_SHARING:
+            return True
+        log.add(Problem(
+            self.file, item.row, "sharing", item.record.sharing,
+            "public: records imported without an owning organisation are public reference "
+            "data (import them as an organisation to keep them partners- or owner-only)",
+        ))  # fmt: skip
+        return False
 
     def _merge(
         self, item: Parsed, stored: dict[str, Any], new: dict[str, Any], log: ProblemLog

@@ -192,9 +192,16 @@ def import_records(
 
 
 def import_file(
-    *, session: Session, path: Path, actor: str, fmt: str | None = None, dry_run: bool = False
+    *,
+    session: Session,
+    path: Path,
+    actor: str,
+    fmt: str | None = None,
+    dry_run: bool = False,
+    owner_org_id: int | None = None,
 ) -> ImportReport:
-    """Import an exchange-format file as records without an owning organisation.
+    """Import an exchange-format file as ``owner_org_id``'s records, or (None) as public
+    reference data without an owning organisation.
 
     The file is streamed and validated whole first (raising IngestError listing every
     problem), then written in a short final phase of the caller's transaction; a
@@ -205,7 +212,7 @@ def import_file(
     fmt = fmt or exchange.detect_format(path)
     with exchange.open_file(path) as stream:
         items = exchange.iter_stream(stream, fmt=fmt, file=str(path))
-        return run_import(session=session, items=items, file=str(path), owner_org_id=None,
+        return run_import(session=session, items=items, file=str(path), owner_org_id=owner_org_id,
                           actor=actor, source=path.name, dry_run=dry_run,
                           csv_mode=fmt == "csv")  # fmt: skip
 
