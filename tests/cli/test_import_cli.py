@@ -90,3 +90,13 @@ def test_cli_unknown_format_and_missing_file(tmp_path):
     assert result.exit_code == 2 and "expected json, yaml or csv" in result.stderr
     missing = invoke("import", "projects", str(tmp_path / "none.csv"), "--db", url)
     assert missing.exit_code == 1 and "a readable file" in missing.stderr
+
+
+def test_cli_csv_listing_neutralises_spreadsheet_formulas(tmp_path):
+    url = _db(tmp_path)
+    hostile = tmp_path / "hostile.csv"
+    hostile.write_text(HEADER + 'evil,"=HYPERLINK(""http://x"")",gallium,refining,CAN,'
+                       "announced,public,\n")  # fmt: skip
+    assert invoke("import", "projects", str(hostile), "--db", url).exit_code == 0
+    listed = invoke("projects", "list", "--db", url, "--format", "csv").stdout
+    assert "'=HYPERLINK" in listed and ",=HYPERLINK" not in listed

@@ -169,7 +169,8 @@ def emit(
 ) -> None:
     """Print rows (or one object) as a Rich table, JSON or CSV on standard output.
 
-    ``headers`` gives table column titles and ``right`` the right-aligned (numeric)
+    CSV text cells that a spreadsheet would run as a formula start with ``'``, as in
+    exports. ``headers`` gives table column titles and ``right`` the right-aligned (numeric)
     columns; CSV and JSON keep the field names.
     """
     if fmt == OutputFormat.json:
@@ -178,11 +179,16 @@ def emit(
     items = [rows] if isinstance(rows, dict) else rows
     cols = columns or (list(items[0].keys()) if items else [])
     if fmt == OutputFormat.csv:
+        from critmin.ingest.exchange import escape_cell  # no spreadsheet formulas (OWASP)
+
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
         writer.writerow(cols)
         for item in items:
-            writer.writerow([_cell(item.get(c)) for c in cols])
+            writer.writerow(
+                [escape_cell(_cell(v)) if isinstance(v := item.get(c), str) else _cell(v)
+                 for c in cols]
+            )  # fmt: skip
         sys.stdout.write(buf.getvalue())
         return
     from rich.table import Table
