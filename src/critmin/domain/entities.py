@@ -30,12 +30,21 @@ from pydantic import (
     ValidationInfo,
     create_model,
     field_validator,
+    model_validator,
 )
 
 from critmin.domain.countries import is_iso3
-from critmin.domain.enums import DatePrecision, MeasureType, ObservationKind, Sharing
+from critmin.domain.enums import (
+    DatePrecision,
+    Frequency,
+    MeasureType,
+    ObservationKind,
+    Qualifier,
+    Sharing,
+)
 from critmin.domain.json_scalars import JsonScalars
 from critmin.domain.minerals import form_codes, get_form, mineral_codes
+from critmin.domain.prices import parse_window
 from critmin.domain.projects import (
     MAX_CAPACITY_TPA,
     MAX_ITEMS,
@@ -357,8 +366,10 @@ class PriceSeriesBase(_Shared):
     key: Key
     mineral: Code = Field(description="Mineral code, e.g. 'gallium'.")
     form: Code | None = Field(None, description="Form code of that mineral.")
-    market: str = Field(min_length=1, max_length=120)
-    unit: UnitCode = Field(description="Price unit, e.g. 'USD/kg'.")
+    purity: str | None = Field(None, max_length=40, description="Purity or grade, e.g. '99.99%'.")
+    market: str = Field(min_length=1, max_length=120, description="Market or location.")
+    unit: UnitCode = Field(description="Price unit (currency/quantity), e.g. 'USD/kg'.")
+    frequency: Frequency | None = Field(None, description="How often the price is quoted.")
     description: Note | None = None
 
 
@@ -380,23 +391,37 @@ class ObservationBase(_Schema):
     date: dt.date
     date_precision: DatePrecision = DatePrecision.DAY
     kind: ObservationKind = ObservationKind.LEVEL
+    qualifier: Qualifier = Field(
+        Qualifier.EXACT, description="exact, approximate, lower_bound (>43%) or upper_bound."
+    )
     value: float = Field(ge=-MAX_PRICE, le=MAX_PRICE, description="A level must not be negative.")
     unit: UnitCode | None = Field(
         None, description="Defaults to the series' unit (level), percent_change or ratio."
     )
+    window: str | None = Field(
+        None, max_length=40,
+        description="change_pct: the window it is measured over, ISO 8601 (P1M, 2023-07/2025-05).",
+    )  # fmt: skip
+    relative_to: str | None = Field(
+        None, max_length=120, validate_default=True,
+        description="ratio_to_series: the key of the other series.",
+    )  # fmt: skip
     reference: str | None = Field(
-        None, max_length=120, description="Needed for change_pct / ratio_to_series."
-    )
+        None, max_length=120, validate_default=True,
+        description="The base a change is measured from, in words.",
+    )  # fmt: skip
     note: ShortNote | None = None
     sources: list[SourceRef] = Field(default_factory=list, max_length=MAX_ITEMS)
 
 
 class ObservationCreate(ObservationBase):
+    """Each rule is checked on the field it concerns, so an error names that field."""
+
     @field_validator("value")
     @classmethod
     def _value(cls, v: float | None, info: ValidationInfo) -> float | None:
-        if v is not None and v < 0 and info.data.get("kind") == ObservationKind.LEVEL:
-            raise ValueError("a price level must not be negative")
+        if v is not None and v < 0 and info.data.get("kind") != ObservationKind.CHANGE_PCT:
+            raise ValueError(f"a {info.data.get('kind') or 'level'} must not be negative")
         return v
 
     @field_validator("unit")
@@ -404,13 +429,48 @@ class ObservationCreate(ObservationBase):
     def _unit(cls, v: str | None) -> str | None:
         return check_unit(v)
 
-    @field_validator("reference")
+    @field_validator("window")
+    @classmethod
+    def _window(cls, v: str | None, info: ValidationInfo) -> str | None:
+        if v is None:
+            return None
+        if info.data.get("kind") != ObservationKind.CHANGE_PCT:
+            raise ValueError("only a change_pct observation has a window")
+        return parse_window(v)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy_ratio(cls, data: Any) -> Any:
+        """A ratio used to name its series in ``reference``: read that as ``relative_to``."""
+        if (isinstance(data, dict) and data.get("kind") == ObservationKind.RATIO_TO_SERIES
+                and not data.get("relative_to") and isinstance(data.get("reference"), str)):
+            data = {**data, "relative_to": data["reference"]}
+        return data  # fmt: skip
+
+    @field_validator("relative_to", mode="after")
+    @classmethod
+    def _relative_to(cls, v: str | None, info: ValidationInfo) -> str | None:
+        kind = info.data.get("kind")
+        if kind == ObservationKind.RATIO_TO_SERIES and not v:
+            raise ValueError("a ratio_to_series observation needs the key of the other series")
+        if v and kind is not None and kind != ObservationKind.RATIO_TO_SERIES:
+            raise ValueError("only a ratio_to_series observation is relative to another series")
+        return v
+
+    @field_validator("reference", mode="after")
     @classmethod
     def _reference(cls, v: str | None, info: ValidationInfo) -> str | None:
-        kind = info.data.get("kind")
-        if kind is not None and kind != ObservationKind.LEVEL and not v:
-            raise ValueError(f"a {kind} observation needs a reference")
-        return v
+        if (info.data.get("kind") == ObservationKind.CHANGE_PCT and not v
+                and not info.data.get("window") and "window" not in _failed(info)):
+            raise ValueError("a change_pct observation needs its window (e.g. P1M) or a "
+                             "reference naming the base it is measured from")
+        return v  # fmt: skip
+
+
+def _failed(info: ValidationInfo) -> set[str]:
+    """Fields validated before this one that failed (absent from ``info.data``)."""
+    return {"date", "date_precision", "kind", "qualifier", "value", "unit", "window",
+            "relative_to"} - set(info.data)  # fmt: skip
 
 
 ObservationUpdate = partial(ObservationCreate, "ObservationUpdate")

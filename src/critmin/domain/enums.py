@@ -75,9 +75,32 @@ class DatePrecision(StrEnum):
 
 
 class ObservationKind(StrEnum):
+    """What a price observation's value is: a level in the series' unit, a percentage
+    change over a stated window, or a ratio to another named series."""
+
     LEVEL = "level"
     CHANGE_PCT = "change_pct"
     RATIO_TO_SERIES = "ratio_to_series"
+
+
+class Qualifier(StrEnum):
+    """How a source states a figure: ``>43%`` is a lower bound, "nearly twice" approximate."""
+
+    EXACT = "exact"
+    APPROXIMATE = "approximate"
+    LOWER_BOUND = "lower_bound"
+    UPPER_BOUND = "upper_bound"
+
+
+class Frequency(StrEnum):
+    """How often a price series is quoted."""
+
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    MONTHLY = "monthly"
+    QUARTERLY = "quarterly"
+    ANNUAL = "annual"
+    IRREGULAR = "irregular"
 
 
 # Display labels where capitalising the code is not enough (acronyms, units, wording).

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from critmin.domain.claims import ClaimFile, ClaimRecord
 from critmin.domain.measures import MeasureFile, MeasureRecord
-from critmin.domain.prices import PriceFile, PriceSeriesRecord
+from critmin.domain.prices import PriceFile, PriceSeriesRecord, observation_unit
 from critmin.domain.provenance import SourceRef
 from critmin.ingest.datasets import CURATED_DIR, dataset_for_document, ensure_datasets
 from critmin.ingest.errors import IngestError, Problem, raise_problems, validation_problems
@@ -44,9 +44,10 @@ MEASURE_FIELDS = (
     "extraterritorial", "announced", "effective", "expiry", "expiry_derived", "date_precision",
     "relates_to", "legal_basis", "description", "curation_note",
 )  # fmt: skip
-SERIES_FIELDS = ("mineral", "form", "market", "unit", "description", "curation_note")
-OBS_FIELDS = ("date", "date_precision", "kind", "value", "unit", "reference", "note",
-              "curation_note")  # fmt: skip
+SERIES_FIELDS = ("mineral", "form", "purity", "market", "unit", "frequency", "description",
+                 "curation_note")  # fmt: skip
+OBS_FIELDS = ("date", "date_precision", "kind", "qualifier", "value", "unit", "window",
+              "relative_to", "reference", "note", "curation_note")  # fmt: skip
 
 
 def _read_yaml(path: Path, top: str) -> dict[str, Any]:
@@ -188,10 +189,11 @@ def store_price_series(
     """Upsert a series by key with its observations (replaced as a whole when they differ).
 
     An observation's ``dataset_id`` is that of its own first cited document, else the
-    series'; its unit is the series' unit.
+    series'; its unit is the series' unit for a level, ``percent_change`` or ``ratio``.
     """
     new = [
-        {**{f: getattr(o, f) for f in OBS_FIELDS if f != "unit"}, "unit": record.unit,
+        {**{f: getattr(o, f) for f in OBS_FIELDS if f != "unit"},
+         "unit": observation_unit(o.kind, record.unit),
          "dataset_id": _dataset(o.sources, ids) or dataset_id, "sources": _sources(o.sources)}
         for o in record.observations
     ]  # fmt: skip

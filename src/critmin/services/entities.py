@@ -29,7 +29,8 @@ from sqlalchemy.orm import Session, object_session
 
 from critmin.domain import entities as schemas
 from critmin.domain import vocab
-from critmin.domain.enums import MeasureType, ObservationKind, Sharing
+from critmin.domain.enums import Frequency, MeasureType, ObservationKind, Qualifier, Sharing
+from critmin.domain.prices import observation_unit
 from critmin.services import access
 from critmin.services.auth import ANONYMOUS, Caller, Role, partner_ids
 from critmin.services.keys import AmbiguousKey, pick, resolve
@@ -139,8 +140,9 @@ PRICE_SERIES = EntitySpec(
     "price series", "price-series", PriceSeries, schemas.PriceSeriesCreate,
     schemas.PriceSeriesUpdate, schemas.PriceSeriesPublic, etag_prefix="ps",
     filters=(_mineral("mineral"), _form("form"), Filter("market", "market"),
-             Filter("unit", "unit"), *COMMON_FILTERS),
-    sortable=("key", "mineral", "form", "market", "unit", "id", "updated_at"),
+             Filter("unit", "unit"), Filter("frequency", "frequency", type=Frequency),
+             *COMMON_FILTERS),
+    sortable=("key", "mineral", "form", "market", "unit", "frequency", "id", "updated_at"),
     default_sort="key", search=("key", "market", "description"), immutable=("key",),
 )
 STOCKPILE_LOTS = EntitySpec(
@@ -175,6 +177,7 @@ SPECS: dict[str, EntitySpec] = {
 OBSERVATION_FIELDS = tuple(schemas.ObservationCreate.model_fields)
 OBSERVATION_FILTERS = (
     Filter("kind", "kind", type=ObservationKind),
+    Filter("qualifier", "qualifier", type=Qualifier),
     Filter("date_from", "date", "gte", dt.date, "on or after"),
     Filter("date_to", "date", "lte", dt.date, "on or before"),
 )
@@ -509,7 +512,7 @@ def _observation(session: Session, series: PriceSeries, obs_id: int) -> PriceObs
 
 def _observation_values(series: PriceSeries, record: BaseModel) -> dict[str, Any]:
     values = store.column_values(PriceObservation, record)
-    values["unit"] = values["unit"] or series.unit
+    values["unit"] = values["unit"] or observation_unit(values["kind"], series.unit)
     if values["kind"] == ObservationKind.LEVEL and values["unit"] != series.unit:
         problem = f"a level must be in the series' unit {series.unit}"
         raise InvalidRecord([{"field": "unit", "problem": problem}])

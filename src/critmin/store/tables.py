@@ -267,8 +267,10 @@ class PriceSeries(Base, Timestamped, Provenanced, Shared):
     key: Mapped[str] = mapped_column(String(120))
     mineral: Mapped[str] = mapped_column(ForeignKey("minerals.code"), index=True)
     form: Mapped[str | None] = mapped_column(String(40))
+    purity: Mapped[str | None] = mapped_column(String(40))
     market: Mapped[str] = mapped_column(String(120))
     unit: Mapped[str] = mapped_column(String(24))
+    frequency: Mapped[str | None] = mapped_column(String(12))
     description: Mapped[str | None] = mapped_column(Text)
     curation_note: Mapped[str | None] = mapped_column(Text)
     observations: Mapped[list[PriceObservation]] = relationship(
@@ -277,6 +279,9 @@ class PriceSeries(Base, Timestamped, Provenanced, Shared):
 
 
 class PriceObservation(Base, Timestamped, Provenanced):
+    """A dated figure of a series: a level, a change over ``window`` or a ratio to the
+    series keyed ``relative_to``, stated as ``qualifier`` (exact, approximate, bound)."""
+
     __tablename__ = "price_observations"
     id: Mapped[int] = mapped_column(primary_key=True)
     series_id: Mapped[int] = mapped_column(
@@ -285,12 +290,31 @@ class PriceObservation(Base, Timestamped, Provenanced):
     date: Mapped[dt.date] = mapped_column(Date)
     date_precision: Mapped[str] = mapped_column(String(8), default="day")
     kind: Mapped[str] = mapped_column(String(20), default="level")
+    qualifier: Mapped[str] = mapped_column(String(12), default="exact", server_default="exact")
     value: Mapped[float] = mapped_column(Float)
     unit: Mapped[str] = mapped_column(String(24))
+    window: Mapped[str | None] = mapped_column(String(40))
+    relative_to: Mapped[str | None] = mapped_column(String(120))
     reference: Mapped[str | None] = mapped_column(String(120))
     note: Mapped[str | None] = mapped_column(Text)
     curation_note: Mapped[str | None] = mapped_column(Text)
     series: Mapped[PriceSeries] = relationship(back_populates="observations")
+
+
+class FxRate(Base, Provenanced):
+    """An exchange rate from a published table: ``rate`` units of ``quote`` per one unit of
+    ``base`` for the day, month or year its ``date_precision`` says (an average over a
+    month or year is stored on its first day). Public reference data."""
+
+    __tablename__ = "fx_rates"
+    __table_args__ = (UniqueConstraint("base", "quote", "date", "date_precision"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    base: Mapped[str] = mapped_column(String(3))
+    quote: Mapped[str] = mapped_column(String(3))
+    date: Mapped[dt.date] = mapped_column(Date)
+    date_precision: Mapped[str] = mapped_column(String(8))
+    rate: Mapped[float] = mapped_column(Float)
+    basis: Mapped[str] = mapped_column(String(20), default="average")
 
 
 class ExportMeasure(Base, Timestamped, Provenanced, Shared):
