@@ -14,7 +14,7 @@ from critmin.store.db import transaction
 from critmin.store.tables import ChangeLog, Country, CountryAlias, Dataset, ProductionStat
 
 EXPECTED = {
-    "datasets": 22,  # 16 USGS chapters, WGI, BACI, HS, BEA, two seed documents
+    "datasets": 23,  # 16 USGS chapters, WGI, BACI, HS, BEA, FX rates, two seed documents
     "minerals": 16,
     "mineral_forms": 12,
     "countries": 255,  # pycountry (249) + XKX, ANT, SCG, CSK, DDR, SUN
@@ -24,6 +24,7 @@ EXPECTED = {
     "price_series": 31 + 4,  # USGS quotes + curated (annual USGS averages only from USGS)
     "price_observations": 31 * 5 + 8,
     "export_measures": 14,
+    "fx_rates": 16,  # Federal Reserve CNY per USD: 11 annual averages, 5 monthly
 }
 
 
@@ -73,7 +74,7 @@ def test_bad_curated_file_rolls_everything_back(engine, tmp_path, samples):
 def test_tampered_reference_file_is_refused(tmp_path):
     data = tmp_path / "data"
     (data / "reference").mkdir(parents=True)
-    for sub in ("usgs-mcs2026", "wgi", "baci"):
+    for sub in ("usgs-mcs2026", "wgi", "baci", "fx"):
         (data / "reference" / sub).symlink_to(DATA_DIR / "reference" / sub)
     shutil.copytree(DATA_DIR / "reference" / "hs", data / "reference" / "hs")
     path = data / "reference" / "hs" / "harmonized-system-2022.csv"

@@ -28,8 +28,10 @@ from critmin.domain.minerals import get_form
 from critmin.domain.provenance import SourceRef
 from critmin.domain.units import Unit, parse_unit
 
-CURRENCIES = ("USD", "CNY")
-"""Currencies a price may be stated in (those the FX table and the units know)."""
+CURRENCIES = ("USD", "CNY", "USC")
+"""Currencies a price may be stated in: US dollars, Chinese yuan, US cents."""
+FX_CURRENCIES = ("USD", "CNY")
+"""Currencies the FX table holds rates between (US cents are US dollars / 100)."""
 QUALIFIER_MARK = {"exact": "", "approximate": "≈ ", "lower_bound": "≥ ", "upper_bound": "≤ "}
 """How a value's qualifier is shown before it."""
 

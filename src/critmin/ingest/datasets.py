@@ -218,6 +218,27 @@ DATASETS: tuple[DatasetInfo, ...] = (
         sha256=None,  # many files; see bea-io/PROVENANCE.txt
     ),
     DatasetInfo(
+        code="fed-fx-cny-usd",
+        title="Chinese yuan per US dollar: annual (G.5A) and monthly (G.5) average rates",
+        publisher="Board of Governors of the Federal Reserve System",
+        citation=(
+            "Board of Governors of the Federal Reserve System, Foreign Exchange Rates G.5A "
+            "(annual) and G.5 (monthly, series EXCHUS); averages of daily noon buying rates in "
+            "New York certified for customs purposes by the Federal Reserve Bank of New York."
+        ),
+        url="https://www.federalreserve.gov/releases/g5a/",
+        licence="US public domain (Federal Reserve Board); cite the Board",
+        version="G.5A releases of 2016-01-04, 2021 and 2024-02-01; EXCHUS as of 2025-03-03",
+        retrieved=SEED_RETRIEVED,
+        sha256="75ab12fe6e03959b332a443b9eed10c06d06107d72ad1decfa5bf6c033d53c08",
+        files=(
+            (
+                "reference/fx/fx-rates.csv",
+                "75ab12fe6e03959b332a443b9eed10c06d06107d72ad1decfa5bf6c033d53c08",
+            ),
+        ),
+    ),
+    DatasetInfo(
         code="seed-gallium-csis",
         title=(
             "CSIS brief on China's gallium export controls (Chinese translation by "

@@ -19,6 +19,7 @@ from critmin.ingest.countries import load_countries
 from critmin.ingest.curated import load_curated
 from critmin.ingest.datasets import CURATED_DIR, DATA_DIR, ensure_datasets, verify_files
 from critmin.ingest.hs import load_hs
+from critmin.ingest.prices_fx import FX_DATASET, load_fx
 from critmin.ingest.usgs import load_usgs
 from critmin.ingest.wgi import load_wgi
 from critmin.store.catalogue import sync_catalogue
@@ -28,6 +29,7 @@ from critmin.store.tables import (
     CountryAlias,
     Dataset,
     ExportMeasure,
+    FxRate,
     GovernanceIndicator,
     HSCode,
     MineralFormRow,
@@ -52,6 +54,7 @@ TABLES = {
     "price_observations": PriceObservation,
     "export_measures": ExportMeasure,
     "claims": Claim,
+    "fx_rates": FxRate,
 }
 
 
@@ -79,7 +82,7 @@ def load_reference(
     curated_dir: Path = CURATED_DIR,
 ) -> dict[str, int]:
     """Load the catalogue, datasets, countries, HS codes, USGS, WGI, BACI (unless
-    ``include_trade`` is false) and the curated measures, prices and claims.
+    ``include_trade`` is false), the FX table and the curated measures, prices and claims.
 
     ``data_dir`` holds ``reference/`` (its files are checked against the registry's
     sha256 first); ``curated_dir`` holds ``measures.yaml`` and ``prices.yaml``.
@@ -90,7 +93,7 @@ def load_reference(
     ref = data_dir / "reference"
     verify_files(data_dir=data_dir)
     seed_catalogue(session)
-    ensure_datasets(session)
+    datasets = ensure_datasets(session)
     load_countries(
         session,
         baci_codes=ref / "baci" / "country-codes.csv",
@@ -109,6 +112,7 @@ def load_reference(
             ref / "baci" / "baci-hs92-critical-minerals.csv.gz",
             country_codes=ref / "baci" / "country-codes.csv",
         )
+    load_fx(session, ref / "fx" / "fx-rates.csv", dataset_id=datasets[FX_DATASET])
     load_curated(
         session, measures=curated_dir / "measures.yaml", prices=curated_dir / "prices.yaml",
         claims=curated_dir / "claims.yaml",
