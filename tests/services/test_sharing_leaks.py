@@ -24,6 +24,7 @@ from critmin.services import (
     dashboard,
     entities,
     outlook,
+    prices,
     projects,
     tracker,
 )
@@ -125,6 +126,8 @@ SHARED_READS = {
                "list_observations", "get_observation", "add_observation",
                "patch_observation", "delete_observation", "visible_relations"],
     "keys": ["resolve"],
+    prices: ["get_series", "series_view", "compare", "visible_measures", "events", "monitor",
+             "import_file", "series_choices"],
 }  # fmt: skip
 # Functions of those modules that take a session but read no shared record: USGS
 # statistics (public reference data), and the operator's own import of reference data.
@@ -132,6 +135,7 @@ NO_SHARED_READS = {
     "outlook.baseline_capacity", "dashboard.concentration", "dashboard.claims",
     "projects.import_records",
     "projects.import_file",
+    "prices.fx_table", "prices.fx_rates", "prices.import_fx",
 }  # fmt: skip
 
 

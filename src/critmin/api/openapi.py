@@ -32,9 +32,10 @@ REF = "#/components/schemas/{model}"
 WRITE_METHODS = frozenset({"post", "put", "patch", "delete"})
 PUBLIC = frozenset({"/api/v1/health", "/api/v1/stats/share"})
 """Operations that never look at the caller's credentials (so never answer 401)."""
-LOOKUPS = ("/api/v1/dashboard", "/api/v1/outlook", "/api/v1/stats/share", "/api/v1/tokens")
+LOOKUPS = ("/api/v1/dashboard", "/api/v1/outlook", "/api/v1/stats/share", "/api/v1/tokens",
+           "/api/v1/prices")  # fmt: skip
 """Paths (prefixes) that look things up by name or need a role: 404 or 403 possible."""
-IMPORT_PATH = "/api/v1/projects/import"
+IMPORT_PATHS = ("/api/v1/projects/import", "/api/v1/prices/import")
 
 
 class ErrorItem(BaseModel):
@@ -146,7 +147,7 @@ def _statuses(path: str, method: str, operation: dict[str, Any]) -> set[int]:
 def _document(operation: dict[str, Any], path: str, method: str) -> None:
     responses = operation.setdefault("responses", {})
     for status in sorted(_statuses(path, method, operation)):
-        model = ImportErrorBody if status == 422 and path == IMPORT_PATH else None
+        model = ImportErrorBody if status == 422 and path in IMPORT_PATHS else None
         responses[str(status)] = error_response(status, model)
     for parameter in operation.get("parameters", []):
         name = parameter["name"].lower()
