@@ -20,6 +20,7 @@ from critmin.domain import vocab
 from critmin.domain.claims import figure_text
 from critmin.domain.enums import ProjectStatus, Stage, label, labels_of
 from critmin.domain.minerals import MINERALS, get_mineral
+from critmin.domain.prices import QUALIFIER_MARK
 from critmin.domain.projects import MAX_CAPACITY_TPA
 from critmin.services import access, controls, tracker
 from critmin.services.auth import Caller
@@ -155,8 +156,10 @@ def price_series(
         .options(selectinload(PriceSeries.observations))
         .order_by(PriceSeries.key)
     )
+    rows = list(session.scalars(stmt))
+    shown = {s.key for s in rows}  # a ratio names another series only if the caller sees it
     out = []
-    for s in session.scalars(stmt):
+    for s in rows:
         series = {
             "key": s.key,
             "market": s.market,
@@ -173,7 +176,11 @@ def price_series(
                     "kind": o.kind,
                     "kind_label": label(o.kind),
                     "value": o.value,
+                    "qualifier": o.qualifier,
+                    "qualifier_mark": QUALIFIER_MARK.get(o.qualifier, ""),
                     "unit": o.unit,
+                    "window": o.window,
+                    "relative_to": o.relative_to if o.relative_to in shown else None,
                     "reference": o.reference,
                     "note": o.note,
                     "sources": list(o.sources or []),
