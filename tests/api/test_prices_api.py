@@ -110,6 +110,12 @@ def test_bad_input_is_a_4xx_naming_the_problem(api):
     rate = owner.get("/series/w-rotterdam-apt", params={"currency": "CNY", "unit": "kg"})
     assert rate.status_code == 422 and "no USD/CNY exchange rate for 2025" in rate.json()["detail"]
     assert owner.get("/events", params={"series": "own-rot", "window": 0}).status_code == 422
+    junk = owner.post("/import", content=b"PK\x03\x04" + bytes(range(256)) * 4,
+                      headers={"Content-Type": XLSX})  # fmt: skip
+    assert junk.status_code == 422 and junk.json()["problems"][0]["column"] == "(file)"
+    assert "a readable .xlsx workbook" in junk.json()["problems"][0]["expected"]
+    ta2o5 = owner.get("/series/usgs-tantalum-tantalite", params={"unit": "t"})
+    assert ta2o5.status_code in (404, 422)  # not loaded here, or not convertible: never a 500
     assert owner.get("/compare", params={"a": "own-rot"}).status_code == 422
 
 

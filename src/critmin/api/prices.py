@@ -23,6 +23,7 @@ from starlette.datastructures import UploadFile
 from critmin.api.deps import CallerDep, EditorDep, SessionDep
 from critmin.api.reads import dumps
 from critmin.domain.fx import MissingRate
+from critmin.domain.units import UnitError
 from critmin.domain.vocab import UnknownValue, resolve_mineral
 from critmin.ingest.errors import IngestError
 from critmin.ingest.prices_sheet import detect_format
@@ -86,6 +87,8 @@ def _answer(work: Callable[[], Any], field: str = "query.currency") -> Response:
         return _error(422, "invalid request", errors)
     except MissingRate as exc:
         return _error(422, str(exc), [{"field": field, "problem": str(exc)}])
+    except UnitError as exc:
+        return _error(422, str(exc), [{"field": "query.unit", "problem": str(exc)}])
     except UnknownValue as exc:
         return _error(422, str(exc), [{"field": f"query.{exc.param}", "problem": str(exc)}])
     except IngestError as exc:

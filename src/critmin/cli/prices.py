@@ -45,6 +45,7 @@ Tolerance = Annotated[
 def _errors() -> Iterator[None]:
     """Service errors as a clear message and a non-zero exit (never a stack trace)."""
     from critmin.domain.fx import MissingRate
+    from critmin.domain.units import UnitError
     from critmin.ingest.errors import IngestError
     from critmin.services.entities import NotFound
     from critmin.services.tracker import Conflict, InvalidRecord
@@ -59,6 +60,8 @@ def _errors() -> Iterator[None]:
         raise fail(text, code=2) from None
     except (NotFound, MissingRate, Conflict) as exc:
         raise fail(str(exc)) from None
+    except UnitError as exc:
+        raise fail(str(exc), code=2) from None
 
 
 def _open(path: Path) -> tuple[Any, str]:

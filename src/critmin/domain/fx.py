@@ -66,7 +66,9 @@ class FxTable:
     def __len__(self) -> int:
         return len(self._rates)
 
-    def _find(self, base: str, quote: str, precision: str, day: dt.date) -> tuple[Rate, bool] | None:
+    def _find(
+        self, base: str, quote: str, precision: str, day: dt.date
+    ) -> tuple[Rate, bool] | None:
         key = {"day": day, "month": day.replace(day=1), "year": day.replace(month=1, day=1)}
         direct = self._rates.get((base, quote, precision, key[precision]))
         if direct is not None:
@@ -74,7 +76,9 @@ class FxTable:
         inverse = self._rates.get((quote, base, precision, key[precision]))
         return (inverse, True) if inverse is not None else None
 
-    def rate(self, base: str, quote: str, day: dt.date, precision: str = "day") -> tuple[float, Rate]:
+    def rate(
+        self, base: str, quote: str, day: dt.date, precision: str = "day"
+    ) -> tuple[float, Rate]:
         """Units of ``quote`` per ``base`` for a date of ``precision``, and the stored rate
         used (which may be the inverse pair); MissingRate if the table has none."""
         if base == quote:
@@ -101,6 +105,8 @@ class FxTable:
     ) -> tuple[float, Rate | None]:
         """``value`` in price unit ``src`` as price unit ``dst``, and the rate used (None
         when both are in one currency); UnitError, MissingRate."""
+        if parse_unit(src) == parse_unit(dst):
+            return value, None
         a, b = _currency(src), _currency(dst)
         if a == b:
             return convert_price(value, src, dst), None

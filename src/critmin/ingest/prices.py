@@ -248,7 +248,9 @@ def _sources(r: _Row) -> tuple[dict[str, Any], ...]:
     return (ref.model_dump(mode="json", exclude_none=True),)
 
 
-def parse_row(row: int, cells: dict[str, Any], *, file: str) -> tuple[PriceRow | None, list[Problem]]:
+def parse_row(
+    row: int, cells: dict[str, Any], *, file: str
+) -> tuple[PriceRow | None, list[Problem]]:
     """One row of the layout, validated on its own: the row, or its problems."""
     r = _Row(file, row, cells)
     key = r.text("series", True)

@@ -140,7 +140,8 @@ def load_fx(
     try:
         stream = path.open("rb")
     except OSError as exc:
-        raise IngestError([Problem(str(path), None, "(file)", None, f"a readable file ({exc})")]) from None
+        problem = Problem(str(path), None, "(file)", None, f"a readable file ({exc})")
+        raise IngestError([problem]) from None
     with stream:
         head = stream.read(4)
         stream.seek(0)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import zipfile
 from collections.abc import Iterator, Sequence
 from typing import IO, Any
 
@@ -61,23 +60,35 @@ def _csv_rows(stream: IO[bytes], file: str) -> Iterator[tuple[int, list[Any]]]:
         expected = f"well-formed CSV with cells of at most {MAX_CELL_CHARS:,} characters ({exc})"
         raise IngestError([Problem(file, index + 1, "(row)", None, expected)]) from None
     except UnicodeDecodeError as exc:
-        raise IngestError([Problem(file, None, "(file)", None, f"UTF-8 text ({exc.reason})")]) from None
+        problem = Problem(file, None, "(file)", None, f"UTF-8 text ({exc.reason})")
+        raise IngestError([problem]) from None
 
 
 def _xlsx_rows(stream: IO[bytes], file: str) -> Iterator[tuple[int, list[Any]]]:
     from openpyxl import load_workbook
 
+    # A workbook is a ZIP of XML parts: a damaged or hostile one can fail in many ways
+    # (ZIP, XML, openpyxl's own checks); each is reported as an unreadable file.
     try:
         book = load_workbook(stream, read_only=True, data_only=True)
         sheet = book.worksheets[0]
-    except (zipfile.BadZipFile, KeyError, IndexError, OSError, ValueError, TypeError) as exc:
-        problem = Problem(file, None, "(file)", None, f"a readable .xlsx workbook ({exc})")
-        raise IngestError([problem]) from None
+    except Exception as exc:  # noqa: BLE001 - see above
+        raise IngestError([_unreadable(file, exc)]) from None
+    index = 0
     try:
         for index, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
             yield index, [c.strip() if isinstance(c, str) else c for c in cells]
+    except IngestError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a part of the workbook is damaged
+        raise IngestError([_unreadable(file, exc, index + 1)]) from None
     finally:
         book.close()
+
+
+def _unreadable(file: str, exc: Exception, row: int | None = None) -> Problem:
+    reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+    return Problem(file, row, "(file)", None, f"a readable .xlsx workbook ({reason})")
 
 
 def iter_rows(

@@ -174,7 +174,8 @@ def _as_series(points: list[dict[str, Any]]) -> pd.Series:
 
 
 def _num(value: Any) -> float | None:
-    return None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
+    missing = value is None or (isinstance(value, float) and math.isnan(value))
+    return None if missing else float(value)
 
 
 def _day(value: Any) -> str | None:

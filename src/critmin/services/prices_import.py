@@ -81,8 +81,8 @@ def _agree(series: _Series, item: PriceRow, file: str, log: ProblemLog) -> None:
         a, b = getattr(first, name), getattr(now, name)
         column = "currency" if name == "unit" else name
         if a is not None and b is not None and a != b:
-            log.add(Problem(file, item.row, column, b,
-                            f"{a!r}, as row {series.row} says for series {series.key!r}"))  # fmt: skip
+            expected = f"{a!r}, as row {series.row} says for series {series.key!r}"
+            log.add(Problem(file, item.row, column, b, expected))
         merged[name] = a if a is not None else b
     series.fields = SeriesFields(**merged)
 
