@@ -124,3 +124,20 @@ def test_fx_table_lists_sources_and_imports(url, tmp_path):
     bad = invoke("prices", "fx", "import", str(path), "--db", url)
     assert bad.exit_code == 1 and "row 2, column 'quote'" in bad.output
     assert "column 'rate'" in bad.output and "column 'source'" in bad.output
+
+
+def test_org_import_is_owner_only_and_reference_data_stays_public(url, tmp_path):
+    assert invoke("org", "create", "Acme Gallium", "--db", url).exit_code == 0
+    path = tmp_path / "org.csv"
+    path.write_text(HEADER + ROWS.replace("ga-cn-test", "acme-cn"), encoding="utf-8")
+    result = invoke("prices", "import", str(path), "--org", "Acme Gallium", "--db", url)
+    assert result.exit_code == 0, result.output
+    shown = json.loads(invoke("prices", "show", "acme-cn", "--db", url, "-f", "json").stdout)
+    assert shown["sharing"] == "owner"
+    unknown = invoke("prices", "import", str(path), "--org", "Nobody", "--db", url)
+    assert unknown.exit_code == 2 and "critmin org list" in unknown.output
+    private = tmp_path / "private.csv"
+    private.write_text(HEADER.strip() + ",sharing\n" + ROWS.splitlines()[0] + ",owner\n",
+                       encoding="utf-8")  # fmt: skip
+    refused = invoke("prices", "import", str(private), "--db", url)
+    assert refused.exit_code == 1 and "public reference data" in refused.output

@@ -53,6 +53,15 @@ def test_bundled_prices_validate():
     rotterdam = series["ga-rotterdam-low-purity"]
     levels = [(o.date, o.value) for o in rotterdam.observations if o.kind == "level"]
     assert levels == [(dt.date(2025, 5, 1), 687.0)] and rotterdam.unit == "USD/kg"
+    # the brief's figures as what they are: bounds, a ratio, windows (not USD/kg levels)
+    stated = {(o.kind, o.value): (o.qualifier, o.window, o.relative_to)
+              for o in rotterdam.observations}  # fmt: skip
+    assert stated == {
+        ("change_pct", 43.0): ("lower_bound", "2023-07/P1M", None),
+        ("ratio_to_series", 2.0): ("approximate", None, "ga-china-domestic"),
+        ("level", 687.0): ("exact", None, None),
+        ("change_pct", 150.0): ("lower_bound", "2023-07/2025-05", None),
+    }
 
 
 def test_bad_measures_name_item_field_and_value(samples):
