@@ -97,6 +97,17 @@ def test_outlook_charts_render(page: Page) -> None:
     screenshot(page, "outlook-gallium.png")
 
 
+def test_market_monitor_chart_renders_with_measures_marked(page: Page) -> None:
+    page.goto("/minerals/gallium/monitor")
+    page.wait_for_selector("#chart-monitor .main-svg")
+    assert page.locator("#chart-monitor .scatterlayer .trace").count() >= 2
+    assert page.locator("#chart-monitor .shapelayer path").count() >= 3  # measure marks
+    page.get_by_label("Currency").select_option("USD")
+    page.get_by_role("button", name="Compare").click()
+    page.wait_for_selector("#chart-monitor .main-svg")
+    screenshot(page, "monitor-gallium.png")
+
+
 def test_measures_timeline_renders(page: Page) -> None:
     page.goto("/measures")
     page.wait_for_selector("#chart-measures .main-svg")

@@ -10,6 +10,7 @@ from fastapi import APIRouter, HTTPException, Path, Query
 from critmin.api.deps import AsciiId, CallerDep, SessionDep
 from critmin.services import controls
 from critmin.services import dashboard as service
+from critmin.services import mineral_monitor as monitor
 
 router = APIRouter(prefix="/dashboard", tags=["dashboard"])
 
@@ -38,6 +39,20 @@ def mineral(
 ) -> dict[str, Any]:
     return _call(service.mineral_overview, session=session, caller=caller, mineral=mineral,
                  curation_notes=curation_notes)  # fmt: skip
+
+
+@router.get("/minerals/{mineral}/monitor",
+            summary="One mineral's market monitor: two markets, spread, ratio, measures")
+def mineral_monitor(
+    session: SessionDep,
+    caller: CallerDep,
+    mineral: str,
+    a: str | None = Query(None, max_length=120, description="Key of the first series."),
+    b: str | None = Query(None, max_length=120, description="Key of the second series."),
+    currency: str = Query("USD", max_length=3, description="USD or CNY (per kg)."),
+) -> dict[str, Any]:
+    return _call(monitor.mineral_monitor, session=session, caller=caller, mineral=mineral,
+                 a=a, b=b, currency=currency)  # fmt: skip
 
 
 @router.get("/projects", summary="The filterable project table, one page at a time")

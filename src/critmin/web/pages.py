@@ -28,7 +28,10 @@ router.include_router(edit.router)
 
 def install_web(app: FastAPI) -> None:
     """Mount the dashboard pages, their static files and the CSRF error page."""
+    from critmin.web import mineral_monitor  # its module uses this one's helpers
+
     app.include_router(router)
+    app.include_router(mineral_monitor.router)
     app.mount("/static", AssetFiles(), name="static")
 
     async def _csrf_failed(request: Request, exc: Exception) -> HTMLResponse:
@@ -37,12 +40,12 @@ def install_web(app: FastAPI) -> None:
     app.add_exception_handler(CsrfError, _csrf_failed)
 
 
-def _twin(path: str, params: dict[str, Any] | None = None) -> str:
+def twin_url(path: str, params: dict[str, Any] | None = None) -> str:
     query = urlencode({k: v for k, v in (params or {}).items() if v not in (None, "")})
     return f"{API}{path}" + (f"?{query}" if query else "")
 
 
-def _page(
+def render_page(
     request: Request, template: str, json_url: str, build: Callable[[], dict[str, Any]],
     extra: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> HTMLResponse:  # fmt: skip
@@ -59,7 +62,7 @@ def _page(
 
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, session: SessionDep, caller: CallerDep) -> HTMLResponse:
-    return _page(
+    return render_page(
         request, "home.html", API, lambda: service.minerals_index(session=session, caller=caller)
     )
 
@@ -80,8 +83,8 @@ def mineral_page(
         }
 
     notes = {"curation_notes": "true" if curation_notes else None}
-    return _page(
-        request, "mineral.html", _twin(f"/minerals/{mineral}", notes),
+    return render_page(
+        request, "mineral.html", twin_url(f"/minerals/{mineral}", notes),
         lambda: service.mineral_overview(session=session, caller=caller, mineral=mineral,
                                          curation_notes=curation_notes), extra,
     )  # fmt: skip
@@ -114,8 +117,8 @@ def projects_page(
 
         return {"page_url": page_url}
 
-    twin = _twin("/projects", {**params, "page": page if page > 1 else None})
-    return _page(
+    twin = twin_url("/projects", {**params, "page": page if page > 1 else None})
+    return render_page(
         request, "projects.html", twin,
         lambda: service.projects_list(session=session, caller=caller, sort=sort, page=page,
                                       per_page=per_page, **filters),
@@ -131,8 +134,8 @@ def project_page(
     if not (project_id.isascii() and project_id.isdigit()):  # not "١٢" or "+1"
         return error_page(request, 404, "Not found", f"no project with id {project_id!r}")
     notes = {"curation_notes": "true" if curation_notes else None}
-    return _page(
-        request, "project.html", _twin(f"/projects/{project_id}", notes),
+    return render_page(
+        request, "project.html", twin_url(f"/projects/{project_id}", notes),
         lambda: service.project_view(session=session, caller=caller, id=int(project_id),
                                      curation_notes=curation_notes),  # fmt: skip
         lambda _: {"saved": request.query_params.get("saved")},
@@ -156,8 +159,8 @@ def outlook_page(
 
     params = {"mineral": mineral, "from": start, "to": end,
               "include_restarts": "true" if include_restarts else None}  # fmt: skip
-    return _page(
-        request, "outlook.html", _twin("/outlook", params),
+    return render_page(
+        request, "outlook.html", twin_url("/outlook", params),
         lambda: service.outlook(session=session, caller=caller, mineral=mineral, start=start,
                                 end=end, include_restarts=include_restarts),
         extra,
@@ -173,8 +176,8 @@ def measures_page(
     curation_notes: bool = CurationNotes,
 ) -> HTMLResponse:
     params = {"mineral": mineral, "curation_notes": "true" if curation_notes else None}
-    return _page(
-        request, "measures.html", _twin("/measures", params),
+    return render_page(
+        request, "measures.html", twin_url("/measures", params),
         lambda: controls.measures(session=session, caller=caller, mineral=mineral or None,
                                  curation_notes=curation_notes),
         lambda data: {"timeline_fig": charts.measures_figure(data["measures"],
@@ -184,8 +187,8 @@ def measures_page(
 
 @router.get("/sources", response_class=HTMLResponse)
 def sources_page(request: Request, session: SessionDep, caller: CallerDep) -> HTMLResponse:
-    return _page(
-        request, "sources.html", _twin("/sources"),
+    return render_page(
+        request, "sources.html", twin_url("/sources"),
         lambda: service.sources(session=session, caller=caller),
     )  # fmt: skip
 

@@ -1,0 +1,95 @@
+"""The monitor's two-market chart: both price levels in one currency and unit, the
+spread and the ratio beneath on a shared time axis, and every dated measure marked at the
+precision of its date (a line for a day, a band for a month or a year)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from critmin.web.charts import PALETTE, Figure, _layout, _period, wrap
+
+MEASURE_FIELDS = (("announced", "announced"), ("effective", "effective"), ("expiry", "expires"))
+
+
+def _precision(m: dict[str, Any], field: str) -> str:
+    """A date's own precision where the record gives one, else the measure's."""
+    return m.get(f"{field}_precision") or m.get("date_precision") or "day"
+
+
+def measure_marks(measures: list[dict[str, Any]]) -> tuple[list[Figure], list[Figure]]:
+    """Shapes spanning all panels and a hover trace: one mark per dated event of a
+    measure; month- or year-precision dates are shaded over the whole period."""
+    shapes: list[Figure] = []
+    xs: list[str] = []
+    texts: list[str] = []
+    for i, m in enumerate(measures):
+        colour = PALETTE[i % len(PALETTE)]
+        for field, verb in MEASURE_FIELDS:
+            if not m.get(field):
+                continue
+            precision = _precision(m, field)
+            first, last = _period(m[field], precision)
+            when = m.get(f"{field}_label") or m[field]
+            derived = " (derived)" if field == "expiry" and m.get("expiry_derived") else ""
+            if precision == "day":
+                shapes.append({"type": "line", "xref": "x", "yref": "paper", "x0": first,
+                               "x1": first, "y0": 0, "y1": 1,
+                               "line": {"color": colour, "width": 1.5, "dash": "dot"}})  # fmt: skip
+            else:
+                shapes.append({"type": "rect", "xref": "x", "yref": "paper", "x0": first,
+                               "x1": last, "y0": 0, "y1": 1, "line": {"width": 0},
+                               "fillcolor": colour, "opacity": 0.12})  # fmt: skip
+            xs.append(first)
+            texts.append(f"{wrap(m['title'])}<br>{verb} {when}{derived}"
+                         + ("" if precision == "day" else f" (known to the {precision})"))
+    hover = [{"type": "scatter", "mode": "markers", "name": "export-control measures",
+              "x": xs, "y": [1.0] * len(xs), "yaxis": "y4", "text": texts,
+              "marker": {"symbol": "triangle-down", "size": 10, "color": "#1b1f24"},
+              "hovertemplate": "%{text}<extra></extra>"}] if xs else []  # fmt: skip
+    return shapes, hover
+
+
+def monitor_figure(data: dict[str, Any]) -> Figure | None:
+    """Levels of both markets (top), spread (middle) and ratio (bottom), measures marked."""
+    pair = data.get("pair")
+    if not pair or not (pair["a"]["levels"] or pair["b"]["levels"]):
+        return None
+    unit = pair["unit"]
+    traces: list[Figure] = []
+    for colour, side in zip(PALETTE, ("a", "b"), strict=False):
+        s = pair[side]
+        traces.append({
+            "type": "scatter", "mode": "lines+markers", "name": s["market"],
+            "x": [p["date"] for p in s["levels"]], "y": [p["value"] for p in s["levels"]],
+            "text": [p["date_label"] for p in s["levels"]], "line": {"color": colour},
+            "hovertemplate": f"%{{text}}: %{{y:,.2f}} {unit}<extra>%{{fullData.name}}</extra>",
+        })  # fmt: skip
+    rows = [r for r in pair["rows"] if r["spread"] is not None]
+    names = f"{pair['a']['market']} − {pair['b']['market']}"
+    traces.append({"type": "scatter", "mode": "lines+markers", "name": f"spread ({names})",
+                   "x": [r["date"] for r in rows], "y": [r["spread"] for r in rows],
+                   "yaxis": "y2", "line": {"color": PALETTE[2]},
+                   "hovertemplate": f"%{{x}}: %{{y:,.2f}} {unit}<extra>spread</extra>",
+                   })  # fmt: skip
+    ratios = [r for r in pair["rows"] if r["ratio"] is not None]
+    traces.append({"type": "scatter", "mode": "lines+markers",
+                   "name": f"ratio ({pair['a']['market']} ÷ {pair['b']['market']})",
+                   "x": [r["date"] for r in ratios], "y": [r["ratio"] for r in ratios],
+                   "yaxis": "y3", "line": {"color": PALETTE[3]},
+                   "hovertemplate": "%{x}: %{y:.2f}×<extra>ratio</extra>"})  # fmt: skip
+    shapes, hover = measure_marks([m for m in data.get("measures", []) if m.get("start")])
+    grid = {"gridcolor": "#e5e8eb"}
+    return {
+        "data": traces + hover,
+        "layout": _layout(
+            f"{pair['a']['market']} and {pair['b']['market']} in {unit}",
+            xaxis={"type": "date", "anchor": "y3", **grid},
+            yaxis={"domain": [0.5, 0.97], "title": {"text": unit}, "rangemode": "tozero", **grid},
+            yaxis2={"domain": [0.27, 0.46], "title": {"text": f"spread<br>{unit}"}, **grid},
+            yaxis3={"domain": [0.0, 0.23], "title": {"text": "ratio ×"}, **grid},
+            yaxis4={"domain": [0.97, 1.0], "visible": False, "range": [0, 1.5],
+                    "fixedrange": True},  # fmt: skip
+            shapes=shapes, height=620, hovermode="closest",
+            legend={"orientation": "h", "y": -0.1, "traceorder": "normal"},
+        ),
+    }
