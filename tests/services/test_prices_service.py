@@ -196,6 +196,14 @@ def test_a_conversion_without_a_rate_is_refused(engine):
         assert own["levels"][0]["value"] == 1000 and own["levels"][0]["fx"] is None
 
 
+@pytest.mark.parametrize(("window", "words"), [
+    ("2023-07/P1M", "1 month from 2023-07"), ("2024-01-15/P30D", "30 days from 2024-01-15"),
+    ("2023-07/2025-05", "2023-07 to 2025-05"), ("early 2024", "early 2024"),
+])  # fmt: skip
+def test_windows_are_told_in_words(window, words):
+    assert svc.window_label(window) == words
+
+
 def test_a_ratio_to_a_hidden_series_does_not_name_it(engine):
     with transaction(engine) as s:
         _load(s)
@@ -207,4 +215,4 @@ def test_a_ratio_to_a_hidden_series_does_not_name_it(engine):
         seen = svc.series_view(session=s, caller=beta, ref="al-pub")["stated"][0]
         assert seen["relative_to"] is None and seen["label"] == "≈ 2× another series"
         own = svc.series_view(session=s, caller=alpha, ref="al-pub")["stated"][0]
-        assert own["relative_to"] == "al-secret" and own["label"] == "≈ 2× al-secret"
+        assert own["relative_to"] == "al-secret" and own["label"] == "≈ 2× China"

@@ -81,19 +81,30 @@ def _target_unit(series: PriceSeries, currency: str | None, unit: str | None) ->
 
 
 def _visible_keys(session: Session, caller: Caller, rows: Sequence[PriceObservation],
-                  owner: int | None) -> set[str]:  # fmt: skip
+                  owner: int | None) -> dict[str, str]:  # fmt: skip
     """Of the series keys ratios in ``rows`` name (as their owner reads them), those the
-    caller may see."""
+    caller may see, each with its market's name."""
     keys = {o.relative_to for o in rows if o.relative_to}
     if not keys:
-        return set()
+        return {}
     stmt = select(PriceSeries).where(PriceSeries.key.in_(sorted(keys)),
                                      PriceSeries.deleted_at.is_(None))  # fmt: skip
-    seen = set()
+    seen = {}
     for s in session.scalars(stmt):
         if s.owner_org_id in (owner, None) and access.can_see(s, caller):
-            seen.add(s.key)
+            seen[s.key] = s.market
     return seen
+
+
+def window_label(window: str) -> str:
+    """An ISO 8601 interval in words: ``2023-07/P1M`` -> "1 month from 2023-07",
+    ``2023-07/2025-05`` -> "2023-07 to 2025-05" (anything else as given)."""
+    start, _, end = window.partition("/")
+    units = {"Y": "year", "M": "month", "W": "week", "D": "day"}
+    if end.startswith("P") and end[1:-1].isdigit() and end[-1] in units:
+        n = int(end[1:-1])
+        return f"{n} {units[end[-1]]}{'' if n == 1 else 's'} from {start}"
+    return f"{start} to {end}" if end else window
 
 
 def _point(o: PriceObservation, value: float, unit: str, rate: Any) -> dict[str, Any]:
@@ -111,14 +122,14 @@ def _point(o: PriceObservation, value: float, unit: str, rate: Any) -> dict[str,
     }
 
 
-def _stated(o: PriceObservation, shown: set[str]) -> dict[str, Any]:
+def _stated(o: PriceObservation, shown: dict[str, str]) -> dict[str, Any]:
     """A change or ratio observation as the source states it."""
     relative = o.relative_to if o.relative_to in shown else None
     text = f"{QUALIFIER_MARK[o.qualifier]}{o.value:g}"
     if o.kind == ObservationKind.CHANGE_PCT:
-        text += f"% over {o.window}" if o.window else f"% against {o.reference}"
+        text += f"% over {window_label(o.window)}" if o.window else f"% against {o.reference}"
     else:
-        text += f"× {relative}" if relative else "× another series"
+        text += f"× {shown[relative]}" if relative else "× another series"
     return {
         "date": o.date.isoformat(), "date_precision": o.date_precision,
         "date_label": format_date(o.date, o.date_precision), "kind": o.kind,

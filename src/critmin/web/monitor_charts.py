@@ -79,6 +79,13 @@ def monitor_figure(data: dict[str, Any]) -> Figure | None:
                    "hovertemplate": "%{x}: %{y:.2f}×<extra>ratio</extra>"})  # fmt: skip
     shapes, hover = measure_marks([m for m in data.get("measures", []) if m.get("start")])
     grid = {"gridcolor": "#e5e8eb"}
+    empty = [] if rows else [
+        {"text": (f"No aligned dates: {pair['b']['market']} has no value on or up to "
+                  f"{pair['tolerance_days']} days before any of {pair['a']['market']}'s dates"),
+         "xref": "paper", "yref": f"y{axis} domain", "x": 0.5, "y": 0.5, "showarrow": False,
+         "font": {"color": "#57606a"}}
+        for axis in (2, 3)
+    ]  # fmt: skip
     return {
         "data": traces + hover,
         "layout": _layout(
@@ -89,7 +96,7 @@ def monitor_figure(data: dict[str, Any]) -> Figure | None:
             yaxis3={"domain": [0.0, 0.23], "title": {"text": "ratio ×"}, **grid},
             yaxis4={"domain": [0.97, 1.0], "visible": False, "range": [0, 1.5],
                     "fixedrange": True},  # fmt: skip
-            shapes=shapes, height=620, hovermode="closest",
+            shapes=shapes, annotations=empty, height=620, hovermode="closest",
             legend={"orientation": "h", "y": -0.1, "traceorder": "normal"},
         ),
     }
