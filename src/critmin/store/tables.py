@@ -502,4 +502,10 @@ class WebSession(Base):
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
-from critmin.store.monitor_tables import AlertEvent, AlertRule  # noqa: E402, F401
+from critmin.store.monitor_tables import (  # noqa: E402, F401
+    AlertDelivery,
+    AlertEvent,
+    AlertRule,
+    AlertWebhook,
+    DeliveryAttempt,
+)
