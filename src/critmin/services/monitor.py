@@ -30,10 +30,13 @@ from critmin.services import access
 from critmin.services import monitor_rules as rules
 from critmin.services.auth import Caller
 from critmin.services.present import date_period, format_date, mineral_label
+from critmin.services.tracker import InvalidRecord
 from critmin.store.base import utcnow
 from critmin.store.tables import AlertEvent, AlertRule, ExportMeasure, PriceSeries
 
 MAX_LIMIT = 500
+EARLIEST, LATEST = dt.date(1900, 1, 1), dt.date(2200, 12, 31)
+"""The evaluation dates accepted (pandas' timestamps end in 2262)."""
 QUALIFIER_WORDS = {"approximate": "approximately ", "lower_bound": "at least ",
                    "upper_bound": "at most ", "exact": ""}  # fmt: skip
 
@@ -312,8 +315,10 @@ def run(*, session: Session, caller: Caller, as_of: dt.date | None = None,
     from critmin.services import monitor_webhooks as hooks
 
     access.check_caller(caller)
-    rules.ensure_defaults(session)  # first: on SQLite this takes the write lock
     as_of = as_of or dt.date.today()
+    if not EARLIEST <= as_of <= LATEST:
+        raise InvalidRecord([{"field": "as_of", "problem": f"a date from {EARLIEST} to {LATEST}"}])
+    rules.ensure_defaults(session)  # first: on SQLite this takes the write lock
     found = evaluate(session=session, rule_rows=_runnable(session, caller, kinds), as_of=as_of)
     unique = list({e["fingerprint"]: e for e in found}.values())
     new_ids = rules.upsert_ignore(session, AlertEvent, unique, returning=AlertEvent.id)

@@ -88,7 +88,7 @@ def _num(params: dict[str, Any], name: str, default: float | None, low: float, h
     value = params.get(name, default)
     try:
         number = float(value) if value is not None else None
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         number = None
     ok = number is not None and low <= number <= high and (not integer or number.is_integer())
     if not ok:
