@@ -116,3 +116,9 @@ def test_expiry_within_days_at_the_precision_of_the_date():
     # as of 2026-11-20 with 30 days: the November month may be today; 15 Dec is within
     assert expiring(first, last, "2026-11-20", 30).tolist() == [True, True, False, False]
     assert expiring(first, last, "2026-12-01", 10).tolist() == [False, False, False, False]
+
+
+def test_a_change_against_a_reference_has_no_window_and_never_fires():
+    changes = pd.DataFrame({"value": [150.0], "qualifier": ["lower_bound"], "window": [None]})
+    assert stated_moves(changes, 40, 30).tolist() == [False]
+    assert stated_moves(changes, 40, None).tolist() == [True]  # no window asked for

@@ -91,6 +91,12 @@ def test_rules_of_every_kind_and_bad_parameters(engine):
         assert got == [("flat-30", "2024-01-25"), ("jump-vs-flat", "2024-01-10")]
         ratio = next(e for e in new if e["rule"] == "jump-vs-flat")
         assert ratio["value"] == pytest.approx(1.1) and ratio["other_series"] == "syn-flat"
+        # a ratio as the source states it ("nearly 2x"): approximate, and said so
+        stated = _import(s, SYN + f"syn-jump,Rotterdam,gallium,,USD,kg,2024,2,{SRC},"
+                         "approximate,ratio_to_series,,syn-flat,\n").alerts  # fmt: skip
+        assert [(e["rule"], e["date_label"], e["qualifier"]) for e in stated] == [
+            ("jump-vs-flat", "2024", "approximate")]  # fmt: skip
+        assert "approximately 2× as the source states it" in stated[0]["message"]
         for kind, params, field in [
             ("price_change", {"threshold_pct": -1}, "params.threshold_pct"),
             ("price_change", {"series": "nowhere"}, "params.series"),
@@ -106,6 +112,42 @@ def test_rules_of_every_kind_and_bad_parameters(engine):
             rules.remove_rule(session=s, caller=LOCAL, ref="default-price-up-40pct-30d")
         rules.remove_rule(session=s, caller=LOCAL, ref="flat-30")
         assert [e["rule"] for e in monitor.events(session=s, caller=LOCAL, rule="flat-30")] == []
+
+
+def test_measure_and_trade_rules(engine):
+    import datetime as dt
+
+    from critmin.ingest.curated import load_curated
+    from critmin.store.tables import TradeFlow
+
+    with transaction(engine) as s:
+        _load(s)
+        load_curated(s)  # the bundled measures: new today for the default rule
+        today = monitor.events(session=s, caller=LOCAL, rule="default-measure-new-or-changed",
+                               mineral="gallium", limit=None)  # fmt: skip
+        assert today and all(e["date"] == dt.date.today().isoformat() for e in today)
+        assert any("(also Germanium" in e["message"] for e in today)
+        rules.add_rule(session=s, caller=LOCAL, key="ga-expiry-60", kind="measure_expiry",
+                       mineral="Gallium", params={"days": 60})  # fmt: skip
+        # the one-year suspension expires in November 2026 (derived by the source's words)
+        early = monitor.run(session=s, caller=LOCAL, as_of=dt.date(2026, 8, 1))
+        assert [e for e in early if e["rule"] == "ga-expiry-60"] == []
+        soon = monitor.run(session=s, caller=LOCAL, as_of=dt.date(2026, 9, 15))
+        hit = [e for e in soon if e["rule"] == "ga-expiry-60"]
+        assert [(e["date_label"], e["mineral"]) for e in hit] == [("2026-11", "gallium")]
+        assert "derived from the source, not stated" in hit[0]["message"]
+        # synthetic trade: China's gallium exports 100 -> 40 (-60%), the US 100 -> 90
+        for year, exporter, value in ((2021, "CHN", 100.0), (2022, "CHN", 40.0),
+                                      (2021, "USA", 100.0), (2022, "USA", 90.0)):
+            s.add(TradeFlow(year=year, hs6="811292", exporter=exporter, importer="JPN",
+                            exporter_code=1, importer_code=2, value_kusd=value))
+        rules.add_rule(session=s, caller=LOCAL, key="ga-trade-50", kind="trade_drop",
+                       mineral="gallium", params={"threshold_pct": 50,
+                                                  "hs_codes": ["811292"]})  # fmt: skip
+        drops = [e for e in monitor.run(session=s, caller=LOCAL) if e["rule"] == "ga-trade-50"]
+        assert [(e["date_label"], e["value"]) for e in drops] == [("2022", pytest.approx(-60))]
+        assert drops[0]["message"].startswith("China's exports of Gallium (HS 811292) fell "
+                                              "60.0% in 2022: 40 thousand USD against 100")
 
 
 def test_concurrent_runs_record_each_event_once(engine):

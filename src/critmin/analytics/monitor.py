@@ -35,15 +35,16 @@ def window_days(windows: pd.Series) -> pd.Series:
     """The length in days of ISO 8601 windows (``P1M`` 30, ``2023-07/P1M`` 30,
     ``2023-07/2025-05`` from the first day of July 2023 to the last of May 2025); NaN
     where there is none."""
-    text = windows.fillna("").astype(str).str.upper()
+    text = windows.astype(object).where(windows.notna(), "").astype(str).str.upper()
     duration = text.str.extractall(_DURATION)
     if len(duration):
         n = duration[0].astype(int) * duration[1].map(NOMINAL_DAYS)
         nominal = n.groupby(level=0).sum().reindex(text.index)
     else:
         nominal = pd.Series(np.nan, index=text.index)
-    parts = text.str.split("/", n=1, expand=True).reindex(columns=[0, 1])
-    both = parts[0].str.match(_DATE) & parts[1].fillna("").str.match(_DATE)
+    parts = text.str.split("/", n=1, expand=True).reindex(columns=[0, 1]).astype(object)
+    parts = parts.where(parts.notna(), "").astype(str)
+    both = parts[0].str.match(_DATE) & parts[1].str.match(_DATE)
     start = pd.to_datetime(parts[0].where(both), errors="coerce", format="mixed")
     end_text = parts[1].where(both)
     end_first = pd.to_datetime(end_text, errors="coerce", format="mixed")
@@ -111,18 +112,19 @@ def level_moves(levels: pd.DataFrame, threshold_pct: float, window: int,
     })  # fmt: skip
 
 
-def stated_moves(changes: pd.DataFrame, threshold_pct: float, window: int,
+def stated_moves(changes: pd.DataFrame, threshold_pct: float, window: int | None,
                  direction: str = "up") -> pd.Series:  # fmt: skip
     """Which stated changes (columns ``value`` in %, ``qualifier``, ``window``) prove a
     move beyond ``threshold_pct`` within ``window`` days: a boolean Series.
 
     A lower bound ``> v`` proves at least ``v`` (so ``v >= threshold`` fires, as the
     source says more than ``v``); an exact or approximate ``v`` fires when it is beyond
-    the threshold; an upper bound proves no rise (a lower bound no fall).
+    the threshold; an upper bound proves no rise (a lower bound no fall). A change
+    without a window (one "against" a reference) never fires, unless ``window`` is None
+    (no window asked for: stated ratios).
     """
     if changes.empty:
         return pd.Series(dtype=bool)
-    days = window_days(changes["window"])
     value = changes["value"].astype(float)
     qual = changes["qualifier"]
     if direction == "up":
@@ -131,7 +133,9 @@ def stated_moves(changes: pd.DataFrame, threshold_pct: float, window: int,
     else:
         beyond = (value < -threshold_pct) | ((qual == "upper_bound") & (value <= -threshold_pct))
         proves = qual != "lower_bound"
-    return beyond & proves & (days <= window)
+    if window is None:
+        return beyond & proves
+    return beyond & proves & (window_days(changes["window"]) <= window)
 
 
 def crossings(group: pd.Series, values: pd.Series, threshold: float, above: bool) -> pd.Series:

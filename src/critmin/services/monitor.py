@@ -148,14 +148,14 @@ def _ratio(session: Session, rule: AlertRule, view: Caller, as_of: dt.date
     except (MissingRate, LookupError, ValueError):
         return []  # a series gone or hidden, or no FX rate: nothing can be said
     a, b = pair["a"], pair["b"]
+    above = p.get("direction", "above") == "above"
+    out = _stated_ratios(a, b, p["threshold"], above, rule, as_of)
     rows = pd.DataFrame(pair["rows"])
     if rows.empty:
-        return []
+        return out
     rows = rows[(rows["date"] <= as_of.isoformat()) & rows["ratio"].notna()]
-    above = p.get("direction", "above") == "above"
     hit = cond.crossings(pd.Series(0, index=rows.index), rows["ratio"], p["threshold"], above)
     precision = {lv["date"]: lv["date_precision"] for lv in a["levels"]}
-    out = []
     la = f"{mineral_label(a['mineral'])}, {a['market']}"
     lb = f"{mineral_label(b['mineral'])}, {b['market']}"
     for r in rows[hit].itertuples(index=False):
@@ -168,6 +168,27 @@ def _ratio(session: Session, rule: AlertRule, view: Caller, as_of: dt.date
                           value=float(r.ratio), series_id=a["id"], other_series_id=b["id"],
                           details={"a": r.a, "b": r.b, "b_date": r.b_date,
                                    "unit": pair["unit"]}))  # fmt: skip
+    return out
+
+
+def _stated_ratios(a: dict[str, Any], b: dict[str, Any], threshold: float, above: bool,
+                   rule: AlertRule, as_of: dt.date) -> list[dict[str, Any]]:  # fmt: skip
+    """Ratios of a to b as a source states them ("nearly 2x"), with their qualifiers: a
+    lower bound proves at least its value, an upper bound at most."""
+    stated = pd.DataFrame([o for o in a["stated"] if o["kind"] == "ratio_to_series"
+                           and o["relative_to"] == b["key"] and o["date"] <= as_of.isoformat()])
+    if stated.empty:
+        return []
+    hit = cond.stated_moves(stated.assign(value=(stated["value"] - 1) * 100, window=None),
+                            (threshold - 1) * 100, None, "up" if above else "down")
+    out = []
+    for r in stated[hit.to_numpy()].itertuples(index=False):
+        msg = (f"{mineral_label(a['mineral'])}, {a['market']} over {b['market']}: "
+               f"{QUALIFIER_WORDS[r.qualifier]}{r.value:g}× as the source states it for "
+               f"{r.date_label}, {'above' if above else 'below'} {threshold:g}")
+        out.append(_event(rule, f"{a['key']}/{b['key']}:stated", a["mineral"], r.date,
+                          r.date_precision, msg, value=float(r.value), qualifier=r.qualifier,
+                          series_id=a["id"], other_series_id=b["id"]))  # fmt: skip
     return out
 
 
