@@ -80,6 +80,15 @@ def test_rules_alerts_and_a_hostile_partner(api):
     shared = beta.get("/monitor/rules/alpha-watch")
     assert shared.status_code == 200 and shared.json()["params"]["series"] is None
     assert beta.delete("/monitor/rules/alpha-watch").status_code == 403
+    assert beta.patch("/monitor/rules/alpha-watch", json={"enabled": False}).status_code == 403
+    bad = alpha.patch("/monitor/rules/alpha-watch", json={"params": {"window_days": 0}})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == \
+        "body.params.window_days"  # fmt: skip
+    changed = alpha.patch("/monitor/rules/alpha-watch",
+                          json={"params": {"series": "secret-jump", "threshold_pct": 50}})
+    assert changed.status_code == 200 and changed.json()["params"]["threshold_pct"] == 50
+    assert alpha.patch("/monitor/rules/default-price-up-40pct-30d",
+                       json={"enabled": False}).status_code == 403  # fmt: skip
     hidden, missing = gamma.get("/monitor/rules/alpha-watch"), gamma.get("/monitor/rules/nope")
     assert hidden.status_code == missing.status_code == 404
     assert gamma.delete("/monitor/rules/alpha-watch").status_code == 404

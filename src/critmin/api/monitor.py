@@ -51,6 +51,18 @@ class RuleIn(BaseModel):
                                     pattern=r"^https?://[^\s/$.?#][^\s]*$")  # fmt: skip
 
 
+class RulePatch(BaseModel):
+    """What may change on a rule (its key, kind and owner may not)."""
+
+    model_config = ConfigDict(extra="forbid")
+    title: str | None = Field(default=None, max_length=300, pattern=NO_NUL)
+    params: dict[str, Any] | None = None
+    enabled: bool | None = None
+    sharing: Literal["public", "partners", "owner"] | None = None
+    webhook_url: str | None = Field(default=None, max_length=500,
+                                    pattern=r"^https?://[^\s/$.?#][^\s]*$")  # fmt: skip
+
+
 class WebhookIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     url: str = Field(max_length=500, pattern=r"^https?://[^\s/$.?#][^\s]*$")
@@ -116,6 +128,16 @@ def add_rule(session: SessionDep, caller: EditorDep, body: RuleIn) -> Response:
         session=session, caller=caller, key=body.key, kind=body.kind, params=body.params,
         title=body.title, mineral=body.mineral, sharing=body.sharing,
         webhook_url=body.webhook_url), status=201)  # fmt: skip
+
+
+@router.patch("/rules/{ref}", summary="Change an alert rule (editors of its organisation)")
+def update_rule(session: SessionDep, caller: EditorDep, ref: RuleRef, body: RulePatch
+                ) -> Response:  # fmt: skip
+    """Title, parameters (checked again for the rule's kind), enabled, sharing, webhook;
+    fields left out stay as they are. Built-in rules cannot change (403)."""
+    changes = body.model_dump(exclude_unset=True)
+    return _write(session, lambda: rules.update_rule(session=session, caller=caller, ref=ref,
+                                                     changes=changes))  # fmt: skip
 
 
 @router.delete("/rules/{ref}", status_code=204, summary="Remove an alert rule and its alerts")

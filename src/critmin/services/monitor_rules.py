@@ -211,8 +211,8 @@ def get_rule(*, session: Session, caller: Caller, ref: str | int) -> AlertRule:
     text = str(ref).strip()
     stmt = select(AlertRule).where(AlertRule.deleted_at.is_(None),
                                    access.visible_clause(AlertRule, caller))
-    if text.isdigit():
-        stmt = stmt.where(AlertRule.id == int(text))
+    if text.isascii() and text.isdigit():
+        stmt = stmt.where(AlertRule.id == (int(text) if len(text) < 10 else 0))
     else:
         stmt = stmt.where(AlertRule.key == text)
     rows = sorted(session.scalars(stmt),
@@ -289,6 +289,44 @@ def _by_key(session: Session, key: str, owner: int | None) -> AlertRule:
     stmt = stmt.where(AlertRule.owner_org_id.is_(None) if owner is None
                       else AlertRule.owner_org_id == owner)  # fmt: skip
     return session.scalars(stmt).one()
+
+
+UPDATABLE = ("title", "params", "enabled", "sharing", "webhook_url")
+
+
+def update_rule(*, session: Session, caller: Caller, ref: str | int,
+                changes: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
+    """Change a rule's title, parameters (checked again for its kind), whether it is
+    enabled, its sharing or webhook. Built-in rules cannot change; over the API only
+    editors of the owning organisation may."""
+    rule = get_rule(session=session, caller=caller, ref=ref)
+    if rule.builtin:
+        raise Forbidden("a built-in rule cannot be changed")
+    if not caller.local and not access.can_edit(rule, caller):
+        raise Forbidden("only editors of the organisation that owns a rule may change it")
+    unknown = sorted(set(changes) - set(UPDATABLE))
+    errors = [{"field": f, "problem": "cannot be changed"} for f in unknown]
+    level = changes.get("sharing", rule.sharing)
+    if level not in SHARING or (rule.owner_org_id is None and level != "public"):
+        errors.append({"field": "sharing", "problem": "public, partners or owner (a rule "
+                       "without an owner is public)"})  # fmt: skip
+    url = changes.get("webhook_url", rule.webhook_url)
+    if url is not None and not URL.match(str(url)):
+        errors.append({"field": "webhook_url", "problem": "an http(s) URL"})
+    if "enabled" in changes and not isinstance(changes["enabled"], bool):
+        errors.append({"field": "enabled", "problem": "true or false"})
+    if errors:
+        raise InvalidRecord(errors)
+    if "params" in changes:
+        view = evaluator(session, rule.owner_org_id) if caller.local else caller
+        rule.params = check_params(session, view, rule.kind, rule.mineral, changes["params"])
+    for name in ("title", "enabled", "sharing", "webhook_url"):
+        if name in changes:
+            setattr(rule, name, changes[name] if name != "title" else
+                    (changes[name] or rule.key)[:300])  # fmt: skip
+    rule.version += 1
+    session.flush()
+    return present_rule(session, rule, caller)
 
 
 def remove_rule(*, session: Session, caller: Caller, ref: str | int) -> None:
