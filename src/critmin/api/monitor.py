@@ -8,7 +8,6 @@ only when the caller may see its rule and every record it derives from. Bad inpu
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
@@ -16,7 +15,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from critmin.api.deps import CallerDep, EditorDep, SessionDep, require
+from critmin.api.deps import CallerDep, EditorDep, IsoDate, SessionDep, require
 from critmin.api.reads import dumps
 from critmin.domain.vocab import UnknownValue, resolve_mineral
 from critmin.services import monitor as service
@@ -167,7 +166,7 @@ def alerts(
 def run(
     session: SessionDep,
     caller: MemberDep,
-    as_of: Annotated[dt.date | None, Query(description="Evaluate as of this date (default "
+    as_of: Annotated[IsoDate | None, Query(description="Evaluate as of this date (default "
                                                        "today).")] = None,
 ) -> Response:
     """Evaluates the built-in rules and the caller's organisation's own; records new
