@@ -127,6 +127,18 @@ def test_measure_and_trade_rules(engine):
                                mineral="gallium", limit=None)  # fmt: skip
         assert today and all(e["date"] == dt.date.today().isoformat() for e in today)
         assert any("(also Germanium" in e["message"] for e in today)
+        # a change to a measure is a new alert, naming the fields it changed
+        from critmin.store import entities as store
+        from critmin.store.tables import ExportMeasure
+
+        m = s.scalar(select(ExportMeasure).where(ExportMeasure.key == "cn-2023-ga-ge-licensing"))
+        old, m.title = m.title, m.title + " (amended)"
+        store.touch(row=m)
+        store.log(session=s, row=m, action="update", actor="test",
+                  changes={"title": [old, m.title]})  # fmt: skip
+        changed = [e for e in monitor.run(session=s, caller=LOCAL) if e["mineral"] == "gallium"]
+        assert [e["message"][:48] for e in changed] == [
+            "Changed measure (version 2: title) on Gallium (a"]  # fmt: skip
         rules.add_rule(session=s, caller=LOCAL, key="ga-expiry-60", kind="measure_expiry",
                        mineral="Gallium", params={"days": 60})  # fmt: skip
         # the one-year suspension expires in November 2026 (derived by the source's words)

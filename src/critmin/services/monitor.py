@@ -205,6 +205,18 @@ def _touching(m: ExportMeasure, mineral: str) -> str:
     return mineral_label(mineral) + (f" (also {others})" if others else "")
 
 
+def _changed_fields(session: Session, ids: list[int]) -> dict[int, list[str]]:
+    """The fields each measure's last change-log entry changed."""
+    from critmin.store.tables import ChangeLog
+
+    if not ids:
+        return {}
+    stmt = select(ChangeLog.record_id, ChangeLog.changes).where(
+        ChangeLog.table_name == "export_measures", ChangeLog.record_id.in_(ids),
+        ChangeLog.action == "update").order_by(ChangeLog.changed_at, ChangeLog.id)
+    return {rid: sorted(changes or {}) for rid, changes in session.execute(stmt)}
+
+
 def _minerals_of(rule: AlertRule, m: ExportMeasure) -> list[str]:
     """The minerals an event on ``m`` is filed under: the rule's, else each it touches."""
     return [rule.mineral] if rule.mineral else list(m.minerals)
@@ -220,10 +232,13 @@ def _measure_change(session: Session, rule: AlertRule, view: Caller, as_of: dt.d
         [m.updated_at for m in ms], utc=True).tz_localize(None).normalize()})  # fmt: skip
     lo = pd.Timestamp(as_of) - pd.Timedelta(days=within)
     frame = frame[(frame["changed"] >= lo) & (frame["changed"] <= pd.Timestamp(as_of))]
+    fields = _changed_fields(session, [ms[i].id for i in frame["i"]])
     out = []
     for i, changed in frame.itertuples(index=False):
         m = ms[i]
-        what = "New measure" if m.version == 1 else f"Changed measure (version {m.version})"
+        what = "New measure" if m.version == 1 else (
+            f"Changed measure (version {m.version}"
+            + (f": {', '.join(fields[m.id])})" if fields.get(m.id) else ")"))  # fmt: skip
         when = m.effective or m.announced
         dated = f", {'effective' if m.effective else 'announced'} " \
             f"{_when(when, m.date_precision)}" if when else ""  # fmt: skip
