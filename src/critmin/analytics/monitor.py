@@ -67,10 +67,12 @@ def level_moves(levels: pd.DataFrame, threshold_pct: float, window: int,
 
     ``levels``: columns ``series``, ``first``, ``last``, ``value`` (> 0), ``qualifier``,
     any order. For each observation ``e`` the base is the lowest (``up``; highest for
-    ``down``) earlier level ``b`` of the same series whose period can lie within
-    ``window`` days before ``e``'s: ``first(e) - last(b) <= window`` and
-    ``first(b) < first(e)``. Returns one row per episode start: the end and base row
-    labels (``end``, ``base``) and ``change_pct`` = (e / b - 1) * 100.
+    ``down``) earlier level ``b`` of the same series such that the move certainly
+    happened within ``window`` days at the precision of both dates:
+    ``last(e) - first(b) <= window`` and ``first(b) < first(e)`` (two monthly averages a
+    month apart span up to 61 days, so they do not prove a move "within 30 days").
+    Returns one row per episode start: the end and base row labels (``end``, ``base``)
+    and ``change_pct`` = (e / b - 1) * 100.
     """
     empty = pd.DataFrame({"end": [], "base": [], "change_pct": []})
     if levels.empty:
@@ -94,20 +96,28 @@ def level_moves(levels: pd.DataFrame, threshold_pct: float, window: int,
     ends = np.repeat(np.arange(len(frame)), width)
     bases = np.repeat(lo, width) + (np.arange(width.sum()) - np.repeat(np.cumsum(width) - width,
                                                                         width))  # fmt: skip
-    ok = end_ok[ends] & base_ok[bases]
-    ends, bases = ends[ok], bases[ok]
-    change = (value[ends] / value[bases] - 1.0) * 100.0
-    pairs = pd.DataFrame({"end": ends, "base": bases, "change": change})
-    pairs = pairs.sort_values(["end", "change"], ascending=[True, not up], kind="stable")
-    best = pairs.drop_duplicates("end", keep="first").set_index("end")
-    change_all = best["change"].reindex(np.arange(len(frame))).to_numpy()
+    # the best base of each end: its candidates are one contiguous run of pairs
+    sign = 1.0 if up else -1.0  # minimise sign * value
+    cand = np.where(base_ok[bases], sign * value[bases], np.inf)
+    has = np.flatnonzero(width > 0)
+    seg_start = (np.cumsum(width) - width)[has]
+    best_val = np.full(len(frame), np.inf)
+    if len(has):
+        best_val[has] = np.minimum.reduceat(cand, seg_start)
+    is_best = cand == best_val[ends]
+    first_best = np.unique(ends[is_best], return_index=True)
+    best_base = np.full(len(frame), -1)
+    best_base[first_best[0]] = bases[is_best][first_best[1]]
+    valid = end_ok & np.isfinite(best_val)
+    change_all = np.full(len(frame), np.nan)
+    change_all[valid] = (value[valid] / (sign * best_val[valid]) - 1.0) * 100.0
     hit = (change_all > threshold_pct) if up else (change_all < -threshold_pct)
     starts = np.flatnonzero(_episode_starts(group, np.nan_to_num(hit, nan=0).astype(bool)))
     if not len(starts):
         return empty
     labels = frame.index.to_numpy()
     return pd.DataFrame({
-        "end": labels[starts], "base": labels[best.loc[starts, "base"].to_numpy()],
+        "end": labels[starts], "base": labels[best_base[starts]],
         "change_pct": change_all[starts],
     })  # fmt: skip
 
