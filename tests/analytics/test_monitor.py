@@ -122,3 +122,12 @@ def test_a_change_against_a_reference_has_no_window_and_never_fires():
     changes = pd.DataFrame({"value": [150.0], "qualifier": ["lower_bound"], "window": [None]})
     assert stated_moves(changes, 40, 30).tolist() == [False]
     assert stated_moves(changes, 40, None).tolist() == [True]  # no window asked for
+
+
+def test_periods_of_dates_at_their_precision():
+    from critmin.analytics.monitor import periods
+
+    dates = pd.Series(pd.to_datetime(["2024-02-01", "2024-12-31", "2023-07-15"]))
+    first, last = periods(dates, pd.Series(["month", "year", "day"]))
+    assert [d.date().isoformat() for d in first] == ["2024-02-01", "2024-01-01", "2023-07-15"]
+    assert [d.date().isoformat() for d in last] == ["2024-02-29", "2024-12-31", "2023-07-15"]

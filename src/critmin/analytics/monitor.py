@@ -55,6 +55,18 @@ def window_days(windows: pd.Series) -> pd.Series:
     return nominal.where(nominal.notna(), interval).astype(float)
 
 
+def periods(dates: pd.Series, precisions: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """The first and last day each date may stand for at its precision (``day``,
+    ``month``, ``year``): a month's or year's first and last day."""
+    d = pd.Series(pd.to_datetime(dates).to_numpy(), index=dates.index)
+    year, month = precisions.eq("year").to_numpy(), precisions.eq("month").to_numpy()
+    y0 = d.dt.to_period("Y").dt.start_time
+    m0 = d.dt.to_period("M").dt.start_time
+    first = d.where(~year, y0).where(~month, m0)
+    last = d.where(~year, y0 + pd.offsets.YearEnd(0)).where(~month, m0 + pd.offsets.MonthEnd(0))
+    return first.dt.normalize(), last.dt.normalize()
+
+
 def _episode_starts(group: np.ndarray, hit: np.ndarray) -> np.ndarray:
     """``hit`` where the previous row of the same group did not hit (rows in order)."""
     prev = np.r_[False, hit[:-1]] & np.r_[False, group[1:] == group[:-1]]

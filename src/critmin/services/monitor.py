@@ -29,7 +29,7 @@ from critmin.domain.prices import QUALIFIER_MARK
 from critmin.services import access
 from critmin.services import monitor_rules as rules
 from critmin.services.auth import Caller
-from critmin.services.present import date_period, format_date, mineral_label
+from critmin.services.present import format_date, mineral_label
 from critmin.services.tracker import InvalidRecord
 from critmin.store.base import utcnow
 from critmin.store.tables import AlertEvent, AlertRule, ExportMeasure, PriceSeries
@@ -77,10 +77,7 @@ def _observations(session: Session, series: list[PriceSeries], as_of: dt.date) -
     frame = pd.DataFrame(session.execute(stmt).all(), columns=[c.key for c in cols])
     if frame.empty:
         return frame
-    periods = [date_period(d, p) for d, p in zip(frame["date"], frame["date_precision"],
-                                                  strict=True)]  # fmt: skip
-    frame["first"] = pd.to_datetime([p[0] for p in periods])
-    frame["last"] = pd.to_datetime([p[1] for p in periods])
+    frame["first"], frame["last"] = cond.periods(frame["date"], frame["date_precision"])
     return frame
 
 
@@ -255,9 +252,9 @@ def _measure_expiry(session: Session, rule: AlertRule, view: Caller, as_of: dt.d
     ms = [m for m in _measures(session, rule, view) if m.expiry is not None]
     if not ms:
         return []
-    periods = [date_period(m.expiry, m.date_precision) for m in ms]
-    soon = cond.expiring(pd.Series([p[0] for p in periods]), pd.Series([p[1] for p in periods]),
-                         as_of, days)  # fmt: skip
+    first, last = cond.periods(pd.Series([m.expiry for m in ms]),
+                               pd.Series([m.date_precision for m in ms]))
+    soon = cond.expiring(first, last, as_of, days)
     out = []
     for i in soon[soon].index:
         m = ms[int(i)]
