@@ -22,7 +22,7 @@ from critmin.services.auth import LOCAL, Caller, Role
 from critmin.services.tracker import Forbidden, InvalidRecord
 from critmin.store.catalogue import sync_catalogue
 from critmin.store.db import session_factory, transaction
-from critmin.store.tables import AlertDelivery, AlertEvent, DeliveryAttempt
+from critmin.store.tables import AlertDelivery, AlertEvent, DeliveryAttempt, PriceSeries
 
 HEADER = "series,market,mineral,form,currency,unit,date,value,source,qualifier,kind,window,relative_to,sharing\n"  # noqa: E501
 SRC = "Synthetic test series"
@@ -288,10 +288,11 @@ def test_hostile_partner_never_learns_of_private_alerts(engine):
                        sharing="partners", params={"a": "secret-jump", "b": "syn-flat",
                                                    "threshold": 1.05})  # fmt: skip
         monitor.run(session=s, caller=alpha)
-        s.execute(delete(AlertEvent).where(AlertEvent.subject == "secret-jump"))
+        jump_id = s.scalar(select(PriceSeries.id).where(PriceSeries.key == "secret-jump"))
+        s.execute(delete(AlertEvent).where(AlertEvent.subject == f"series:{jump_id}"))
         gamma_new = monitor.run(session=s, caller=gamma)  # a hostile run records it again
         assert s.scalar(select(func.count()).select_from(AlertEvent).where(
-            AlertEvent.subject == "secret-jump")) == 1  # fmt: skip
+            AlertEvent.subject == f"series:{jump_id}")) == 1  # fmt: skip
         s.commit()
         with pytest.raises(InvalidRecord):  # Beta cannot aim a rule at Alpha's series
             rules.add_rule(session=s, caller=beta, key="spy", kind="price_change",
@@ -315,7 +316,13 @@ def test_hostile_partner_never_learns_of_private_alerts(engine):
         for receiver in (beta_hook, gamma_hook):
             assert receiver.bodies and "secret" not in json.dumps(receiver.bodies)
             assert "alpha-watch" not in json.dumps(receiver.bodies)
+        secret_ids = select(PriceSeries.id).where(PriceSeries.key.like("secret-%"),
+                                                  PriceSeries.owner_org_id == alpha.org_id)
         orgs = set(s.scalars(select(AlertDelivery.org_id).join(
             AlertEvent, AlertEvent.id == AlertDelivery.event_id).where(
-            AlertEvent.subject.like("secret%"))))  # fmt: skip
+            AlertEvent.series_id.in_(secret_ids))))  # fmt: skip
         assert orgs <= {alpha.org_id}
+        # Beta's own series of the same key has alerts of its own, seen by Beta alone
+        mine = _import(s, private, caller=beta).alerts
+        assert {e["series"] for e in mine} == {"secret-jump", "secret-bound"}
+        assert "secret" not in json.dumps(monitor.events(session=s, caller=gamma, limit=None))

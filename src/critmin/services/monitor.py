@@ -4,12 +4,12 @@ and read events under the sharing rules.
 **Evaluation.** Each rule is evaluated with its owner's eyes (a built-in or reference
 rule sees every record): the conditions are the vectorised functions of
 :mod:`critmin.analytics.monitor`. **Recording.** An event's fingerprint is the SHA-256
-of the rule id, the subject (series, pair of series, measure and its version or expiry,
-reporter) and the date with its precision; events are inserted with ON CONFLICT DO
-NOTHING on the fingerprint, so re-running adds nothing and two concurrent runs record
-each event once. **Reading.** A caller sees an event only when it may see the rule and
-every record the event derives from (series, the other series, the measure).
-Webhook deliveries are queued with the events and sent after the commit
+of the rule id, the subject (the series' id, the pair of series' ids, the measure's id
+and its version or expiry, the reporter) and the date with its precision; events are
+inserted with ON CONFLICT DO NOTHING on the fingerprint, so re-running adds nothing and
+two concurrent runs record each event once. **Reading.** A caller sees an event only
+when it may see the rule and every record the event derives from (series, the other
+series, the measure). Webhook deliveries are queued with the events and sent after the commit
 (:mod:`critmin.services.monitor_webhooks`).
 """
 
@@ -109,7 +109,7 @@ def _price_change(session: Session, rule: AlertRule, view: Caller, as_of: dt.dat
                f"from {QUALIFIER_MARK[b['qualifier']]}{b['value']:g} ({_when(b['date'], b['date_precision'])}) "  # noqa: E501
                f"to {QUALIFIER_MARK[e['qualifier']]}{e['value']:g} {s.unit} "
                f"({_when(e['date'], e['date_precision'])}); rule: more than {threshold:g}%")
-        out.append(_event(rule, s.key, s.mineral, e["date"], e["date_precision"], msg,
+        out.append(_event(rule, f"series:{s.id}", s.mineral, e["date"], e["date_precision"], msg,
                           value=float(change), qualifier=("lower_bound" if hedge == "at least "
                           else "approximate" if hedge else "exact"), series_id=s.id,
                           details={"from": {"date": str(b["date"]), "value": b["value"]},
@@ -126,7 +126,7 @@ def _price_change(session: Session, rule: AlertRule, view: Caller, as_of: dt.dat
         msg = (f"{series_label(s)}: {word} {QUALIFIER_WORDS[r.qualifier]}{abs(r.value):g}% "
                f"over {r.window}{bound}, stated for {_when(r.date, r.date_precision)}; rule: "
                f"more than {threshold:g}% within {window} days")  # fmt: skip
-        out.append(_event(rule, f"{s.key}:change:{r.window}", s.mineral, r.date,
+        out.append(_event(rule, f"series:{s.id}:change:{r.window}", s.mineral, r.date,
                           r.date_precision, msg, value=float(r.value), qualifier=r.qualifier,
                           series_id=s.id, details={"window": r.window}))  # fmt: skip
     return out
@@ -161,7 +161,7 @@ def _ratio(session: Session, rule: AlertRule, view: Caller, as_of: dt.date
         msg = (f"{la} over {lb} (both in {pair['unit']}): ratio {r.ratio:.2f} on "
                f"{_when(day, prec)}, {'above' if above else 'below'} {p['threshold']:g}; "
                f"{r.a:,.2f} vs {r.b:,.2f} ({r.b_date})")  # fmt: skip
-        out.append(_event(rule, f"{a['key']}/{b['key']}", a["mineral"], day, prec, msg,
+        out.append(_event(rule, f"pair:{a['id']}/{b['id']}", a["mineral"], day, prec, msg,
                           value=float(r.ratio), series_id=a["id"], other_series_id=b["id"],
                           details={"a": r.a, "b": r.b, "b_date": r.b_date,
                                    "unit": pair["unit"]}))  # fmt: skip
@@ -183,7 +183,7 @@ def _stated_ratios(a: dict[str, Any], b: dict[str, Any], threshold: float, above
         msg = (f"{mineral_label(a['mineral'])}, {a['market']} over {b['market']}: "
                f"{QUALIFIER_WORDS[r.qualifier]}{r.value:g}× as the source states it for "
                f"{r.date_label}, {'above' if above else 'below'} {threshold:g}")
-        out.append(_event(rule, f"{a['key']}/{b['key']}:stated", a["mineral"], r.date,
+        out.append(_event(rule, f"pair:{a['id']}/{b['id']}:stated", a["mineral"], r.date,
                           r.date_precision, msg, value=float(r.value), qualifier=r.qualifier,
                           series_id=a["id"], other_series_id=b["id"]))  # fmt: skip
     return out
@@ -239,7 +239,7 @@ def _measure_change(session: Session, rule: AlertRule, view: Caller, as_of: dt.d
         when = m.effective or m.announced
         dated = f", {'effective' if m.effective else 'announced'} " \
             f"{_when(when, m.date_precision)}" if when else ""  # fmt: skip
-        out.extend(_event(rule, f"measure:{m.key}:v{m.version}:{x}", x, changed.date(), "day",
+        out.extend(_event(rule, f"measure:{m.id}:v{m.version}:{x}", x, changed.date(), "day",
                           f"{what} on {_touching(m, x)}: {m.title}{dated}", measure_id=m.id,
                           details={"measure": m.key, "version": m.version})
                    for x in _minerals_of(rule, m))  # fmt: skip
@@ -261,7 +261,7 @@ def _measure_expiry(session: Session, rule: AlertRule, view: Caller, as_of: dt.d
         derived = " (derived from the source, not stated)" if m.expiry_derived else ""
         msg = (f"expires {_when(m.expiry, m.date_precision)}{derived}, within {days} days of "
                f"{as_of.isoformat()}: {m.title}")
-        out.extend(_event(rule, f"expiry:{m.key}:{m.expiry.isoformat()}:{x}", x, m.expiry,
+        out.extend(_event(rule, f"expiry:{m.id}:{m.expiry.isoformat()}:{x}", x, m.expiry,
                           m.date_precision, f"Measure on {_touching(m, x)} {msg}", measure_id=m.id,
                           details={"measure": m.key, "derived": m.expiry_derived})
                    for x in _minerals_of(rule, m))  # fmt: skip
