@@ -222,7 +222,8 @@ def load_curated(
     claims: Path = CLAIMS_FILE,
     actor: str = ACTOR,
 ) -> dict[str, int]:
-    """Validate every file, then upsert measures, price series and claims; counts of writes."""
+    """Validate every file, then upsert measures, price series and claims, then evaluate
+    the measure and price alert rules (:mod:`critmin.services.monitor`); counts of writes."""
     measure_records = parse_measures(measures)
     series_records = parse_prices(prices)
     claim_records = parse_claims(claims)
@@ -249,4 +250,9 @@ def load_curated(
         action = store_claim(session, claim, dataset_id=_dataset(claim.sources, ids), actor=actor,
                              source=f"curated/{claims.name}")  # fmt: skip
         written["claims"] += action != "unchanged"
+    from critmin.services.auth import LOCAL
+    from critmin.services.monitor import evaluate_after_import
+
+    session.flush()
+    evaluate_after_import(session, LOCAL, prices=True, measures=True)
     return written

@@ -387,7 +387,8 @@ def import_file(
         view = caller
     return import_prices(session=session, stream=stream, fmt=fmt, file=file, owner_org_id=owner,
                          visible=access.visible_clause(PriceSeries, view),
-                         actor=actor or caller.label, dry_run=dry_run)  # fmt: skip
+                         actor=actor or caller.label, dry_run=dry_run,
+                         caller=caller)  # fmt: skip
 
 
 def series_choices(*, session: Session, caller: Caller, mineral: str | None = None

@@ -56,6 +56,8 @@ class PriceImportReport:
     )
     kept_sharing: list[dict[str, str]] = field(default_factory=list)
     """Series that kept a stricter level than the file states: key, sharing, stated."""
+    alerts: list[dict[str, Any]] = field(default_factory=list)
+    """New alert events the import set off that the importer may see (see monitor)."""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -256,12 +258,15 @@ def import_prices(
     visible: Any,
     actor: str,
     dry_run: bool = False,
+    caller: Any = None,
 ) -> PriceImportReport:
     """Import a price file for ``owner_org_id`` (None: public reference data).
 
     ``visible`` is the SQL condition of the series the importer may see (for ratios'
     ``relative_to``). Raises IngestError listing every problem (nothing written),
     Conflict when a key was taken meanwhile. ``dry_run`` validates and reports only.
+    After a write the price alert rules are evaluated in the same transaction; the new
+    events ``caller`` (default: the local operator) may see are in the report.
     """
     log = ProblemLog()
     found = _collect(iter_price_rows(stream, fmt=fmt, file=file), file, log)
@@ -279,5 +284,10 @@ def import_prices(
     except IntegrityError:
         raise Conflict("a series key in the file was taken meanwhile; nothing was imported: "
                        "import the file again") from None  # fmt: skip
+    if not dry_run:
+        from critmin.services.auth import LOCAL
+        from critmin.services.monitor import evaluate_after_import
+
+        report.alerts = evaluate_after_import(session, caller or LOCAL, prices=True)
     return report
 
