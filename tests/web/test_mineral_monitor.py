@@ -29,6 +29,8 @@ PRIVATE = (
     "acme-cn,China domestic,gallium,,CNY,kg,2024-10-15,2126.43,Quotes,owner\n"
     "acme-cn,China domestic,gallium,,CNY,kg,2024-11-15,2161.89,Quotes,owner\n"
     "acme-cn,China domestic,gallium,,CNY,kg,2025-01-10,2188.71,Quotes,owner\n"
+    "acme-jump,Acme spot,gallium,,USD,kg,2024-10-01,400,Quotes,owner\n"
+    "acme-jump,Acme spot,gallium,,USD,kg,2024-10-21,600,Quotes,owner\n"
 )
 API = "/api/v1/dashboard/minerals/gallium/monitor"
 PAIR = {"a": "acme-rot", "b": "acme-cn"}
@@ -41,7 +43,7 @@ def filled(world: World) -> World:
         acme = auth.authenticate(session=s, token=world.editor)
         report = prices.import_file(session=s, caller=acme, stream=io.BytesIO(PRIVATE.encode()),
                                     fmt="csv", file="acme.csv")  # fmt: skip
-        assert report.observations["added"] == 6
+        assert report.observations["added"] == 8
     engine.dispose()
     return world
 
@@ -113,6 +115,18 @@ def test_a_hostile_partner_learns_nothing_of_private_series(clients):
     assert "acme" not in partner.get(API).text
     assert "acme-rot" not in partner.get("/minerals/gallium/monitor").text
     assert partner.get("/minerals/gallium/monitor", params=PAIR).status_code == 404
+
+
+def test_alerts_from_the_import_show_to_their_owner_only(clients):
+    # the import evaluated the default rule "up more than 40% within 30 days": +50% in 20
+    alerts = clients["acme"].get(API, params=PAIR).json()["alerts"]
+    jump = [a for a in alerts if a.get("series_label") and "Acme spot" in a["series_label"]]
+    assert len(jump) == 1 and jump[0]["date"] == "2024-10-21" and "50" in jump[0]["message"]
+    page = clients["acme"].get("/minerals/gallium/monitor", params=PAIR).text
+    assert "Latest alerts" in page and "Acme spot" in page
+    for who in ("partner", "anon"):
+        assert "Acme spot" not in clients[who].get(API).text
+        assert "Acme spot" not in clients[who].get("/minerals/gallium/monitor").text
 
 
 @pytest.mark.parametrize(("params", "status", "needle"), [

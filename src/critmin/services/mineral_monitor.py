@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from critmin.domain.fx import MissingRate
-from critmin.services import controls, prices
+from critmin.services import controls, monitor, prices
 from critmin.services.auth import Caller
 from critmin.services.controls import BadRequest
 from critmin.services.dashboard import NotFound, mineral_info
@@ -23,6 +23,7 @@ from critmin.services.keys import AmbiguousKey
 from critmin.services.tracker import InvalidRecord
 
 CURRENCIES = ("USD", "CNY")
+ALERTS_SHOWN = 10
 TOLERANCE_DAYS = 31
 """How old b's value may be on one of a's dates and still count as aligned."""
 
@@ -117,4 +118,5 @@ def mineral_monitor(
         "measures": timeline["measures"],
         "undated_measures": timeline["undated"],
         "today": timeline["today"],
+        "alerts": monitor.alerts_for(session, caller, info["code"], ALERTS_SHOWN),
     }
