@@ -500,3 +500,4 @@ class WebSession(Base):
     last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+from critmin.store.trade_tables import ImportedTradeFlow, TradeImport  # noqa: E402,F401

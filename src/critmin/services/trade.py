@@ -1,0 +1,285 @@
+"""Trade: importing BACI and customs files, reading flows, mirror gaps, the
+circumvention signal and the supply-demand balance.
+
+Bundled BACI (``trade_flows``) is public reference data. An import is a shared record
+(:class:`TradeImport`): its flows are read only through an import the caller may see;
+a hidden import is "not found" like a missing one, and never enters a list, a sum or a
+derived number. Outputs are JSON-ready (the CLI, the API and the dashboard render
+them as they are).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from critmin.analytics import trade as analytics
+from critmin.domain.countries import country_name
+from critmin.ingest.errors import ProblemLog
+from critmin.ingest.trade import CHUNK_ROWS, LAYOUTS, Source, iter_chunks
+from critmin.services import access
+from critmin.services.auth import Caller, Role
+from critmin.services.entities import NotFound
+from critmin.services.trade_balance import balance
+from critmin.services.tracker import Forbidden, InvalidRecord
+from critmin.store import entities as store
+from critmin.store.tables import Dataset, TradeFlow
+from critmin.store.trade_bulk import FlowWriter
+from critmin.store.trade_tables import ImportedTradeFlow, TradeImport
+
+SHARING = ("public", "partners", "owner")
+MAX_ROWS = 10_000
+BUNDLED = "CEPII BACI HS92 (bundled)"
+UNITS = {"value": "thousand USD", "quantity": "metric tons"}
+
+__all__ = ["NotFound", "balance", "circumvention", "import_file", "list_imports", "mirror"]
+
+
+def _bad(field: str, problem: str) -> InvalidRecord:
+    return InvalidRecord([{"field": field, "problem": problem}])
+
+
+def _owner(caller: Caller, owner_org_id: int | None) -> int | None:
+    access.check_caller(caller)
+    if caller.local:
+        return owner_org_id
+    if caller.anonymous or caller.org_id is None or not caller.at_least(Role.EDITOR):
+        raise Forbidden("importing trade needs an editor or admin token")
+    return caller.org_id
+
+
+def import_file(
+    *,
+    session: Session,
+    caller: Caller,
+    source: Source,
+    file: str,
+    layout: str = "baci",
+    owner_org_id: int | None = None,
+    sharing: str | None = None,
+    actor: str | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+) -> dict[str, Any]:
+    """Import a trade file in the caller's transaction, all or nothing (IngestError names
+    every problem). Over the API the caller's organisation owns it (owner-only unless
+    ``sharing`` says); the local operator imports for ``owner_org_id`` or as public
+    reference data. Returns the summary: import id, rows, years, reporters."""
+    owner = _owner(caller, owner_org_id)
+    if layout not in LAYOUTS:
+        raise _bad("layout", f"one of {', '.join(LAYOUTS)}")
+    if sharing is not None and sharing not in SHARING:
+        raise _bad("sharing", f"one of {', '.join(SHARING)}")
+    if owner is None and sharing not in (None, "public"):
+        raise _bad("sharing", "public: an import without an organisation is reference data")
+    level = sharing or ("owner" if owner is not None else "public")
+    record = store.add(session=session, model=TradeImport, values={
+        "file": Path(file).name[:300], "layout": layout, "rows": 0, "years": [],
+        "reporters": [], "owner_org_id": owner, "sharing": level, "section_sharing": {},
+        "version": 1, "sources": [{"document": Path(file).name[:300]}],
+        "actor": (actor or caller.label)[:200],
+        "hs_revision": None,
+    })  # fmt: skip
+    session.flush()
+    log = ProblemLog()
+    writer = FlowWriter(session, record.id)
+    rows, years, reporters = 0, set(), set()
+    try:
+        for chunk in iter_chunks(source, layout=layout, file=file, log=log,
+                                 chunk_rows=chunk_rows):  # fmt: skip
+            rows += writer.write(chunk)
+            years.update(np.unique(chunk["year"]).tolist())
+            names = chunk["reporter"] if layout == "customs" else pd.concat(
+                [chunk["exporter"], chunk["importer"]])  # fmt: skip
+            reporters.update(v.decode() for v in np.unique(names.to_numpy()) if v)
+        writer.close(failed=bool(len(log)))
+    except BaseException:
+        writer.close(failed=True)
+        raise
+    log.raise_if_any()
+    session.execute(update(TradeImport).where(TradeImport.id == record.id).values(
+        rows=rows, years=sorted(years), reporters=sorted(reporters)))  # fmt: skip
+    session.refresh(record)
+    return _import_summary(record)
+
+
+def _import_summary(row: TradeImport) -> dict[str, Any]:
+    return {"import_id": row.id, "file": row.file, "layout": row.layout, "rows": row.rows,
+            "years": list(row.years or []), "reporters": list(row.reporters or []),
+            "sharing": row.sharing, "owned": row.owner_org_id is not None,
+            "units": UNITS}  # fmt: skip
+
+
+def list_imports(*, session: Session, caller: Caller) -> list[dict[str, Any]]:
+    """The imports the caller may see, newest first."""
+    stmt = select(TradeImport).where(TradeImport.deleted_at.is_(None),
+                                     access.visible_clause(TradeImport, caller))
+    return [_import_summary(r) for r in session.scalars(stmt.order_by(TradeImport.id.desc()))]
+
+
+def get_import(session: Session, caller: Caller, import_id: int) -> TradeImport:
+    row = session.get(TradeImport, import_id)
+    if row is None or not access.can_see(row, caller):
+        raise NotFound(f"no such trade import {import_id}")
+    return row
+
+
+def _hs(hs: Sequence[str] | None) -> list[str] | None:
+    if not hs:
+        return None
+    codes = [h.strip().replace(".", "") for h in hs]
+    bad = [h for h in codes if not (len(h) == 6 and h.isdigit())]
+    if bad:
+        raise _bad("hs", f"HS six-digit codes, not {', '.join(map(repr, bad))}")
+    return codes
+
+
+def _iso(field: str, code: str | None) -> str | None:
+    if code is None:
+        return None
+    text = code.strip().upper()
+    try:
+        country_name(text)
+    except Exception:  # noqa: BLE001 - any unknown code is a bad request
+        raise _bad(field, f"an ISO3 country code, not {code!r}") from None
+    return text
+
+
+def flow_frame(session: Session, caller: Caller, import_id: int | None,
+               hs: Sequence[str] | None = None) -> tuple[pd.DataFrame, dict[str, Any]]:  # fmt: skip
+    """Flows of the bundled BACI (``import_id`` None) or of a visible import, with the
+    source they come from. ``period`` is the year, or year*12+month-1 for monthly data."""
+    if import_id is None:
+        t = TradeFlow.__table__.c
+        cols = [t.year, t.exporter, t.importer, t.hs6, t.value_kusd, t.quantity_t]
+        stmt = select(*cols).where(t.hs6.in_(hs)) if hs else select(*cols)
+        frame = pd.DataFrame(session.execute(stmt).all(), columns=[c.name for c in cols])
+        frame["month"], frame["reporter"], frame["flow"] = np.nan, None, None
+        dataset = session.scalar(select(Dataset).where(Dataset.code == "baci-hs92"))
+        source = {"source": BUNDLED, "citation": dataset.citation if dataset else None,
+                  "monthly": False}  # fmt: skip
+    else:
+        row = get_import(session, caller, import_id)
+        c = ImportedTradeFlow.__table__.c
+        cols = [c.year, c.month, c.reporter, c.flow, c.exporter, c.importer, c.hs6,
+                c.value_kusd, c.quantity_t]  # fmt: skip
+        stmt = select(*cols).where(c.import_id == row.id)
+        if hs:
+            stmt = stmt.where(c.hs6.in_(hs))
+        frame = pd.DataFrame(session.execute(stmt).all(), columns=[x.name for x in cols])
+        source = {"source": f"import {row.id} ({row.file}, {row.layout} layout)",
+                  "citation": None, "monthly": bool(frame["month"].notna().any())}
+    monthly = source["monthly"]
+    month = frame["month"].fillna(1).astype("int64") if len(frame) else frame["month"]
+    frame["period"] = frame["year"] * 12 + month - 1 if monthly else frame["year"]
+    return frame, source
+
+
+def _period_label(period: int, monthly: bool) -> str:
+    return f"{period // 12:04d}-{period % 12 + 1:02d}" if monthly else str(int(period))
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float | np.floating):
+        return None if math.isnan(value) or math.isinf(value) else float(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{k: _clean(v) for k, v in r.items()} for r in frame.to_dict("records")]
+
+
+def flows(*, session: Session, caller: Caller, import_id: int | None = None,
+          hs: Sequence[str] | None = None, exporter: str | None = None,
+          importer: str | None = None, year: int | None = None,
+          limit: int = 1000) -> dict[str, Any]:  # fmt: skip
+    """Flows (largest first) of the bundled BACI or a visible import."""
+    if not 1 <= limit <= MAX_ROWS:
+        raise _bad("limit", f"between 1 and {MAX_ROWS}")
+    frame, source = flow_frame(session, caller, import_id, _hs(hs))
+    for field, value in (("exporter", _iso("exporter", exporter)),
+                         ("importer", _iso("importer", importer))):  # fmt: skip
+        if value:
+            frame = frame[frame[field] == value]
+    if year is not None:
+        frame = frame[frame["year"] == year]
+    frame = frame.sort_values("value_kusd", ascending=False).head(limit)
+    frame = frame.assign(period=[_period_label(p, source["monthly"]) for p in frame["period"]])
+    cols = ["period", "reporter", "flow", "exporter", "importer", "hs6", "value_kusd",
+            "quantity_t"]  # fmt: skip
+    return {**source, "units": UNITS, "rows": _records(frame[cols])}
+
+
+def mirror(*, session: Session, caller: Caller, import_id: int, hs: Sequence[str] | None = None,
+           country: str | None = None, limit: int = 1000) -> dict[str, Any]:  # fmt: skip
+    """Mirror gaps of a customs import: A's declared exports to B against B's declared
+    imports from A (largest absolute gaps first)."""
+    if not 1 <= limit <= MAX_ROWS:
+        raise _bad("limit", f"between 1 and {MAX_ROWS}")
+    frame, source = flow_frame(session, caller, import_id, _hs(hs))
+    if not frame["reporter"].notna().any():
+        raise _bad("import_id", "an import of declarations (customs layout): BACI flows are "
+                   "already reconciled, so they have no mirror")
+    gaps = analytics.mirror_gaps(frame)
+    iso = _iso("country", country)
+    if iso:
+        gaps = gaps[(gaps["exporter"] == iso) | (gaps["importer"] == iso)]
+    gaps = gaps.reindex(gaps["gap_kusd"].abs().sort_values(ascending=False).index).head(limit)
+    gaps = gaps.assign(period=[_period_label(p, source["monthly"]) for p in gaps["period"]])
+    note = ("exports are usually declared FOB and imports CIF (freight and insurance "
+            "included): imports a few percent above the mirror exports is expected")
+    return {**source, "units": UNITS, "valuation": note, "rows": _records(gaps)}
+
+
+def _start(text: str, monthly: bool) -> int:
+    parts = str(text).strip().split("-")
+    try:
+        year = int(parts[0])
+        month = int(parts[1]) if len(parts) > 1 else 1
+        if not (1900 <= year <= 2100 and 1 <= month <= 12):
+            raise ValueError
+    except (ValueError, IndexError):
+        raise _bad("start", f"a year YYYY or a month YYYY-MM, not {text!r}") from None
+    return year * 12 + month - 1 if monthly else year
+
+
+def circumvention(*, session: Session, caller: Caller, origin: str, target: str,
+                  hs: Sequence[str], start: str, import_id: int | None = None,
+                  threshold: float = 3.0, min_pre: int = 4,
+                  min_post_kusd: float = 0.0) -> dict[str, Any]:  # fmt: skip
+    """Third countries whose imports from ``origin`` and exports to ``target`` rose
+    together beyond their own history from ``start`` (the measure's year or month)."""
+    codes = _hs(hs)
+    if not codes:
+        raise _bad("hs", "at least one HS six-digit code")
+    a, c = _iso("origin", origin), _iso("target", target)
+    if not (threshold > 0 and min_pre >= 2 and min_post_kusd >= 0):
+        raise _bad("threshold", "threshold > 0, min_pre >= 2, min_post_kusd >= 0")
+    frame, source = flow_frame(session, caller, import_id, codes)
+    if frame["reporter"].notna().any():  # declarations: the importer's side of each flow
+        frame = frame[(frame["flow"] == "M") & (frame["reporter"] == frame["importer"])]
+    period = _start(start, source["monthly"])
+    try:
+        table = analytics.circumvention(frame, origin=a, target=c, hs_codes=codes,
+                                        start=period, threshold=threshold, min_pre=min_pre,
+                                        min_post_kusd=min_post_kusd)  # fmt: skip
+    except ValueError as exc:
+        raise _bad("start", str(exc)) from None
+    direct = analytics.direct_change(frame, origin=a, target=c, hs_codes=codes, start=period)
+    return {**source, "units": UNITS, "origin": a, "target": c, "hs": codes,
+            "start": _period_label(period, source["monthly"]), "threshold": threshold,
+            "direct": {k: _clean(v) for k, v in direct.items()},
+            "flagged": table.loc[table["flagged"], "country"].tolist(),
+            "rows": _records(table)}  # fmt: skip
+
+
+def import_count(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(TradeImport)) or 0)
