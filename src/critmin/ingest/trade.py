@@ -10,11 +10,11 @@
   month ``YYYY-MM``, value in US dollars, quantity in kilograms (net weight; blank or
   ``NA`` when not declared). Stored as kUSD and metric tons, like BACI.
 
-:func:`iter_chunks` yields frames of at most ``chunk_rows`` rows with the columns of
-``trade_import_flows`` (memory is flat in the file's length): text columns as fixed
-bytes (empty = NULL), integers with -1 = NULL, NaN quantities = NULL. The typed read is the
-fast path; a chunk it cannot parse is read again as text to name every bad cell. Rows
-are numbered as a spreadsheet shows them (header = row 1).
+:func:`iter_chunks` yields chunks of at most ``chunk_rows`` rows: the columns of
+``trade_import_flows`` as numpy arrays (memory is flat in the file's length), text as
+fixed-width bytes (empty = NULL), integers -1 = NULL, NaN quantities = NULL. The typed
+read is the fast path; a chunk it cannot parse is read again as text to name every bad
+cell. Rows are numbered as a spreadsheet shows them (header = row 1).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from critmin.ingest.errors import IngestError, Problem, ProblemLog
 LAYOUTS = ("baci", "customs")
 BACI_COLUMNS = ("t", "i", "j", "k", "v", "q")
 CUSTOMS_COLUMNS = ("reporter", "partner", "flow", "hs_code", "month", "value", "quantity")
-FLOW_COLUMNS = ("year", "month", "reporter", "flow", "exporter", "importer", "exporter_code",
+FLOW_COLUMNS = ("row", "year", "month", "reporter", "flow", "exporter", "importer", "exporter_code",
                 "importer_code", "hs6", "value_kusd", "quantity_t")  # fmt: skip
 FLOWS = {"export": "X", "x": "X", "import": "M", "m": "M"}
 NA = ["", "NA"]
@@ -41,6 +41,8 @@ CHUNK_ROWS = 250_000
 _BACI_DTYPES = {"t": "int64", "i": "int64", "j": "int64", "k": "int64", "v": "float64",
                 "q": "float64"}  # fmt: skip
 Source = str | Path | IO[bytes]
+Chunk = dict[str, np.ndarray]
+"""Columns of ``trade_import_flows`` (and ``row``, the file's row) as numpy arrays."""
 
 
 @lru_cache(maxsize=4)
@@ -80,7 +82,7 @@ def hs6_text(k: np.ndarray) -> np.ndarray:
 
 
 def _baci_frame(typed: pd.DataFrame, raw: pd.DataFrame | None, file: str, start: int,
-                log: ProblemLog) -> pd.DataFrame | None:  # fmt: skip
+                log: ProblemLog) -> Chunk | None:  # fmt: skip
     """Check and map one typed BACI chunk (``raw``: its text, for messages)."""
     known, iso, has = baci_lookup()
     shown = raw if raw is not None else typed
@@ -106,16 +108,16 @@ def _baci_frame(typed: pd.DataFrame, raw: pd.DataFrame | None, file: str, start:
         return None
     i, j = codes["i"], codes["j"]
     n = len(t)
-    return pd.DataFrame({
-        "year": t, "month": np.full(n, -1), "reporter": np.full(n, b"", "S3"),
-        "flow": np.full(n, b"", "S1"), "exporter": iso[i], "importer": iso[j],
-        "exporter_code": i, "importer_code": j, "hs6": hs6_text(k), "value_kusd": v,
-        "quantity_t": q,
-    }, columns=list(FLOW_COLUMNS))  # fmt: skip
+    return {
+        "row": np.arange(start + 2, start + 2 + n), "year": t, "month": np.full(n, -1),
+        "reporter": np.full(n, b"", "S3"), "flow": np.full(n, b"", "S1"),
+        "exporter": iso[i], "importer": iso[j], "exporter_code": i, "importer_code": j,
+        "hs6": hs6_text(k), "value_kusd": v, "quantity_t": q,
+    }  # fmt: skip
 
 
 def _customs_frame(raw: pd.DataFrame, file: str, start: int,
-                   log: ProblemLog) -> pd.DataFrame | None:  # fmt: skip
+                   log: ProblemLog) -> Chunk | None:  # fmt: skip
     """Check and convert one customs chunk (read as text)."""
     n0 = len(log)
     known = iso3_codes()
@@ -147,7 +149,8 @@ def _customs_frame(raw: pd.DataFrame, file: str, start: int,
     exports = (flow == "X").to_numpy()
     reporter, partner = iso["reporter"].astype("S3"), iso["partner"].astype("S3")
     n = len(raw)
-    return pd.DataFrame({
+    return {
+        "row": np.arange(start + 2, start + 2 + n),
         "year": month.str[:4].astype("int64").to_numpy(),
         "month": month.str[5:7].astype("int64").to_numpy(),
         "reporter": reporter, "flow": flow.to_numpy().astype("S1"),
@@ -156,7 +159,7 @@ def _customs_frame(raw: pd.DataFrame, file: str, start: int,
         "exporter_code": np.full(n, -1), "importer_code": np.full(n, -1),
         "hs6": hs.to_numpy().astype("S6"), "value_kusd": value / 1_000,
         "quantity_t": quantity / 1_000,
-    }, columns=list(FLOW_COLUMNS))  # fmt: skip
+    }  # fmt: skip
 
 
 def _rewind(source: Source) -> Source:
@@ -170,7 +173,8 @@ def _header(source: Source, file: str, expected: tuple[str, ...]) -> None:
         header = [str(c).strip() for c in pd.read_csv(_rewind(source), nrows=0).columns]
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError,
             EOFError) as exc:  # fmt: skip
-        raise IngestError([Problem(file, None, "(file)", None, f"a readable CSV ({exc})")])
+        problem = Problem(file, None, "(file)", None, f"a readable CSV ({exc})")
+        raise IngestError([problem]) from None
     if tuple(header) != expected:
         raise IngestError([Problem(file, 1, "(header)", ",".join(header), ",".join(expected))])
 
@@ -213,7 +217,7 @@ def _baci_text(source: Source, file: str, chunk_rows: int, skip: int,
 
 
 def iter_chunks(source: Source, *, layout: str, file: str, log: ProblemLog,
-                chunk_rows: int = CHUNK_ROWS) -> Iterator[pd.DataFrame]:  # fmt: skip
+                chunk_rows: int = CHUNK_ROWS) -> Iterator[Chunk]:  # fmt: skip
     """Checked, mapped chunks of the file (``trade_import_flows`` columns).
 
     Problems go to ``log``; once there is one, no more chunks are yielded (the rest of

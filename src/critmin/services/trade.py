@@ -11,7 +11,7 @@ them as they are).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,11 +27,11 @@ from critmin.ingest.trade import CHUNK_ROWS, LAYOUTS, Source, iter_chunks
 from critmin.services import access
 from critmin.services.auth import Caller, Role
 from critmin.services.entities import NotFound
-from critmin.services.trade_balance import balance
 from critmin.services.tracker import Forbidden, InvalidRecord
+from critmin.services.trade_balance import balance
 from critmin.store import entities as store
 from critmin.store.tables import Dataset, TradeFlow
-from critmin.store.trade_bulk import FlowWriter
+from critmin.store.trade_bulk import FlowWriter, prefetch
 from critmin.store.trade_tables import ImportedTradeFlow, TradeImport
 
 SHARING = ("public", "partners", "owner")
@@ -90,14 +90,19 @@ def import_file(
     log = ProblemLog()
     writer = FlowWriter(session, record.id)
     rows, years, reporters = 0, set(), set()
-    try:
+    names = ("reporter",) if layout == "customs" else ("exporter", "importer")
+
+    def prepared() -> Iterator[tuple[Any, ...]]:
         for chunk in iter_chunks(source, layout=layout, file=file, log=log,
                                  chunk_rows=chunk_rows):  # fmt: skip
-            rows += writer.write(chunk)
-            years.update(np.unique(chunk["year"]).tolist())
-            names = chunk["reporter"] if layout == "customs" else pd.concat(
-                [chunk["exporter"], chunk["importer"]])  # fmt: skip
-            reporters.update(v.decode() for v in np.unique(names.to_numpy()) if v)
+            seen = set().union(*(_distinct(chunk[n]) for n in names))
+            yield writer.prepare(chunk), set(np.unique(chunk["year"]).tolist()), seen
+
+    try:
+        for payload, chunk_years, chunk_reporters in prefetch(prepared()):
+            rows += writer.write(payload)
+            years |= chunk_years
+            reporters |= chunk_reporters
         writer.close(failed=bool(len(log)))
     except BaseException:
         writer.close(failed=True)
@@ -107,6 +112,16 @@ def import_file(
         rows=rows, years=sorted(years), reporters=sorted(reporters)))  # fmt: skip
     session.refresh(record)
     return _import_summary(record)
+
+
+def _distinct(codes: np.ndarray) -> set[str]:
+    """The distinct non-empty ``S3`` codes (as integers, so the sort is cheap)."""
+    raw = np.frombuffer(codes.astype("S3").tobytes(), dtype=np.uint8).reshape(-1, 3)
+    keys = np.unique(raw[:, 0].astype(np.int32) << 16 | raw[:, 1].astype(np.int32) << 8
+                     | raw[:, 2])  # fmt: skip
+    keys = keys[keys > 0]
+    letters = np.stack([keys >> 16, keys >> 8 & 255, keys & 255], axis=1).astype(np.uint8)
+    return {bytes(r).rstrip(b"\0").decode() for r in letters}
 
 
 def _import_summary(row: TradeImport) -> dict[str, Any]:

@@ -56,7 +56,8 @@ def _bad(field: str, problem: str) -> InvalidRecord:
 
 
 def _num(value: Any) -> float | None:
-    return None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
+    missing = value is None or (isinstance(value, float) and math.isnan(value))
+    return None if missing else float(value)
 
 
 def _production(session: Session, mineral: str, country: str | None) -> tuple[pd.Series, dict]:

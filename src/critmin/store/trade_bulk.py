@@ -13,30 +13,35 @@ Chunks come from :func:`critmin.ingest.trade.iter_chunks`: text as fixed-width b
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from contextlib import suppress
+from itertools import repeat
+from queue import Queue
+from threading import Thread
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from sqlalchemy.orm import Session
 
-from critmin.ingest.trade import FLOW_COLUMNS
+from critmin.ingest.trade import FLOW_COLUMNS, Chunk
 
 TABLE = "trade_import_flows"
 COLUMNS = ("import_id", *FLOW_COLUMNS)
-_INT = {"import_id", "year", "month", "exporter_code", "importer_code"}
+_INT = {"import_id", "row", "year", "month", "exporter_code", "importer_code"}
 _FLOAT = {"value_kusd", "quantity_t"}
 WIDTH = {"reporter": 3, "flow": 1, "exporter": 3, "importer": 3, "hs6": 6}
 PG_HEADER = b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") + (0).to_bytes(4, "big")
 PG_TRAILER = (-1).to_bytes(2, "big", signed=True)
 
 
-def _column(frame: pd.DataFrame, column: str) -> np.ndarray:
+def _column(frame: Chunk, column: str) -> np.ndarray:
     """A column as numpy values (text as fixed-width bytes)."""
-    values = frame[column].to_numpy()
-    return values.astype(f"S{WIDTH[column]}") if column in WIDTH else values
+    values = frame[column]
+    width = WIDTH.get(column)
+    return values if width is None or values.dtype == f"S{width}" else values.astype(f"S{width}")
 
 
-def _nulls(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+def _nulls(frame: Chunk) -> dict[str, np.ndarray]:
     """Per column, where it is NULL."""
     out = {}
     for column in FLOW_COLUMNS:
@@ -52,30 +57,29 @@ def _nulls(frame: pd.DataFrame) -> dict[str, np.ndarray]:
 
 def _python(values: np.ndarray, null: np.ndarray, column: str) -> list[Any]:
     """A column as Python values for the DBAPI (None where NULL)."""
-    if column in _INT or column in _FLOAT:
-        cells = values.astype(object)
-    else:
-        cells = values.astype(f"U{values.dtype.itemsize}").astype(object)
-    if null.any():
-        cells[null] = None
+    if column not in _INT and column not in _FLOAT:
+        values = values.astype(f"U{values.dtype.itemsize}")
+    if not null.any():
+        return values.tolist()
+    cells = values.astype(object)
+    cells[null] = None
     return cells.tolist()
 
 
-def sqlite_write(session: Session, import_id: int, frame: pd.DataFrame) -> int:
+def sqlite_rows(frame: Chunk, import_id: int) -> tuple[str, list[tuple[Any, ...]]]:
+    """The prepared statement and the rows (plain Python tuples) of a chunk."""
     nulls = _nulls(frame)
     columns = [c for c in FLOW_COLUMNS if not nulls[c].all()]
     cells = [_python(_column(frame, c), nulls[c], c) for c in columns]
     sql = (f"INSERT INTO {TABLE} (import_id, {', '.join(columns)}) "
            f"VALUES ({', '.join('?' * (len(columns) + 1))})")  # fmt: skip
-    dbapi = session.connection().connection.driver_connection
-    dbapi.executemany(sql, zip([import_id] * len(frame), *cells, strict=True))  # type: ignore[union-attr]
-    return len(frame)
+    return sql, list(zip(repeat(import_id), *cells))
 
 
-def _pg_field(frame: pd.DataFrame, column: str, import_id: int) -> tuple[str, np.ndarray]:
+def _pg_field(frame: Chunk, column: str, import_id: int) -> tuple[str, np.ndarray]:
     """The binary COPY type and values of a column (big-endian)."""
     if column == "import_id":
-        return ">i4", np.full(len(frame), import_id, dtype=">i4")
+        return ">i4", np.full(len(frame["row"]), import_id, dtype=">i4")
     values = _column(frame, column)
     if column in _INT:
         return ">i4", values.astype(">i4")
@@ -84,11 +88,11 @@ def _pg_field(frame: pd.DataFrame, column: str, import_id: int) -> tuple[str, np
     return values.dtype.str, values
 
 
-def pg_binary(frame: pd.DataFrame, import_id: int) -> bytes:
+def pg_binary(frame: Chunk, import_id: int) -> bytes:
     """The rows of ``frame`` as a PostgreSQL binary COPY body (no header or trailer)."""
     nulls = _nulls(frame)
     fields = {c: _pg_field(frame, c, import_id) for c in COLUMNS}
-    mask = np.zeros(len(frame), dtype=np.int64)
+    mask = np.zeros(len(frame["row"]), dtype=np.int64)
     for bit, column in enumerate(FLOW_COLUMNS):
         mask |= nulls[column].astype(np.int64) << bit
     parts = []
@@ -124,37 +128,79 @@ class PgCopy:
         self._copy = self._context.__enter__()
         self._copy.write(PG_HEADER)
 
-    def write(self, import_id: int, frame: pd.DataFrame) -> int:
-        self._copy.write(pg_binary(frame, import_id))
-        return len(frame)
+    def write(self, body: bytes) -> None:
+        self._copy.write(body)
 
     def close(self, failed: bool = False) -> None:
         if failed:
             exc = RuntimeError("import abandoned")
-            try:
+            with suppress(Exception):  # the transaction is rolled back anyway
                 self._context.__exit__(type(exc), exc, None)
-            except Exception:  # noqa: BLE001 - the transaction is rolled back anyway
-                pass
         else:
             self._copy.write(PG_TRAILER)
             self._context.__exit__(None, None, None)
         self._cursor.close()
 
 
+def prefetch(items: Iterable[Any], depth: int = 2) -> Iterator[Any]:
+    """``items``, produced by a background thread at most ``depth`` ahead (so parsing and
+    converting the next chunk overlaps the database's work on this one; memory stays
+    bounded). An exception in the producer is raised here."""
+    queue: Queue[tuple[str, Any]] = Queue(maxsize=depth)
+    stop = False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                queue.put(("item", item))
+                if stop:
+                    return
+            queue.put(("end", None))
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+            queue.put(("error", exc))
+
+    worker = Thread(target=produce, daemon=True, name="trade-prefetch")
+    worker.start()
+    try:
+        while True:
+            kind, value = queue.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        stop = True
+        while worker.is_alive():  # let a blocked producer finish
+            while not queue.empty():
+                queue.get_nowait()
+            worker.join(timeout=0.05)
+
+
 class FlowWriter:
-    """Writes chunks of one import through the backend's fast path."""
+    """Writes the chunks of one import through the backend's fast path: ``prepare`` turns
+    a chunk into what the driver takes (may run in another thread), ``write`` sends it."""
 
     def __init__(self, session: Session, import_id: int) -> None:
         self.session, self.import_id = session, import_id
         self.postgres = session.get_bind().dialect.name == "postgresql"
         self._copy: PgCopy | None = None
 
-    def write(self, frame: pd.DataFrame) -> int:
+    def prepare(self, frame: Chunk) -> tuple[int, Any]:
+        if self.postgres:
+            return len(frame["row"]), pg_binary(frame, self.import_id)
+        return len(frame["row"]), sqlite_rows(frame, self.import_id)
+
+    def write(self, prepared: tuple[int, Any]) -> int:
+        count, payload = prepared
         if not self.postgres:
-            return sqlite_write(self.session, self.import_id, frame)
+            dbapi = self.session.connection().connection.driver_connection
+            dbapi.executemany(*payload)  # type: ignore[union-attr]
+            return count
         if self._copy is None:
             self._copy = PgCopy(self.session)
-        return self._copy.write(self.import_id, frame)
+        self._copy.write(payload)
+        return count
 
     def close(self, failed: bool = False) -> None:
         if self._copy is not None:

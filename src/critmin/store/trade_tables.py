@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Float, ForeignKey, Integer, String
+from sqlalchemy import Float, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from critmin.store.base import Base, Provenanced, Shared, Timestamped
@@ -37,10 +37,12 @@ class ImportedTradeFlow(Base):
     country and direction of a customs row; BACI rows (reconciled) have neither."""
 
     __tablename__ = "trade_import_flows"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    import_id: Mapped[int] = mapped_column(
-        ForeignKey("trade_imports.id", ondelete="CASCADE"), index=True
-    )
+    # one b-tree: rows cluster by import (appended in file order, no separate index)
+    __table_args__ = {"sqlite_with_rowid": False}
+    # no foreign key: PostgreSQL would check it row by row (about half the import time);
+    # rows are written only by the import, in the transaction that creates their import
+    import_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    row: Mapped[int] = mapped_column(Integer, primary_key=True)  # the file's row (header = 1)
     year: Mapped[int] = mapped_column(Integer)
     month: Mapped[int | None] = mapped_column(Integer)
     reporter: Mapped[str | None] = mapped_column(String(3))

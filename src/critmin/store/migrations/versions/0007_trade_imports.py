@@ -5,8 +5,9 @@ Revises: 0006
 
 - ``trade_imports``: one imported BACI or customs-style file, owned and shared like
   other records (reference data without an owner);
-- ``trade_import_flows``: its rows (kUSD, metric tons), with the reporter and direction
-  of customs declarations and the month where the file gives one.
+- ``trade_import_flows``: its rows (kUSD, metric tons), keyed by import and file row,
+  with the reporter and direction of customs declarations and the month where the file
+  gives one (on SQLite a WITHOUT ROWID table: one b-tree, rows clustered by import).
 
 The bundled BACI rows in ``trade_flows`` are left as they are.
 """
@@ -55,8 +56,8 @@ def upgrade() -> None:
         op.create_index(op.f(f"ix_trade_imports_{column}"), "trade_imports", [column])
     op.create_table(
         "trade_import_flows",
-        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("import_id", sa.Integer(), nullable=False),
+        sa.Column("row", sa.Integer(), nullable=False),
         sa.Column("year", sa.Integer(), nullable=False),
         sa.Column("month", sa.Integer(), nullable=True),
         sa.Column("reporter", sa.String(length=3), nullable=True),
@@ -68,19 +69,12 @@ def upgrade() -> None:
         sa.Column("hs6", sa.String(length=6), nullable=False),
         sa.Column("value_kusd", sa.Float(), nullable=False),
         sa.Column("quantity_t", sa.Float(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["import_id"], ["trade_imports.id"], ondelete="CASCADE",
-            name=op.f("fk_trade_import_flows_import_id_trade_imports"),
-        ),  # fmt: skip
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_trade_import_flows")),
-    )
-    op.create_index(
-        op.f("ix_trade_import_flows_import_id"), "trade_import_flows", ["import_id"]
+        sa.PrimaryKeyConstraint("import_id", "row", name=op.f("pk_trade_import_flows")),
+        sqlite_with_rowid=False,
     )
 
 
 def downgrade() -> None:
-    op.drop_index(op.f("ix_trade_import_flows_import_id"), table_name="trade_import_flows")
     op.drop_table("trade_import_flows")
     for column in ("dataset_id", "owner_org_id", "sharing"):
         op.drop_index(op.f(f"ix_trade_imports_{column}"), table_name="trade_imports")
