@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -162,7 +163,7 @@ def _iso(field: str, code: str | None) -> str | None:
     try:
         country_name(text)
     except Exception:  # noqa: BLE001 - any unknown code is a bad request
-        raise _bad(field, f"an ISO3 country code, not {code!r}") from None
+        raise _bad(field, f"an ISO 3166 alpha-3 country code, not {code!r}") from None
     return text
 
 
@@ -208,8 +209,28 @@ def _clean(value: Any) -> Any:
     return value
 
 
+@lru_cache(maxsize=512)
+def label(iso3: str | None) -> str | None:
+    """A country's name (the code itself for one without a name; None stays None)."""
+    if not iso3:
+        return None
+    try:
+        return country_name(iso3)
+    except Exception:  # noqa: BLE001 - an aggregate without a name shows its code
+        return iso3
+
+
+LABELLED = ("exporter", "importer", "reporter", "country")
+
+
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{k: _clean(v) for k, v in r.items()} for r in frame.to_dict("records")]
+    """Rows as JSON-ready dicts; each country code gets its name beside it."""
+    out = []
+    for r in frame.to_dict("records"):
+        row = {k: _clean(v) for k, v in r.items()}
+        row.update({f"{k}_label": label(row[k]) for k in LABELLED if k in row})
+        out.append(row)
+    return out
 
 
 def flows(*, session: Session, caller: Caller, import_id: int | None = None,
@@ -289,7 +310,8 @@ def circumvention(*, session: Session, caller: Caller, origin: str, target: str,
     except ValueError as exc:
         raise _bad("start", str(exc)) from None
     direct = analytics.direct_change(frame, origin=a, target=c, hs_codes=codes, start=period)
-    return {**source, "units": UNITS, "origin": a, "target": c, "hs": codes,
+    return {**source, "units": UNITS, "origin": a, "target": c, "origin_label": label(a),
+            "target_label": label(c), "hs": codes,
             "start": _period_label(period, source["monthly"]), "threshold": threshold,
             "direct": {k: _clean(v) for k, v in direct.items()},
             "flagged": table.loc[table["flagged"], "country"].tolist(),
