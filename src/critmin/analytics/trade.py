@@ -23,9 +23,9 @@ import numpy as np
 import pandas as pd
 
 KEYS = ["exporter", "importer", "hs6", "period"]
-MIN_SD = 0.10
-"""Floor on the pre-measure standard deviation of log growth (10 %): a quiet history
-does not turn a small change into a large z-score."""
+MIN_SD = 0.25
+"""Floor on the pre-measure residual standard deviation (log units, about 28 %): a quiet
+or empty history does not turn a small change into a large z-score."""
 
 
 def mirror_gaps(flows: pd.DataFrame) -> pd.DataFrame:
@@ -62,20 +62,31 @@ def _leg(flows: pd.DataFrame, mask: pd.Series, partner: str,
     return table.reindex(columns=periods, fill_value=0.0)
 
 
-def _zscores(table: pd.DataFrame, pre: np.ndarray, post: np.ndarray,
+def _zscores(table: pd.DataFrame, pre: np.ndarray, post: np.ndarray, periods: np.ndarray,
              min_sd: float) -> pd.DataFrame:  # fmt: skip
-    """Growth from the last pre-measure period to the post-measure mean (log), scored
-    against the mean and SD of the pre-measure period-on-period log growth."""
-    logs = np.log1p(table.to_numpy(dtype=float))
-    before, after = logs[:, pre], logs[:, post]
-    steps = np.diff(before, axis=1)
-    mu = steps.mean(axis=1)
-    sd = np.maximum(steps.std(axis=1, ddof=1), min_sd)
-    growth = after.mean(axis=1) - before[:, -1]
+    """How far the post-measure level departs from the pre-measure trend.
+
+    On log(1 + value): a straight line fitted by least squares to the periods before; s
+    its residual standard deviation (floored at ``min_sd``); z = mean(after - the line
+    carried forward) / s. Dividing by s, not by s/sqrt(periods after), keeps the score
+    conservative when shocks persist from one period to the next.
+    """
     raw = table.to_numpy(dtype=float)
+    logs = np.log1p(raw)
+    t_pre, t_post = periods[pre].astype(float), periods[post].astype(float)
+    centre = t_pre.mean()
+    tc = t_pre - centre
+    before = logs[:, pre]
+    mean = before.mean(axis=1)
+    slope = (before - mean[:, None]) @ tc / (tc @ tc)
+    resid = before - mean[:, None] - slope[:, None] * tc[None, :]
+    sd = np.sqrt((resid**2).sum(axis=1) / (len(t_pre) - 2))
+    sd = np.maximum(sd, min_sd)
+    forecast = mean[:, None] + slope[:, None] * (t_post - centre)[None, :]
+    excess = (logs[:, post] - forecast).mean(axis=1)
     return pd.DataFrame({
         "pre_kusd": raw[:, pre][:, -1], "post_kusd": raw[:, post].mean(axis=1),
-        "growth_log": growth, "z": (growth - mu) / sd,
+        "excess_log": excess, "z": excess / sd,
     }, index=table.index)  # fmt: skip
 
 
@@ -94,20 +105,20 @@ def circumvention(
     """Third countries whose imports from ``origin`` and exports to ``target`` (of
     ``hs_codes``) both rose beyond their own history once the measure applied.
 
-    Periods before ``start`` are the history (at least ``min_pre`` of them); periods
-    from ``start`` on are "after". For each leg: z = (g - mu) / sd, where g is the log
-    change from the last period before to the mean after, and mu, sd are the mean and
-    standard deviation (floored at ``min_sd``) of the period-on-period log growth before.
-    A country is ``flagged`` when both z >= ``threshold`` and both legs average at least
-    ``min_post_kusd`` after. Rows: one per third country trading on either leg, sorted
+    Periods before ``start`` are the history (at least ``min_pre`` >= 3 of them);
+    periods from ``start`` on are "after". For each leg, z is how far the level after
+    stands above the history's own log-linear trend, in residual standard deviations
+    (floored at ``min_sd``; see :func:`_zscores`). A country is ``flagged`` when both z
+    >= ``threshold`` and both legs average at least ``min_post_kusd`` after. Rows: one per third country trading on either leg, sorted
     by the weaker z, descending. ValueError when the history is too short.
     """
     data = flows[flows["hs6"].isin(list(hs_codes))]
     periods = np.sort(data["period"].unique())
     pre = periods[periods < start]
     post = periods[periods >= start]
-    if len(pre) < min_pre or len(post) == 0:
-        raise ValueError(f"need at least {min_pre} periods before {start} and one from it on; "
+    if len(pre) < max(min_pre, 3) or len(post) == 0:
+        raise ValueError(f"need at least {max(min_pre, 3)} periods before {start} and one from "
+                         f"it on; "
                          f"the data have {len(pre)} before and {len(post)} after")
     ends = [origin, target]
     leg_in = _leg(data, (data["exporter"] == origin) & ~data["importer"].isin(ends),
@@ -118,8 +129,8 @@ def circumvention(
     leg_in = leg_in.reindex(countries, fill_value=0.0)
     leg_out = leg_out.reindex(countries, fill_value=0.0)
     pi, po = np.isin(periods, pre), np.isin(periods, post)
-    a = _zscores(leg_in, pi, po, min_sd).add_prefix("in_")
-    b = _zscores(leg_out, pi, po, min_sd).add_prefix("out_")
+    a = _zscores(leg_in, pi, po, periods, min_sd).add_prefix("in_")
+    b = _zscores(leg_out, pi, po, periods, min_sd).add_prefix("out_")
     out = a.join(b)
     out["score"] = np.minimum(out["in_z"], out["out_z"])
     big = (out["in_post_kusd"] >= min_post_kusd) & (out["out_post_kusd"] >= min_post_kusd)
