@@ -109,8 +109,9 @@ def circumvention(
     periods from ``start`` on are "after". For each leg, z is how far the level after
     stands above the history's own log-linear trend, in residual standard deviations
     (floored at ``min_sd``; see :func:`_zscores`). A country is ``flagged`` when both z
-    >= ``threshold`` and both legs average at least ``min_post_kusd`` after. Rows: one per third country trading on either leg, sorted
-    by the weaker z, descending. ValueError when the history is too short.
+    >= ``threshold`` and both legs average at least ``min_post_kusd`` after. Rows: one
+    per third country trading on either leg, sorted by the weaker z (``score``),
+    descending. ValueError when the history is too short.
     """
     data = flows[flows["hs6"].isin(list(hs_codes))]
     periods = np.sort(data["period"].unique())
