@@ -38,8 +38,8 @@ HS_CODES = np.array([250410, 250490, 252922, 260200, 260400, 260600, 260800, 260
                      261000, 261100, 261400, 261710, 280480, 282200, 282520, 283691,
                      711011, 810110, 810310, 811230, 10111, 20110])  # fmt: skip
 BASELINES = {
-    "sqlite": [("executemany", None, 50_000)],
-    "postgres": [("copy", "copy", 100_000)],
+    "sqlite": [("executemany", None, 10_000)],
+    "postgres": [("copy", "copy", 10_000)],
 }
 SWEEP = {
     "sqlite": [("executemany", None, 10_000), ("executemany", None, 50_000),

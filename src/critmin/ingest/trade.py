@@ -37,7 +37,7 @@ FLOW_COLUMNS = ("row", "year", "month", "reporter", "flow", "exporter", "importe
                 "importer_code", "hs6", "value_kusd", "quantity_t")  # fmt: skip
 FLOWS = {"export": "X", "x": "X", "import": "M", "m": "M"}
 NA = ["", "NA"]
-CHUNK_ROWS = 250_000
+CHUNK_ROWS = 100_000
 _BACI_DTYPES = {"t": "int64", "i": "int64", "j": "int64", "k": "int64", "v": "float64",
                 "q": "float64"}  # fmt: skip
 Source = str | Path | IO[bytes]

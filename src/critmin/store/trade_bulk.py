@@ -55,10 +55,8 @@ def _nulls(frame: Chunk) -> dict[str, np.ndarray]:
     return out
 
 
-def _python(values: np.ndarray, null: np.ndarray, column: str) -> list[Any]:
+def _python(values: np.ndarray, null: np.ndarray) -> list[Any]:
     """A column as Python values for the DBAPI (None where NULL)."""
-    if column not in _INT and column not in _FLOAT:
-        values = values.astype(f"U{values.dtype.itemsize}")
     if not null.any():
         return values.tolist()
     cells = values.astype(object)
@@ -66,14 +64,20 @@ def _python(values: np.ndarray, null: np.ndarray, column: str) -> list[Any]:
     return cells.tolist()
 
 
-def sqlite_rows(frame: Chunk, import_id: int) -> tuple[str, list[tuple[Any, ...]]]:
-    """The prepared statement and the rows (plain Python tuples) of a chunk."""
+def sqlite_columns(frame: Chunk) -> tuple[str, list[tuple[np.ndarray, np.ndarray]]]:
+    """The prepared statement of a chunk and its columns (text decoded), still as numpy
+    arrays: Python objects are made only when the chunk is written, one chunk at a time."""
     nulls = _nulls(frame)
     columns = [c for c in FLOW_COLUMNS if not nulls[c].all()]
-    cells = [_python(_column(frame, c), nulls[c], c) for c in columns]
+    arrays = []
+    for c in columns:
+        values = _column(frame, c)
+        if c in WIDTH:
+            values = values.astype(f"U{WIDTH[c]}")
+        arrays.append((values, nulls[c]))
     sql = (f"INSERT INTO {TABLE} (import_id, {', '.join(columns)}) "
            f"VALUES ({', '.join('?' * (len(columns) + 1))})")  # fmt: skip
-    return sql, list(zip(repeat(import_id), *cells))
+    return sql, arrays
 
 
 def _pg_field(frame: Chunk, column: str, import_id: int) -> tuple[str, np.ndarray]:
@@ -142,7 +146,7 @@ class PgCopy:
         self._cursor.close()
 
 
-def prefetch(items: Iterable[Any], depth: int = 2) -> Iterator[Any]:
+def prefetch(items: Iterable[Any], depth: int = 1) -> Iterator[Any]:
     """``items``, produced by a background thread at most ``depth`` ahead (so parsing and
     converting the next chunk overlaps the database's work on this one; memory stays
     bounded). An exception in the producer is raised here."""
@@ -189,13 +193,15 @@ class FlowWriter:
     def prepare(self, frame: Chunk) -> tuple[int, Any]:
         if self.postgres:
             return len(frame["row"]), pg_binary(frame, self.import_id)
-        return len(frame["row"]), sqlite_rows(frame, self.import_id)
+        return len(frame["row"]), sqlite_columns(frame)
 
     def write(self, prepared: tuple[int, Any]) -> int:
         count, payload = prepared
         if not self.postgres:
+            sql, arrays = payload
+            cells = [_python(values, null) for values, null in arrays]
             dbapi = self.session.connection().connection.driver_connection
-            dbapi.executemany(*payload)  # type: ignore[union-attr]
+            dbapi.executemany(sql, zip(repeat(self.import_id), *cells))  # type: ignore[union-attr]
             return count
         if self._copy is None:
             self._copy = PgCopy(self.session)
