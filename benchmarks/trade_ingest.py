@@ -12,7 +12,7 @@ CEPII country codes from the bundled table) is ingested into SQLite and PostgreS
   pandas' documentation or ``"multi"``); ``--sweep`` measures several and the best is
   reported.
 
-Each run is a fresh subprocess, so its peak memory (``ru_maxrss``) is its own. Prints
+Each run is a fresh subprocess, so its peak memory (``VmHWM``) is its own. Prints
 rows/s, peak RSS and the throughput ratio (ours / baseline). ``--rows`` sets the size.
 """
 
@@ -86,6 +86,18 @@ def psql_insert_copy(table: Any, conn: Any, keys: list[str], data_iter: Any) -> 
     return 0
 
 
+def peak_rss_mb() -> float:
+    """This process's peak resident memory in MB: ``VmHWM`` (Linux; reset by ``exec``,
+    unlike ``ru_maxrss``, which a child inherits from its parent), else ``ru_maxrss``."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def _fresh_pg(name: str) -> str:
     from sqlalchemy import create_engine, text
 
@@ -118,7 +130,7 @@ def run_one(kind: str, backend: str, file: Path, workdir: Path, method: str | No
     url = _fresh_pg(name) if backend == "postgres" else f"sqlite:///{workdir / (name + '.db')}"
     if backend == "sqlite":
         (workdir / f"{name}.db").unlink(missing_ok=True)
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    rss_before = peak_rss_mb()
     try:
         if kind == "ours":
             from critmin.services import trade
@@ -145,10 +157,10 @@ def run_one(kind: str, backend: str, file: Path, workdir: Path, method: str | No
     finally:
         if backend == "postgres":
             _drop_pg(name)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = peak_rss_mb()
     return {"kind": kind, "backend": backend, "method": method, "chunksize": chunksize,
             "rows": rows, "seconds": round(seconds, 2), "rows_per_s": round(rows / seconds),
-            "peak_rss_mb": round(peak / 1024), "start_rss_mb": round(rss_before / 1024)}
+            "peak_rss_mb": round(peak), "start_rss_mb": round(rss_before)}
 
 
 def measure(kind: str, backend: str, file: Path, workdir: Path, method: str | None = None,

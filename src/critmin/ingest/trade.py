@@ -70,6 +70,8 @@ def iso3_codes() -> frozenset[str]:
 def _problems(file: str, start: int, mask: Any, values: Any, column: str,
               expected: str) -> list[Problem]:  # fmt: skip
     at = np.flatnonzero(np.asarray(mask, dtype=bool))[:60]
+    if not len(at):
+        return []
     cells = np.asarray(values, dtype=object)[at].tolist()
     return [Problem(file, start + int(i) + 2, column, v, expected)
             for i, v in zip(at, cells, strict=True)]  # fmt: skip

@@ -168,31 +168,39 @@ def _iso(field: str, code: str | None) -> str | None:
 
 
 def flow_frame(session: Session, caller: Caller, import_id: int | None,
-               hs: Sequence[str] | None = None) -> tuple[pd.DataFrame, dict[str, Any]]:  # fmt: skip
-    """Flows of the bundled BACI (``import_id`` None) or of a visible import, with the
-    source they come from. ``period`` is the year, or year*12+month-1 for monthly data."""
+               hs: Sequence[str] | None = None, *, exporter: str | None = None,
+               importer: str | None = None, year: int | None = None,
+               limit: int | None = None) -> tuple[pd.DataFrame, dict[str, Any]]:  # fmt: skip
+    """Flows of the bundled BACI (``import_id`` None) or of a visible import, filtered in
+    SQL (``limit``: the largest by value), with the source they come from. ``period`` is
+    the year, or year*12+month-1 for monthly (customs) data."""
     if import_id is None:
         t = TradeFlow.__table__.c
         cols = [t.year, t.exporter, t.importer, t.hs6, t.value_kusd, t.quantity_t]
-        stmt = select(*cols).where(t.hs6.in_(hs)) if hs else select(*cols)
-        frame = pd.DataFrame(session.execute(stmt).all(), columns=[c.name for c in cols])
-        frame["month"], frame["reporter"], frame["flow"] = np.nan, None, None
+        stmt = select(*cols)
         dataset = session.scalar(select(Dataset).where(Dataset.code == "baci-hs92"))
         source = {"source": BUNDLED, "citation": dataset.citation if dataset else None,
                   "monthly": False}  # fmt: skip
     else:
         row = get_import(session, caller, import_id)
-        c = ImportedTradeFlow.__table__.c
-        cols = [c.year, c.month, c.reporter, c.flow, c.exporter, c.importer, c.hs6,
-                c.value_kusd, c.quantity_t]  # fmt: skip
-        stmt = select(*cols).where(c.import_id == row.id)
-        if hs:
-            stmt = stmt.where(c.hs6.in_(hs))
-        frame = pd.DataFrame(session.execute(stmt).all(), columns=[x.name for x in cols])
+        t = ImportedTradeFlow.__table__.c
+        cols = [t.year, t.month, t.reporter, t.flow, t.exporter, t.importer, t.hs6,
+                t.value_kusd, t.quantity_t]  # fmt: skip
+        stmt = select(*cols).where(t.import_id == row.id)
         source = {"source": f"import {row.id} ({row.file}, {row.layout} layout)",
-                  "citation": None, "monthly": bool(frame["month"].notna().any())}
+                  "citation": None, "monthly": row.layout == "customs"}  # fmt: skip
+    for column, value in (("hs6", hs), ("exporter", exporter), ("importer", importer),
+                          ("year", year)):  # fmt: skip
+        if value:
+            stmt = stmt.where(t[column].in_(list(value)) if column == "hs6" else t[column] == value)
+    if limit:
+        stmt = stmt.order_by(t.value_kusd.desc()).limit(limit)
+    frame = pd.DataFrame(session.execute(stmt).all(), columns=[c.name for c in cols])
+    for column in ("month", "reporter", "flow"):
+        if column not in frame:
+            frame[column] = None
     monthly = source["monthly"]
-    month = frame["month"].fillna(1).astype("int64") if len(frame) else frame["month"]
+    month = pd.to_numeric(frame["month"]).fillna(1).astype("int64")
     frame["period"] = frame["year"] * 12 + month - 1 if monthly else frame["year"]
     return frame, source
 
@@ -240,14 +248,9 @@ def flows(*, session: Session, caller: Caller, import_id: int | None = None,
     """Flows (largest first) of the bundled BACI or a visible import."""
     if not 1 <= limit <= MAX_ROWS:
         raise _bad("limit", f"between 1 and {MAX_ROWS}")
-    frame, source = flow_frame(session, caller, import_id, _hs(hs))
-    for field, value in (("exporter", _iso("exporter", exporter)),
-                         ("importer", _iso("importer", importer))):  # fmt: skip
-        if value:
-            frame = frame[frame[field] == value]
-    if year is not None:
-        frame = frame[frame["year"] == year]
-    frame = frame.sort_values("value_kusd", ascending=False).head(limit)
+    frame, source = flow_frame(session, caller, import_id, _hs(hs),
+                               exporter=_iso("exporter", exporter),
+                               importer=_iso("importer", importer), year=year, limit=limit)
     frame = frame.assign(period=[_period_label(p, source["monthly"]) for p in frame["period"]])
     cols = ["period", "reporter", "flow", "exporter", "importer", "hs6", "value_kusd",
             "quantity_t"]  # fmt: skip
@@ -261,7 +264,7 @@ def mirror(*, session: Session, caller: Caller, import_id: int, hs: Sequence[str
     if not 1 <= limit <= MAX_ROWS:
         raise _bad("limit", f"between 1 and {MAX_ROWS}")
     frame, source = flow_frame(session, caller, import_id, _hs(hs))
-    if not frame["reporter"].notna().any():
+    if not source["monthly"]:
         raise _bad("import_id", "an import of declarations (customs layout): BACI flows are "
                    "already reconciled, so they have no mirror")
     gaps = analytics.mirror_gaps(frame)
@@ -300,7 +303,7 @@ def circumvention(*, session: Session, caller: Caller, origin: str, target: str,
     if not (threshold > 0 and min_pre >= 2 and min_post_kusd >= 0):
         raise _bad("threshold", "threshold > 0, min_pre >= 2, min_post_kusd >= 0")
     frame, source = flow_frame(session, caller, import_id, codes)
-    if frame["reporter"].notna().any():  # declarations: the importer's side of each flow
+    if source["monthly"]:  # customs declarations: the importer's side of each flow
         frame = frame[(frame["flow"] == "M") & (frame["reporter"] == frame["importer"])]
     period = _start(start, source["monthly"])
     try:
