@@ -96,6 +96,11 @@ def test_customs_layout_converts_units_and_directions():
     assert got["exporter_code"].tolist() == [-1, -1]
 
 
+def test_a_byte_order_mark_is_skipped():
+    got = _read("\ufeff" + CUSTOMS, layout="customs")
+    assert got["reporter"].tolist() == [b"CHN", b"USA"]
+
+
 def test_customs_errors():
     text = (
         "reporter,partner,flow,hs_code,month,value,quantity\n"

@@ -38,6 +38,8 @@ FLOW_COLUMNS = ("row", "year", "month", "reporter", "flow", "exporter", "importe
 FLOWS = {"export": "X", "x": "X", "import": "M", "m": "M"}
 NA = ["", "NA"]
 CHUNK_ROWS = 100_000
+ENCODING = "utf-8-sig"
+"""UTF-8; a byte-order mark (as spreadsheet programs write) is skipped."""
 _BACI_DTYPES = {"t": "int64", "i": "int64", "j": "int64", "k": "int64", "v": "float64",
                 "q": "float64"}  # fmt: skip
 Source = str | Path | IO[bytes]
@@ -172,7 +174,8 @@ def _rewind(source: Source) -> Source:
 
 def _header(source: Source, file: str, expected: tuple[str, ...]) -> None:
     try:
-        header = [str(c).strip() for c in pd.read_csv(_rewind(source), nrows=0).columns]
+        header = [str(c).strip() for c in pd.read_csv(_rewind(source), nrows=0,
+                                                        encoding=ENCODING).columns]
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError,
             EOFError) as exc:  # fmt: skip
         problem = Problem(file, None, "(file)", None, f"a readable CSV ({exc})")
@@ -184,7 +187,7 @@ def _header(source: Source, file: str, expected: tuple[str, ...]) -> None:
 def _text_chunks(source: Source, columns: tuple[str, ...], chunk_rows: int,
                  skip: int = 0) -> Iterator[tuple[int, pd.DataFrame]]:  # fmt: skip
     """(first data row index, chunk as text) from data row ``skip`` on."""
-    reader = pd.read_csv(_rewind(source), dtype=str, keep_default_na=False,
+    reader = pd.read_csv(_rewind(source), dtype=str, keep_default_na=False, encoding=ENCODING,
                          skiprows=range(1, skip + 1), chunksize=chunk_rows,
                          names=list(columns), header=0)  # fmt: skip
     start = skip
@@ -236,6 +239,7 @@ def iter_chunks(source: Source, *, layout: str, file: str, log: ProblemLog,
         return
     _header(source, file, BACI_COLUMNS)
     reader = pd.read_csv(_rewind(source), dtype=_BACI_DTYPES, keep_default_na=False,
+                         encoding=ENCODING,
                          na_values={"q": NA}, skipinitialspace=True, chunksize=chunk_rows,
                          names=list(BACI_COLUMNS), header=0)  # fmt: skip
     start = 0
