@@ -78,6 +78,13 @@ def test_balance_and_circumvention_on_bundled_data(url):
     body = json.loads(signal.output)
     assert body["source"] == "CEPII BACI HS92 (bundled)" and len(body["rows"]) > 0
     assert set(body["flagged"]) <= {r["country"] for r in body["rows"]}
+    from_measure = invoke("trade", "circumvention", "--measure",
+                          "cn-2024-12-us-ban-ga-ge-sb-superhard", "--db", url, "-f", "json")
+    assert from_measure.exit_code == 0, from_measure.output
+    body = json.loads(from_measure.output)
+    # germanium 8112.30 and antimony 2617.10 are in the bundled BACI; gallium has no code
+    assert (body["origin"], body["target"], body["start"]) == ("CHN", "USA", "2024")
+    assert sorted(body["hs"]) == ["261710", "811230"]
     bad = invoke("trade", "circumvention", "--origin", "CHN", "--target", "USA", "--hs",
                  "261100", "--start", "1996", "--db", url)  # fmt: skip
     assert bad.exit_code == 2 and "periods before 1996" in bad.output

@@ -196,3 +196,45 @@ def test_balance_shows_every_input_with_its_source(engine):
         for bad in ({"mineral": "unobtainium"}, {"mineral": "tungsten", "country": "XXX"}):
             with pytest.raises(InvalidRecord):
                 svc.balance(s, LOCAL, **bad)
+
+
+def _monthly_rerouting() -> str:
+    """Customs declarations, monthly 2023-01..2025-06 (invented): from 2024-12 China's
+    gallium to the US falls and Malaysia's imports from China and exports to the US
+    quadruple; Viet Nam trades steadily on both legs."""
+    lines = ["reporter,partner,flow,hs_code,month,value,quantity"]
+    for n in range(30):
+        month = f"{2023 + n // 12}-{n % 12 + 1:02d}"
+        after = n >= 23  # 2024-12
+        base = 100_000 + 10_000 * (n % 3)
+        lines += [
+            f"MYS,CHN,import,811292,{month},{base * (4 if after else 1)},",
+            f"USA,MYS,import,811292,{month},{base * (4 if after else 1)},",
+            f"USA,CHN,import,811292,{month},{base * (0.2 if after else 5)},",
+            f"VNM,CHN,import,811292,{month},{base},",
+            f"USA,VNM,import,811292,{month},{base},",
+        ]  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def test_circumvention_takes_what_is_not_given_from_a_measure(engine):
+    from critmin.ingest.curated import load_curated
+
+    with transaction(engine) as s:
+        sync_catalogue(s)
+        ensure_datasets(s)
+        load_curated(s)
+        ref = _import(s, _monthly_rerouting(), layout="customs")["import_id"]
+    with transaction(engine) as s:
+        got = svc.circumvention(session=s, caller=LOCAL, import_id=ref,
+                                measure="cn-2024-12-us-ban-ga-ge-sb-superhard")  # fmt: skip
+        assert (got["origin"], got["target"], got["start"]) == ("CHN", "USA", "2024-12")
+        assert "811292" in got["hs"] and got["measure"]["key"].startswith("cn-2024-12")
+        assert got["flagged"] == ["MYS"]
+        assert {r["country"] for r in got["rows"]} == {"MYS", "VNM"}
+        assert got["direct"]["after_kusd"] < got["direct"]["before_kusd"]
+        with pytest.raises(InvalidRecord, match="names 0"):  # all destinations: say which
+            svc.circumvention(session=s, caller=LOCAL, import_id=ref,
+                              measure="cn-2023-ga-ge-licensing")
+        with pytest.raises(NotFound):
+            svc.circumvention(session=s, caller=LOCAL, measure="no-such-measure")

@@ -167,20 +167,27 @@ def mirror(
 def circumvention(
     session: SessionDep,
     caller: CallerDep,
-    origin: Annotated[str, Query(pattern=ISO3, description="The restricting origin (A).")],
-    target: Annotated[str, Query(pattern=ISO3, description="The restricted destination (C).")],
-    hs: Annotated[list[str], Query(min_length=1, max_length=50, description="HS6 codes.")],
-    start: Annotated[str, Query(pattern=r"^\d{4}(-\d{2})?$", description="YYYY or YYYY-MM.")],
+    origin: Annotated[str | None, Query(pattern=ISO3,
+                                        description="The restricting origin (A).")] = None,
+    target: Annotated[str | None, Query(pattern=ISO3,
+                                        description="The restricted destination (C).")] = None,
+    hs: HsQ = None,
+    start: Annotated[str | None, Query(pattern=r"^\d{4}(-\d{2})?$",
+                                       description="YYYY or YYYY-MM.")] = None,
+    measure: Annotated[str | None, Query(min_length=1, max_length=120, pattern=r"^[^\x00]*$",
+                                         description="A measure's key: what is not given "
+                                                     "is taken from it.")] = None,
     import_id: ImportQ = None,
     threshold: Annotated[float, Query(gt=0, le=100)] = 3.0,
     min_pre: Annotated[int, Query(ge=2, le=100)] = 4,
     min_post_kusd: Annotated[float, Query(ge=0, le=1e12)] = 0.0,
 ) -> Response:
     """Countries B whose imports from A and exports to C both rose, from `start`, by more
-    than `threshold` standard deviations of their own earlier growth."""
+    than `threshold` residual standard deviations above their own earlier trend. Give
+    `origin`, `target`, `hs` and `start`, or a `measure` to take them from."""
     return _answer(lambda: service.circumvention(
         session=session, caller=caller, origin=origin, target=target, hs=hs, start=start,
-        import_id=import_id, threshold=threshold, min_pre=min_pre,
+        measure=measure, import_id=import_id, threshold=threshold, min_pre=min_pre,
         min_post_kusd=min_post_kusd))  # fmt: skip
 
 

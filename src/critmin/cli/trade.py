@@ -139,10 +139,15 @@ def mirror_cmd(
 
 @trade_app.command("circumvention")
 def circumvention_cmd(
-    origin: Annotated[str, typer.Option("--origin", help="Restricting origin (ISO3), e.g. CHN.")],
-    target: Annotated[str, typer.Option("--target", help="Restricted destination, e.g. USA.")],
-    start: Annotated[str, typer.Option("--start", help="Measure's year or month (YYYY-MM).")],
-    hs: Annotated[list[str], typer.Option("--hs", help="HS six-digit code (repeat).")],
+    origin: Annotated[str | None, typer.Option(
+        "--origin", help="Restricting origin (ISO3), e.g. CHN.")] = None,
+    target: Annotated[str | None, typer.Option(
+        "--target", help="Restricted destination, e.g. USA.")] = None,
+    start: Annotated[str | None, typer.Option(
+        "--start", help="Measure's year or month (YYYY-MM).")] = None,
+    hs: HsOption = None,
+    measure: Annotated[str | None, typer.Option(
+        "--measure", help="A measure's key: what is not given is taken from it.")] = None,
     import_id: ImportOption = None,
     threshold: float = typer.Option(3.0, "--threshold", help="z-score both legs must reach."),
     min_pre: int = typer.Option(4, "--min-pre", help="Periods of history needed."),
@@ -151,14 +156,15 @@ def circumvention_cmd(
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Third countries whose imports from the origin and exports to the target rose
-    together beyond their own history once the measure applied."""
+    together beyond their own history once the measure applied (give --origin, --target,
+    --hs and --start, or --measure KEY to take them from a stored measure)."""
     from critmin.services import trade as service
     from critmin.services.auth import LOCAL
 
     with _errors(), session_for(db) as session:
         result = service.circumvention(
             session=session, caller=LOCAL, origin=origin, target=target, hs=hs, start=start,
-            import_id=import_id, threshold=threshold, min_pre=min_pre,
+            measure=measure, import_id=import_id, threshold=threshold, min_pre=min_pre,
             min_post_kusd=min_post_kusd)  # fmt: skip
     if fmt == OutputFormat.json:
         emit(result, fmt)

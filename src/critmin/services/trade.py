@@ -290,22 +290,70 @@ def _start(text: str, monthly: bool) -> int:
     return year * 12 + month - 1 if monthly else year
 
 
-def circumvention(*, session: Session, caller: Caller, origin: str, target: str,
-                  hs: Sequence[str], start: str, import_id: int | None = None,
-                  threshold: float = 3.0, min_pre: int = 4,
+def _from_measure(session: Session, caller: Caller, key: str, import_id: int | None,
+                  origin: str | None, target: str | None, hs: Sequence[str] | None,
+                  start: str | None) -> tuple[Any, ...]:  # fmt: skip
+    """Origin, target, HS codes and start taken from a visible measure where not given:
+    its imposing country, its only named destination, the HS codes of its minerals (the
+    bundled BACI's HS 1992 codes, or the forms' codes for an import) and the year or
+    month of its effective (else announced) date."""
+    from critmin.services.keys import AmbiguousKey, resolve
+    from critmin.services.trade_balance import hs_codes_for
+    from critmin.store.tables import ExportMeasure, MineralFormRow, MineralRow
+
+    try:
+        measure = resolve(session=session, model=ExportMeasure, key=key, caller=caller,
+                          label="measure", where=[ExportMeasure.deleted_at.is_(None)])
+    except AmbiguousKey as exc:
+        raise _bad("measure", str(exc)) from None
+    if measure is None:
+        raise NotFound(f"no such measure {key!r}")
+    origin = origin or measure.imposing_country
+    targets = list(measure.target_countries or [])
+    if not target and len(targets) != 1:
+        raise _bad("target", f"a destination: the measure names {len(targets)}, give one")
+    target = target or targets[0]
+    if not hs:
+        minerals = list(measure.minerals or [])
+        if import_id is None:
+            rows = session.scalars(select(MineralRow).where(MineralRow.code.in_(minerals)))
+            hs = [c["hs6"] for m in rows for c in hs_codes_for(m.code, m.name)]
+        else:
+            forms = session.scalars(select(MineralFormRow).where(
+                MineralFormRow.mineral.in_(minerals)))  # fmt: skip
+            hs = sorted({h for f in forms for h in (f.hs_codes or [])})
+    when = measure.effective or measure.announced
+    if not start and when is None:
+        raise _bad("start", "a date: the measure has no effective or announced date")
+    start = start or (when.strftime("%Y-%m") if import_id else str(when.year))
+    return origin, target, hs, start, {"key": measure.key, "title": measure.title}
+
+
+def circumvention(*, session: Session, caller: Caller, origin: str | None = None,
+                  target: str | None = None, hs: Sequence[str] | None = None,
+                  start: str | None = None, import_id: int | None = None,
+                  measure: str | None = None, threshold: float = 3.0, min_pre: int = 4,
                   min_post_kusd: float = 0.0) -> dict[str, Any]:  # fmt: skip
     """Third countries whose imports from ``origin`` and exports to ``target`` rose
-    together beyond their own history from ``start`` (the measure's year or month)."""
+    together beyond their own history from ``start`` (the measure's year or month).
+    With ``measure`` (a key), what is not given is taken from that measure."""
+    used = None
+    if measure:
+        origin, target, hs, start, used = _from_measure(session, caller, measure, import_id,
+                                                        origin, target, hs, start)  # fmt: skip
     codes = _hs(hs)
     if not codes:
         raise _bad("hs", "at least one HS six-digit code")
+    for field, value in (("origin", origin), ("target", target), ("start", start)):
+        if not value:
+            raise _bad(field, "a value (or a measure to take it from)")
     a, c = _iso("origin", origin), _iso("target", target)
     if not (threshold > 0 and min_pre >= 2 and min_post_kusd >= 0):
         raise _bad("threshold", "threshold > 0, min_pre >= 2, min_post_kusd >= 0")
     frame, source = flow_frame(session, caller, import_id, codes)
     if source["monthly"]:  # customs declarations: the importer's side of each flow
         frame = frame[(frame["flow"] == "M") & (frame["reporter"] == frame["importer"])]
-    period = _start(start, source["monthly"])
+    period = _start(str(start), source["monthly"])
     try:
         table = analytics.circumvention(frame, origin=a, target=c, hs_codes=codes,
                                         start=period, threshold=threshold, min_pre=min_pre,
@@ -313,8 +361,8 @@ def circumvention(*, session: Session, caller: Caller, origin: str, target: str,
     except ValueError as exc:
         raise _bad("start", str(exc)) from None
     direct = analytics.direct_change(frame, origin=a, target=c, hs_codes=codes, start=period)
-    return {**source, "units": UNITS, "origin": a, "target": c, "origin_label": label(a),
-            "target_label": label(c), "hs": codes,
+    return {**source, "units": UNITS, "measure": used, "origin": a, "target": c,
+            "origin_label": label(a), "target_label": label(c), "hs": codes,
             "start": _period_label(period, source["monthly"]), "threshold": threshold,
             "direct": {k: _clean(v) for k, v in direct.items()},
             "flagged": table.loc[table["flagged"], "country"].tolist(),
