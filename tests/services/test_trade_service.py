@@ -38,6 +38,13 @@ def _import(s, text, caller=LOCAL, **kw):
                            file="trade.csv", **kw)  # fmt: skip
 
 
+def test_the_nomenclature_is_read_from_cepii_file_names():
+    assert svc.hs_revision("/data/BACI_HS92_Y2020_V202401.csv") == "HS1992"
+    assert svc.hs_revision("baci_hs17_y2022.csv") == "HS2017"
+    assert svc.hs_revision("customs-2024.csv") is None
+    assert svc.hs_revision("THS921.csv") is None
+
+
 def _count(s):
     return (s.scalar(select(func.count()).select_from(TradeImport)),
             s.scalar(select(func.count()).select_from(ImportedTradeFlow)))  # fmt: skip

@@ -11,6 +11,7 @@ them as they are).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from critmin.analytics import trade as analytics
@@ -45,6 +46,17 @@ __all__ = ["NotFound", "balance", "circumvention", "import_file", "list_imports"
 
 def _bad(field: str, problem: str) -> InvalidRecord:
     return InvalidRecord([{"field": field, "problem": problem}])
+
+
+def hs_revision(file: str) -> str | None:
+    """The HS nomenclature a file's name states, as CEPII names BACI files
+    (``BACI_HS92_Y2020_V202401.csv`` -> ``HS1992``); None when it states none."""
+    found = re.search(r"(?<![A-Za-z0-9])HS(92|96|02|07|12|17|22)(?![0-9])", Path(file).name,
+                      re.IGNORECASE)  # fmt: skip
+    if not found:
+        return None
+    year = int(found.group(1))
+    return f"HS{1900 + year if year >= 88 else 2000 + year}"
 
 
 def _owner(caller: Caller, owner_org_id: int | None) -> int | None:
@@ -85,7 +97,7 @@ def import_file(
         "reporters": [], "owner_org_id": owner, "sharing": level, "section_sharing": {},
         "version": 1, "sources": [{"document": Path(file).name[:300]}],
         "actor": (actor or caller.label)[:200],
-        "hs_revision": None,
+        "hs_revision": hs_revision(file),
     })  # fmt: skip
     session.flush()
     log = ProblemLog()
@@ -126,7 +138,8 @@ def _distinct(codes: np.ndarray) -> set[str]:
 
 
 def _import_summary(row: TradeImport) -> dict[str, Any]:
-    return {"import_id": row.id, "file": row.file, "layout": row.layout, "rows": row.rows,
+    return {"import_id": row.id, "file": row.file, "layout": row.layout,
+            "hs_revision": row.hs_revision, "rows": row.rows,
             "years": list(row.years or []), "reporters": list(row.reporters or []),
             "sharing": row.sharing, "owned": row.owner_org_id is not None,
             "units": UNITS}  # fmt: skip
@@ -367,7 +380,3 @@ def circumvention(*, session: Session, caller: Caller, origin: str | None = None
             "direct": {k: _clean(v) for k, v in direct.items()},
             "flagged": table.loc[table["flagged"], "country"].tolist(),
             "rows": _records(table)}  # fmt: skip
-
-
-def import_count(session: Session) -> int:
-    return int(session.scalar(select(func.count()).select_from(TradeImport)) or 0)
