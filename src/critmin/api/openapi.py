@@ -33,9 +33,9 @@ WRITE_METHODS = frozenset({"post", "put", "patch", "delete"})
 PUBLIC = frozenset({"/api/v1/health", "/api/v1/stats/share"})
 """Operations that never look at the caller's credentials (so never answer 401)."""
 LOOKUPS = ("/api/v1/dashboard", "/api/v1/outlook", "/api/v1/stats/share", "/api/v1/tokens",
-           "/api/v1/prices", "/api/v1/monitor")  # fmt: skip
+           "/api/v1/prices", "/api/v1/monitor", "/api/v1/trade")  # fmt: skip
 """Paths (prefixes) that look things up by name or need a role: 404 or 403 possible."""
-IMPORT_PATHS = ("/api/v1/projects/import", "/api/v1/prices/import")
+IMPORT_PATHS = ("/api/v1/projects/import", "/api/v1/prices/import", "/api/v1/trade/imports")
 
 
 class ErrorItem(BaseModel):
