@@ -44,7 +44,7 @@ from critmin.domain.enums import (
     Sharing,
 )
 from critmin.domain.json_scalars import JsonScalars
-from critmin.domain.measures import MeasureItem
+from critmin.domain.measures import MeasureItem, Milestone
 from critmin.domain.minerals import form_codes, get_form, mineral_codes
 from critmin.domain.prices import parse_window
 from critmin.domain.projects import (
@@ -307,6 +307,7 @@ class MeasureBase(_Shared):
         default_factory=list, max_length=MAX_ITEMS,
         description="HS codes (with nomenclature year), products, technologies covered.",
     )
+    milestones: list[Milestone] = Field(default_factory=list, max_length=MAX_ITEMS)
     end_users: list[ShortNote] = Field(default_factory=list, max_length=MAX_ITEMS)
     end_use: EndUse = EndUse.ALL
     relates_to: str | None = Field(None, pattern=KEY_PATTERN, description="Key of a measure.")

@@ -82,6 +82,19 @@ class MeasureItem(BaseModel):
         return self
 
 
+class Milestone(BaseModel):
+    """A further dated step of a measure (e.g. a statutory deadline), with its precision
+    and whether it is derived (computed from a rule) rather than stated."""
+
+    model_config = ConfigDict(extra="forbid", use_enum_values=True)
+
+    label: str = Field(min_length=1, max_length=300)
+    date: dt.date
+    precision: DatePrecision = DatePrecision.DAY
+    derived: bool = False
+    basis: str | None = Field(default=None, max_length=500, description="Rule it follows.")
+
+
 DATE_FIELDS = ("announced", "effective", "expiry")
 
 
@@ -113,6 +126,7 @@ class MeasureRecord(BaseModel):
     announced_derived: bool = False
     effective_derived: bool = False
     items: list[MeasureItem] = Field(default_factory=list)
+    milestones: list[Milestone] = Field(default_factory=list)
     end_users: list[str] = Field(
         default_factory=list, description="Listed end users targeted (empty: not limited)."
     )

@@ -159,7 +159,8 @@ def store_measure(
     """Upsert one measure by key; returns ``create``, ``update`` or ``unchanged``."""
     values = {f: getattr(record, f) for f in MEASURE_FIELDS}
     values.update(dataset_id=dataset_id, sources=_sources(record.sources),
-                  items=[i.model_dump(mode="json") for i in record.items])  # fmt: skip
+                  items=[i.model_dump(mode="json") for i in record.items],
+                  milestones=[m.model_dump(mode="json") for m in record.milestones])  # fmt: skip
     row = find_by_key(session=session, model=ExportMeasure, key=record.key, owner_org_id=None)
     return _upsert(session, row, ExportMeasure, record.key, values, actor=actor, source=source)[0]
 

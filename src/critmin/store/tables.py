@@ -343,6 +343,7 @@ class ExportMeasure(Base, Timestamped, Provenanced, Shared):
     announced_derived: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     effective_derived: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     items: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    milestones: Mapped[list[Any]] = mapped_column(JSON, default=list)
     end_users: Mapped[list[Any]] = mapped_column(JSON, default=list)
     end_use: Mapped[str] = mapped_column(String(10), default="all", server_default="all")
     relates_to: Mapped[str | None] = mapped_column(String(120))

@@ -6,8 +6,8 @@ Revises: 0006
 - ``announced_precision``, ``effective_precision``, ``expiry_precision``: each date's own
   precision; existing measures get their ``date_precision`` (kept) for all three;
 - ``announced_derived``, ``effective_derived`` (``expiry_derived`` exists): false;
-- ``items`` (HS codes with nomenclature year, products, technologies), ``end_users``:
-  empty lists; ``end_use``: ``all``.
+- ``items`` (HS codes with nomenclature year, products, technologies), ``milestones``
+  (further dates such as a statutory clock), ``end_users``: empty lists; ``end_use``: ``all``.
 
 Measure types keep their codes (``export_tax`` is new), so existing rows read as before.
 """
@@ -34,6 +34,7 @@ def upgrade() -> None:
             sa.Column(f"{d}_derived", sa.Boolean(), nullable=False, server_default=sa.false()),
         )
     op.add_column("export_measures", sa.Column("items", sa.JSON(), nullable=True))
+    op.add_column("export_measures", sa.Column("milestones", sa.JSON(), nullable=True))
     op.add_column("export_measures", sa.Column("end_users", sa.JSON(), nullable=True))
     op.add_column(
         "export_measures",
@@ -44,16 +45,18 @@ def upgrade() -> None:
         sa.column("date_precision", sa.String),
         sa.column("items", sa.JSON),
         sa.column("end_users", sa.JSON),
+        sa.column("milestones", sa.JSON),
         *(sa.column(f"{d}_precision", sa.String) for d in DATES),
     )
     values = {f"{d}_precision": t.c.date_precision for d in DATES}
-    op.execute(t.update().values(**values, items=[], end_users=[]))
+    op.execute(t.update().values(**values, items=[], end_users=[], milestones=[]))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("export_measures") as batch:
-        for name in ("end_use", "end_users", "items", "effective_derived", "announced_derived",
-                     *(f"{d}_precision" for d in DATES)):  # fmt: skip
+        names = ("end_use", "end_users", "milestones", "items", "effective_derived",
+                 "announced_derived", *(f"{d}_precision" for d in DATES))  # fmt: skip
+        for name in names:
             batch.drop_column(name)
     # batch mode on SQLite rebuilds the table without 0003's expression index
     op.execute(
