@@ -373,6 +373,9 @@ def _why(verdict: str, chain: list[dict[str, Any]]) -> str:
         "Allowed: no recorded measure restricts this shipment on that date")  # fmt: skip
     if lifted:
         text += ". Suspended on that date: " + "; ".join(lifted)
+        if deciding:
+            text += (". A suspension lifts only the measure it names, so the measures above "
+                     "still apply")  # fmt: skip
     return text
 
 
