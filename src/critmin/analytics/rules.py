@@ -89,7 +89,7 @@ def _membership(lists: Sequence[Sequence[str]], vocab: pd.Index) -> np.ndarray:
 
 
 def _onehot(values: Sequence[str | None], vocab: pd.Index) -> np.ndarray:
-    return _membership([[v] if v else [] for v in values], vocab)
+    return _membership([[v] if isinstance(v, str) and v else [] for v in values], vocab)
 
 
 def windows(measures: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -145,7 +145,8 @@ def check(shipments: pd.DataFrame, measures: pd.DataFrame) -> tuple[pd.DataFrame
     countries = pd.Index(sorted(
         {c for cs in measures["target_countries"] for c in cs}
         | set(measures["imposing_country"])
-        | {c for col in ("origin", "destination", "via") for c in shipments[col] if c}
+        | {c for col in ("origin", "destination", "via") for c in shipments[col]
+           if isinstance(c, str) and c}
     ))  # fmt: skip
     s_min = _membership(list(shipments["minerals"]), minerals)
     m_min = _membership(list(measures["minerals"]), minerals)

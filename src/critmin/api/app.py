@@ -26,7 +26,7 @@ from critmin.web.assets import SWAGGER_CSS, SWAGGER_JS
 API_PREFIX = "/api/v1"
 DOCS_URL = "/api/docs"
 # Each module exposes ``router``; it is mounted under /api/v1.
-API_MODULES = ("projects", "orgs", "entities", "analysis", "dashboard", "prices")
+API_MODULES = ("projects", "orgs", "entities", "analysis", "dashboard", "prices", "controls")
 
 
 def fixed_paths(app: FastAPI) -> dict[str, set[str]]:
