@@ -128,7 +128,7 @@ _LABELS: dict[str, str] = {
     "industrial_waste": "Industrial waste",
     "in_progress": "In progress",
     "technology_control": "Technology control",
-    "end_user_control": "End-user / end-use control",
+    "end_user_control": "End-user control",
     "licensing": "Licence requirement",
     "enforcement": "Enforcement action",
     "investigation": "Trade-remedy investigation",

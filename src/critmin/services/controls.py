@@ -19,9 +19,15 @@ from sqlalchemy.orm import Session
 from critmin.analytics import rules
 from critmin.domain import vocab
 from critmin.domain.enums import label
-from critmin.domain.minerals import FORMS, get_form
 from critmin.services import access
 from critmin.services.auth import Caller
+from critmin.services.controls_input import (
+    BadRequest,
+    parse_country,
+    parse_day,
+    parse_end_use,
+    resolve_item,
+)
 from critmin.services.entities import visible_relations
 from critmin.services.present import (
     country_label,
@@ -31,10 +37,6 @@ from critmin.services.present import (
     mineral_label,
 )
 from critmin.store.tables import ExportMeasure
-
-
-class BadRequest(ValueError):
-    """A filter or parameter outside its vocabulary or range (422 in the API and pages)."""
 
 
 def _mineral_filter(code: str | None) -> str | None:
@@ -79,7 +81,8 @@ def _measure(
     p = row.date_precision
     dates = [d for d in (row.announced, row.effective, row.expiry) if d is not None]
     status, status_label = measure_status(
-        effective=row.effective, announced=row.announced, expiry=row.expiry, precision=p,
+        effective=row.effective, announced=row.announced, expiry=row.expiry,
+        precision=_precision(row, "expiry") if row.expiry else p,
         expiry_derived=bool(row.expiry_derived), today=today,
     )  # fmt: skip
     item = {
@@ -100,9 +103,15 @@ def _measure(
         "effective": row.effective.isoformat() if row.effective else None,
         "expiry": row.expiry.isoformat() if row.expiry else None,
         "expiry_derived": bool(row.expiry_derived),
-        "announced_label": format_date(row.announced, p),
-        "effective_label": format_date(row.effective, p),
-        "expiry_label": format_date(row.expiry, p),
+        **{f"{d}_label": format_date(getattr(row, d), _precision(row, d))
+           for d in ("announced", "effective", "expiry")},
+        **{f"{d}_precision": _precision(row, d) for d in ("announced", "effective", "expiry")},
+        "announced_derived": bool(row.announced_derived),
+        "effective_derived": bool(row.effective_derived),
+        "milestones": [{**m, "date_label": format_date(m["date"], m.get("precision", "day"))}
+                       for m in row.milestones or []],
+        "items": list(row.items or []),
+        "end_use": row.end_use or "all",
         "date_precision": p,
         "status": status,
         "status_label": status_label,
@@ -137,15 +146,24 @@ def measures(
     mineral = _mineral_filter(mineral)
     today = today or dt.date.today()
     visible = (access.visible_clause(ExportMeasure, caller), ExportMeasure.deleted_at.is_(None))
-    rows = list(session.scalars(select(ExportMeasure).where(*visible)))
+    rows = list(session.scalars(select(ExportMeasure).where(*visible).order_by(ExportMeasure.id)))
     related = visible_relations(session=session, rows=rows, caller=caller)
     titles = {r.key: r.title for r in rows}
+    computed = rules.statuses(_frame(rows, related), today, mineral)
+    states = {r.id: (str(st), int(by) if isinstance(by, str) else None) for r, st, by in
+              zip(rows, computed["status"], computed["suspended_by"], strict=True)}  # fmt: skip
+    by_key, by_title = {r.id: r.key for r in rows}, {r.id: r.title for r in rows}
     if mineral:
         rows = [r for r in rows if mineral in (r.minerals or [])]
     items = {
         r.id: _measure(r, related[r.id].key if r.id in related else None, today, curation_notes)
         for r in rows
     }
+    for r in rows:  # the computed state (announced, in force, suspended, expired, undated)
+        state, by = states[r.id]
+        items[r.id].update(state=state, suspended_by=by_key.get(by) if by else None,
+                           state_label=STATUS_LABELS[state] + (
+                               f" by {by_title[by]}" if by else ""))  # fmt: skip
     order = sorted(items, key=lambda i: (items[i]["start"] is None, items[i]["start"] or "",
                                          items[i]["key"], i))  # fmt: skip
     parent = {i: related[i].id for i in order if items[i]["relates_to"] is not None}
@@ -165,8 +183,10 @@ def measures(
             chains.append([{"key": items[j]["key"], "title": items[j]["title"]} for j in chain])
     measures_ = [items[i] for i in order]
     undated = [{"key": m["key"], "title": m["title"]} for m in measures_ if not m["start"]]
+    state_counts = {k: sum(m["state"] == k for m in measures_) for k in STATUS_LABELS}
     return {"mineral": mineral, "today": today.isoformat(), "measures": measures_,
-            "undated": undated, "chains": chains, "titles": titles}  # fmt: skip
+            "undated": undated, "chains": chains, "titles": titles,
+            "state_counts": state_counts}  # fmt: skip
 
 
 # ---------------------------------------------------------------- rules: checks and timelines
@@ -175,7 +195,6 @@ MAX_BATCH = 100_000
 """Most shipments one batch check takes."""
 BATCH_COLUMNS = ("item", "origin", "destination", "date")
 BATCH_OPTIONAL = ("via", "end_use", "technology")
-END_USES = ("civil", "military")
 
 
 def _visible_rows(session: Session, caller: Caller) -> tuple[list[ExportMeasure], dict[int, Any]]:
@@ -211,79 +230,6 @@ def _frame(rows: list[ExportMeasure], related: dict[int, Any]) -> pd.DataFrame:
             "hs_codes": [i["code"] for i in items if i.get("kind") == "hs" and i.get("code")],
         })  # fmt: skip
     return pd.DataFrame(records, columns=list(rules.MEASURE_COLUMNS))
-
-
-def _hs_minerals(code: str, rows: list[ExportMeasure]) -> list[str]:
-    """Minerals an HS code may be: catalogue forms and measure items sharing its heading."""
-    def same(a: str) -> bool:
-        return a.startswith(code) or code.startswith(a)
-    found = {f.mineral for f in FORMS for h in f.hs_codes if same(h)}
-    found |= {i["mineral"] for r in rows for i in r.items or []
-              if i.get("kind") == "hs" and i.get("mineral") and same(str(i.get("code", "")))}
-    return sorted(found)  # fmt: skip
-
-
-def resolve_item(item: str, rows: list[ExportMeasure] | None = None,
-                 technology: bool = False) -> dict[str, Any]:  # fmt: skip
-    """A shipment's item from what a user types: a mineral (``gallium``, ``Ga``), a form
-    (``apt``), an HS code (digits), or ``technology:<mineral>`` for know-how."""
-    text = (item or "").strip()
-    if text.lower().startswith("technology:"):
-        technology, text = True, text.split(":", 1)[1].strip()
-    if not text:
-        raise BadRequest("item is empty; expected a mineral, a form, an HS code or "
-                         "technology:<mineral>")  # fmt: skip
-    if text.replace(".", "").isdigit():
-        code = text.replace(".", "")
-        if not 2 <= len(code) <= 10 or technology:
-            raise BadRequest(f"item {item!r}: an HS code has 2 to 10 digits (and is goods, "
-                             "not a technology)")  # fmt: skip
-        minerals = _hs_minerals(code, rows or [])
-        return {"item": text, "hs": code, "minerals": minerals, "form": None,
-                "technology": False, "label": f"HS {code}"}  # fmt: skip
-    try:
-        mineral, form = vocab.resolve_mineral(text, "item"), None
-    except vocab.UnknownValue:
-        try:
-            form = vocab.resolve_form(text, param="item")
-        except vocab.UnknownValue:
-            raise BadRequest(f"unknown item {item!r}; expected a mineral (e.g. gallium), a "
-                             "form (e.g. apt), an HS code (e.g. 811292) or "
-                             "technology:<mineral>") from None  # fmt: skip
-        mineral = get_form(form).mineral
-    name = form_label(form) if form else mineral_label(mineral)
-    label_ = f"technology for {name}" if technology else name
-    return {"item": text, "hs": None, "minerals": [mineral], "form": form,
-            "technology": technology, "label": label_}  # fmt: skip
-
-
-def _country(value: str | None, param: str, required: bool = True) -> str | None:
-    if value is None or not str(value).strip():
-        if required:
-            raise BadRequest(f"{param} is required (an ISO3 code such as CHN)")
-        return None
-    try:
-        return vocab.resolve_country(str(value), param)
-    except vocab.UnknownValue as exc:
-        raise BadRequest(str(exc)) from None
-
-
-def _day(value: dt.date | str, param: str = "date") -> dt.date:
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise BadRequest(f"{param} {value!r}: expected a date written YYYY-MM-DD") from None
-
-
-def _end_use(value: str | None) -> str | None:
-    if value is None or not str(value).strip():
-        return None
-    text = str(value).strip().lower()
-    if text not in END_USES:
-        raise BadRequest(f"end use {value!r}: expected civil or military")
-    return text
 
 
 def _link(row: ExportMeasure, effect: str, decides: bool, uncertain: bool,
@@ -359,11 +305,12 @@ def _shipment(s: dict[str, Any], rows: list[ExportMeasure], where: str | None) -
     tech = str(s.get("technology") or "").strip().lower() in ("1", "true", "yes")
     item = field("item", lambda v: resolve_item(str(v or ""), rows, technology=tech))
     return {"minerals": item["minerals"], "technology": item["technology"], "hs": item["hs"],
-            "origin": field("origin", lambda v: _country(v, "origin")),
-            "destination": field("destination", lambda v: _country(v, "destination")),
-            "via": field("via", lambda v: _country(v, "via", required=False)),
-            "date": field("date", lambda v: _day(v or "")),
-            "end_use": field("end_use", _end_use), "label": item["label"], "item": item["item"]}
+            "origin": field("origin", lambda v: parse_country(v, "origin")),
+            "destination": field("destination", lambda v: parse_country(v, "destination")),
+            "via": field("via", lambda v: parse_country(v, "via", required=False)),
+            "date": field("date", lambda v: parse_day(v or "")),
+            "end_use": field("end_use", parse_end_use), "label": item["label"],
+            "item": item["item"]}
 
 
 def _why(verdict: str, chain: list[dict[str, Any]]) -> str:
@@ -453,8 +400,8 @@ def timeline(
     (default today) computed by :func:`critmin.analytics.rules.statuses`; undated
     measures are listed and counted. Only measures the caller may see are used."""
     mineral = _mineral_filter(mineral)
-    where = _country(jurisdiction, "jurisdiction", required=False)
-    day = _day(as_of, "as_of") if as_of else dt.date.today()
+    where = parse_country(jurisdiction, "jurisdiction", required=False)
+    day = parse_day(as_of, "as_of") if as_of else dt.date.today()
     rows, related = _visible_rows(session, caller)
     st = rules.statuses(_frame(rows, related), day, mineral)
     keys = {r.id: r.key for r in rows}

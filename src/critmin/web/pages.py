@@ -171,12 +171,13 @@ def measures_page(
     caller: CallerDep,
     mineral: str | None = Query(None, max_length=40),
     curation_notes: bool = CurationNotes,
+    as_of: dt.date | None = Query(None, description="Statuses as of this date (default today)."),
 ) -> HTMLResponse:
     params = {"mineral": mineral, "curation_notes": "true" if curation_notes else None}
     return _page(
         request, "measures.html", _twin("/measures", params),
         lambda: controls.measures(session=session, caller=caller, mineral=mineral or None,
-                                 curation_notes=curation_notes),
+                                 curation_notes=curation_notes, today=as_of),
         lambda data: {"timeline_fig": charts.measures_figure(data["measures"],
                                                              dt.date.fromisoformat(data["today"]))},
     )  # fmt: skip
