@@ -33,9 +33,12 @@ def upgrade() -> None:
             "export_measures",
             sa.Column(f"{d}_derived", sa.Boolean(), nullable=False, server_default=sa.false()),
         )
-    op.add_column("export_measures", sa.Column("items", sa.JSON(), nullable=True))
-    op.add_column("export_measures", sa.Column("milestones", sa.JSON(), nullable=True))
-    op.add_column("export_measures", sa.Column("end_users", sa.JSON(), nullable=True))
+    op.add_column("export_measures",
+                  sa.Column("items", sa.JSON(), nullable=False, server_default="[]"))
+    op.add_column("export_measures",
+                  sa.Column("milestones", sa.JSON(), nullable=False, server_default="[]"))
+    op.add_column("export_measures",
+                  sa.Column("end_users", sa.JSON(), nullable=False, server_default="[]"))
     op.add_column(
         "export_measures",
         sa.Column("end_use", sa.String(10), nullable=False, server_default="all"),
@@ -43,13 +46,9 @@ def upgrade() -> None:
     t = sa.table(
         "export_measures",
         sa.column("date_precision", sa.String),
-        sa.column("items", sa.JSON),
-        sa.column("end_users", sa.JSON),
-        sa.column("milestones", sa.JSON),
         *(sa.column(f"{d}_precision", sa.String) for d in DATES),
     )
-    values = {f"{d}_precision": t.c.date_precision for d in DATES}
-    op.execute(t.update().values(**values, items=[], end_users=[], milestones=[]))
+    op.execute(t.update().values({f"{d}_precision": t.c.date_precision for d in DATES}))
 
 
 def downgrade() -> None:
