@@ -20,7 +20,8 @@ SECRET = "hygiene-test-secret-key-with-32-characters-or-more"
 SAMPLES = {"project_id": "1", "id": "1", "obs_id": "1", "token_id": "1", "mineral": "gallium",
            "from": "2026", "to": "2030", "ref": "ga-rotterdam-low-purity",
            "series": "ga-rotterdam-low-purity", "a": "w-rotterdam-apt",
-           "b": "w-rotterdam-concentrate-65pct"}  # fmt: skip
+           "b": "w-rotterdam-concentrate-65pct", "item": "gallium", "origin": "CHN",
+           "destination": "USA", "date": "2025-03-01"}  # fmt: skip
 PAGES = ["/", "/projects", "/projects/1", "/projects/1/edit", "/minerals/gallium", "/outlook",
          "/measures", "/sources", "/login", "/logout", "/favicon.ico", "/api/docs"]  # fmt: skip
 STATIC = ["/static/plotly.min.js", "/static/dashboard.css", "/static/dashboard.js",

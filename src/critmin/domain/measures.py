@@ -66,7 +66,9 @@ class MeasureItem(BaseModel):
         default=None, max_length=40, description="e.g. 'HS2022' or 'China customs 2023'."
     )
     description: str = Field(min_length=1, max_length=1_000)
-    mineral: str | None = Field(default=None, description="Mineral code it belongs to.")
+    mineral: str | None = Field(
+        default=None, max_length=40, description="Mineral code it belongs to."
+    )
 
     @field_validator("mineral")
     @classmethod
