@@ -8,7 +8,6 @@ row and column).
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
@@ -23,6 +22,7 @@ from critmin.services import controls as service
 router = APIRouter(prefix="/controls", tags=["controls"])
 
 NO_NUL = r"^[^\x00]*$"
+DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 PRIVATE = {"Cache-Control": "private, no-cache", "Vary": "Authorization, Cookie"}
 CountryQ = Annotated[str, Query(min_length=1, max_length=60, pattern=NO_NUL,
                                 description="ISO3 code (or English name), e.g. CHN.")]  # fmt: skip
@@ -61,7 +61,7 @@ def check(
         "Mineral (gallium), form (apt), HS code (811292) or technology:<mineral>."))],
     origin: CountryQ,
     destination: CountryQ,
-    date: Annotated[dt.date, Query(description="Shipment date, YYYY-MM-DD.")],
+    date: Annotated[str, Query(pattern=DATE, description="Shipment date, YYYY-MM-DD.")],
     via: Annotated[str | None, Query(max_length=60, pattern=NO_NUL,
                                      description="Transit or re-exporting country.")] = None,
     end_use: Annotated[Literal["civil", "military"] | None, Query()] = None,
@@ -110,7 +110,8 @@ def timeline(
     mineral: Annotated[str | None, Query(max_length=40, pattern=NO_NUL)] = None,
     jurisdiction: Annotated[str | None, Query(max_length=60, pattern=NO_NUL,
                                               description="Imposing country.")] = None,
-    as_of: Annotated[dt.date | None, Query(description="Status as of (default today).")] = None,
+    as_of: Annotated[str | None, Query(
+        pattern=DATE, description="Status as of YYYY-MM-DD (default today).")] = None,
 ) -> Response:
     """Measures oldest first: key, title, type, announced, effective, expiry (each with
     its precision, label and whether derived), milestones and status (announced,
