@@ -112,3 +112,30 @@ def test_documented_in_the_openapi(api):
     assert {p["name"] for p in check["parameters"]} >= {"item", "origin", "destination", "date",
                                                         "via", "end_use"}
     assert "422" in check["responses"]
+
+
+def test_a_measure_written_over_the_api_is_a_rule_for_its_owner_only(api):
+    root = str(api["owner"].base_url).split("/controls")[0]
+    body = {"key": "owner-resin-licence", "title": "Owner's record: resin technology licence",
+            "imposing_country": "CHN", "minerals": ["gallium"], "measure_type": "ban",
+            "effective": "2025-06", "effective_precision": "month", "sharing": "owner",
+            "items": [{"kind": "technology", "mineral": "gallium",
+                       "description": "Chelating resin for gallium recovery"}],
+            "sources": [{"document": "own-note", "title": "Internal note"}]}  # fmt: skip
+    headers = dict(api["owner"].headers)
+    bad = httpx.post(f"{root}/measures", json=body, headers=headers, timeout=60)
+    assert bad.status_code == 422  # "2025-06" is not a date: dates are YYYY-MM-DD
+    created = httpx.post(f"{root}/measures", json={**body, "effective": "2025-06-01"},
+                         headers=headers, timeout=60)  # fmt: skip
+    assert created.status_code == 201, created.text
+    assert created.json()["items"][0]["kind"] == "technology"
+    hs = httpx.post(f"{root}/measures", headers=headers, timeout=60, json={
+        **body, "key": "owner-hs", "items": [{"kind": "hs", "code": "811292",
+                                              "description": "no nomenclature"}]})  # fmt: skip
+    assert hs.status_code == 422 and "nomenclature" in hs.text
+    q = {**Q, "item": "technology:gallium"}
+    # month precision read cautiously: the ban may bind from 1 June 2025
+    assert api["owner"].get("/check", params={**q, "date": "2025-06-01"}).json()["verdict"] == (
+        "prohibited")
+    assert api["partner"].get("/check", params={**q, "date": "2025-06-01"}).json()[
+        "verdict"] == "licence_required"  # the public technology control only
