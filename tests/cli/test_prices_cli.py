@@ -97,7 +97,11 @@ def test_compare_and_events_over_the_bundled_measures(url):
     keys = {m["key"] for m in study["measures"]}
     assert {"cn-2023-ga-ge-licensing", "cn-2024-12-us-ban-ga-ge-sb-superhard"} <= keys
     licensing = next(m for m in study["measures"] if m["key"] == "cn-2023-ga-ge-licensing")
-    assert (licensing["start"], licensing["end"]) == ("2023-08-01", "2023-08-31")
+    # in force on 1 August 2023, a date known to the day: the event window is that day
+    assert (licensing["start"], licensing["end"]) == ("2023-08-01", "2023-08-01")
+    suspension = next(m for m in study["measures"]
+                      if m["key"] == "cn-2025-11-us-gallium-ban-suspension")  # fmt: skip
+    assert (suspension["start"], suspension["end"]) == ("2025-11-01", "2025-11-30")  # month
 
 
 def test_bad_options_and_unknown_series_are_clear(url):

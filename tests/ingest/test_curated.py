@@ -35,12 +35,14 @@ from critmin.store.tables import (
 
 def test_bundled_measures_validate():
     measures = {m.key: m for m in parse_measures()}
-    assert len(measures) == 14
+    assert len(measures) == 15
     ga = measures["cn-2023-ga-ge-licensing"]
     assert (ga.imposing_country, ga.minerals, ga.measure_type) == (
         "CHN", ["gallium", "germanium"], "licensing")  # fmt: skip
-    assert (ga.effective, ga.date_precision, ga.target_countries) == (
-        dt.date(2023, 8, 1), "month", [])  # fmt: skip
+    assert (ga.announced, ga.effective, ga.date_precision, ga.target_countries) == (
+        dt.date(2023, 7, 3), dt.date(2023, 8, 1), "day", [])  # fmt: skip
+    assert ga.effective_precision == "day" and not ga.effective_derived
+    assert {i.code for i in ga.items if i.kind == "hs"} == {"811292", "8112929010"}
     ban = measures["cn-2024-12-us-ban-ga-ge-sb-superhard"]
     assert ban.minerals == ["gallium", "germanium", "antimony"] and ban.target_countries == ["USA"]
     suspension = measures["cn-2025-11-us-gallium-ban-suspension"]
@@ -97,11 +99,11 @@ def _counts(s):
 
 def test_load_upsert_history_and_provenance(engine, tmp_path):
     with transaction(engine) as s:
-        assert load_curated(s) == {"export_measures": 14, "price_series": 4, "claims": 2}
+        assert load_curated(s) == {"export_measures": 15, "price_series": 4, "claims": 2}
     with transaction(engine) as s:
         assert load_curated(s) == {"export_measures": 0, "price_series": 0, "claims": 0}
-        assert _counts(s) == {"export_measures": 14, "price_series": 4,
-                              "price_observations": 8, "change_log": 20}  # fmt: skip
+        assert _counts(s) == {"export_measures": 15, "price_series": 4,
+                              "price_observations": 8, "change_log": 21}  # fmt: skip
         row = s.scalar(select(ExportMeasure).where(ExportMeasure.key == "cn-2023-ga-ge-licensing"))
         seed = s.scalar(select(Dataset).where(Dataset.id == row.dataset_id))
         assert (row.owner_org_id, row.sharing, row.version) == (None, "public", 1)

@@ -117,7 +117,7 @@ SHARED_READS = {
     outlook: ["capacity_outlook_report", "capacity_outlook"],
     dashboard: ["minerals_index", "price_series", "pipeline", "mineral_overview",
                 "projects_list", "project_view", "outlook", "sources"],
-    controls: ["measures"],
+    controls: ["measures", "check", "check_many", "check_csv", "timeline"],
     projects: ["list_projects", "find_project", "project_detail", "export_records",
                "export_text"],
     tracker: ["list_page", "get_visible", "writable", "create", "patch", "delete", "history",

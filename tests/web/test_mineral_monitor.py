@@ -142,6 +142,25 @@ def test_bad_choices_are_4xx_naming_the_problem(clients, params, status, needle)
     assert clients["acme"].get("/minerals/gallium/monitor", params=params).status_code == status
 
 
+def test_balance_shows_every_input_and_adds_up(clients):
+    balance = clients["anon"].get("/api/v1/dashboard/minerals/tungsten/monitor",
+                                  params={"country": "CHN"}).json()["balance"]  # fmt: skip
+    assert balance["country_label"] == "China" and balance["unit"] == "t"
+    rows = {y["year"]: y for y in balance["years"]}
+    # USGS MCS 2026, tungsten: China's mine production in 2024, 67,000 t
+    assert rows[2024]["production"]["value"] == 67_000
+    assert "Mineral Commodity Summaries 2026" in rows[2024]["production"]["source"]
+    for y in balance["years"]:
+        parts = [y[k]["value"] for k in ("production", "imports", "exports")]
+        expected = None if None in parts else parts[0] + parts[1] - parts[2]
+        assert y["apparent_consumption"]["value"] == expected
+    html = clients["anon"].get("/minerals/tungsten/monitor", params={"country": "CHN"}).text
+    assert "Supply and demand: China (t)" in html and 'id="balance-table"' in html
+    bad = clients["anon"].get("/api/v1/dashboard/minerals/tungsten/monitor",
+                              params={"country": "XXX"})  # fmt: skip
+    assert bad.status_code == 422 and "XXX" in bad.json()["detail"]
+
+
 def test_unknown_mineral_is_404(clients):
     assert clients["anon"].get("/api/v1/dashboard/minerals/unobtainium/monitor").status_code == 404
 

@@ -50,9 +50,11 @@ def mineral_monitor(
     a: str | None = Query(None, max_length=120, description="Key of the first series."),
     b: str | None = Query(None, max_length=120, description="Key of the second series."),
     currency: str = Query("USD", max_length=3, description="USD or CNY (per kg)."),
+    country: str | None = Query(None, max_length=3,
+                                description="ISO3 code for the balance (default: world)."),
 ) -> dict[str, Any]:
     return _call(monitor.mineral_monitor, session=session, caller=caller, mineral=mineral,
-                 a=a, b=b, currency=currency)  # fmt: skip
+                 a=a, b=b, currency=currency, country=country)  # fmt: skip
 
 
 @router.get("/projects", summary="The filterable project table, one page at a time")

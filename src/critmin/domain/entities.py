@@ -36,6 +36,7 @@ from pydantic import (
 from critmin.domain.countries import is_iso3
 from critmin.domain.enums import (
     DatePrecision,
+    EndUse,
     Frequency,
     MeasureType,
     ObservationKind,
@@ -43,6 +44,7 @@ from critmin.domain.enums import (
     Sharing,
 )
 from critmin.domain.json_scalars import JsonScalars
+from critmin.domain.measures import MeasureItem, Milestone
 from critmin.domain.minerals import form_codes, get_form, mineral_codes
 from critmin.domain.prices import parse_window
 from critmin.domain.projects import (
@@ -294,6 +296,20 @@ class MeasureBase(_Shared):
         False, description="The expiry is computed (e.g. 'for 1 year'), not stated by a source."
     )
     date_precision: DatePrecision = DatePrecision.DAY
+    announced_precision: DatePrecision | None = Field(
+        None, description="Precision of this date (unset: date_precision)."
+    )
+    effective_precision: DatePrecision | None = None
+    expiry_precision: DatePrecision | None = None
+    announced_derived: bool = Field(False, description="Computed, not stated by a source.")
+    effective_derived: bool = False
+    items: list[MeasureItem] = Field(
+        default_factory=list, max_length=MAX_ITEMS,
+        description="HS codes (with nomenclature year), products, technologies covered.",
+    )
+    milestones: list[Milestone] = Field(default_factory=list, max_length=MAX_ITEMS)
+    end_users: list[ShortNote] = Field(default_factory=list, max_length=MAX_ITEMS)
+    end_use: EndUse = EndUse.ALL
     relates_to: str | None = Field(None, pattern=KEY_PATTERN, description="Key of a measure.")
     legal_basis: ShortNote | None = None
     description: Note | None = None

@@ -66,6 +66,24 @@ class MeasureType(StrEnum):
     END_USER_CONTROL = "end_user_control"
     STOCKPILE = "stockpile"
     LAW = "law"
+    EXPORT_TAX = "export_tax"
+
+
+class ItemKind(StrEnum):
+    """What a measure's item names: an HS code, a product described in words, or a
+    technology (know-how, processes), which no HS code covers."""
+
+    HS = "hs"
+    PRODUCT = "product"
+    TECHNOLOGY = "technology"
+
+
+class EndUse(StrEnum):
+    """The end uses a measure (or a shipment) concerns."""
+
+    ALL = "all"
+    CIVIL = "civil"
+    MILITARY = "military"
 
 
 class DatePrecision(StrEnum):
@@ -111,6 +129,13 @@ _LABELS: dict[str, str] = {
     "in_progress": "In progress",
     "technology_control": "Technology control",
     "end_user_control": "End-user control",
+    "licensing": "Licence requirement",
+    "enforcement": "Enforcement action",
+    "investigation": "Trade-remedy investigation",
+    "suspension": "Suspension of another measure",
+    "export_tax": "Export tax",
+    "in_force": "In force",
+    "licence_required": "Licence required",
     "partners": "Partners (partnership groups)",
     "owner": "Owner only",
     "change_pct": "Change (%)",

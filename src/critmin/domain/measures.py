@@ -8,6 +8,14 @@ from the source ("for 1 year") rather than stated. ``description`` is what users
 how the record was compiled goes in ``curation_note``. An empty
 ``target_countries`` list means all destinations. Things that are not minerals in the
 catalogue (e.g. "superhard materials") belong in ``description``, not in ``minerals``.
+
+Each date may state its own precision (``announced_precision`` ...; unset: the record's
+``date_precision``) and whether the source states it or it is derived
+(``announced_derived`` ...). ``items`` lists what the measure covers (HS codes with their
+nomenclature year, products in words, technologies); ``end_users`` the listed end users
+it targets; ``end_use`` the end uses it concerns. ``extraterritorial`` means it reaches
+re-exports of the imposer's goods through third countries. A measure's status is never
+stored: it is computed (see :mod:`critmin.analytics.rules`).
 """
 
 from __future__ import annotations
@@ -17,7 +25,7 @@ import datetime as dt
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from critmin.domain.countries import is_iso3
-from critmin.domain.enums import DatePrecision, MeasureType
+from critmin.domain.enums import DatePrecision, EndUse, ItemKind, MeasureType
 from critmin.domain.minerals import form_codes, get_form, mineral_codes
 from critmin.domain.provenance import SourceRef
 
@@ -44,6 +52,54 @@ def check_mineral(code: str) -> str:
     return code
 
 
+class MeasureItem(BaseModel):
+    """One thing a measure covers: an HS code (with its nomenclature year), a product
+    in words, or a technology."""
+
+    model_config = ConfigDict(extra="forbid", use_enum_values=True)
+
+    kind: ItemKind
+    code: str | None = Field(
+        default=None, pattern=r"^[0-9]{2,10}$", description="HS (or national tariff) code."
+    )
+    nomenclature: str | None = Field(
+        default=None, max_length=40, description="e.g. 'HS2022' or 'China customs 2023'."
+    )
+    description: str = Field(min_length=1, max_length=1_000)
+    mineral: str | None = Field(
+        default=None, max_length=40, description="Mineral code it belongs to."
+    )
+
+    @field_validator("mineral")
+    @classmethod
+    def _mineral(cls, v: str | None) -> str | None:
+        return None if v is None else check_mineral(v)
+
+    @model_validator(mode="after")
+    def _code(self) -> MeasureItem:
+        if self.kind == ItemKind.HS and (not self.code or not self.nomenclature):
+            raise ValueError("an HS item needs its code and the nomenclature (year) it is in")
+        if self.kind == ItemKind.TECHNOLOGY and self.code:
+            raise ValueError("a technology item has no HS code")
+        return self
+
+
+class Milestone(BaseModel):
+    """A further dated step of a measure (e.g. a statutory deadline), with its precision
+    and whether it is derived (computed from a rule) rather than stated."""
+
+    model_config = ConfigDict(extra="forbid", use_enum_values=True)
+
+    label: str = Field(min_length=1, max_length=300)
+    date: dt.date
+    precision: DatePrecision = DatePrecision.DAY
+    derived: bool = False
+    basis: str | None = Field(default=None, max_length=500, description="Rule it follows.")
+
+
+DATE_FIELDS = ("announced", "effective", "expiry")
+
+
 class MeasureRecord(BaseModel):
     """One export-control or trade measure, with its sources."""
 
@@ -66,6 +122,17 @@ class MeasureRecord(BaseModel):
         default=False, description="The expiry is computed (e.g. 'for 1 year'), not stated."
     )
     date_precision: DatePrecision = DatePrecision.DAY
+    announced_precision: DatePrecision | None = None
+    effective_precision: DatePrecision | None = None
+    expiry_precision: DatePrecision | None = None
+    announced_derived: bool = False
+    effective_derived: bool = False
+    items: list[MeasureItem] = Field(default_factory=list)
+    milestones: list[Milestone] = Field(default_factory=list)
+    end_users: list[str] = Field(
+        default_factory=list, description="Listed end users targeted (empty: not limited)."
+    )
+    end_use: EndUse = EndUse.ALL
     relates_to: str | None = Field(default=None, pattern=KEY_PATTERN)
     legal_basis: str | None = None
     description: str | None = Field(default=None, description="What users read about it.")
@@ -73,6 +140,13 @@ class MeasureRecord(BaseModel):
         default=None, description="How it was compiled (judgements, gaps); shown on request."
     )
     sources: list[SourceRef] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _precisions(self) -> MeasureRecord:
+        for f in DATE_FIELDS:
+            if getattr(self, f"{f}_precision") is None:
+                setattr(self, f"{f}_precision", self.date_precision)
+        return self
 
     @field_validator("imposing_country")
     @classmethod

@@ -28,6 +28,9 @@ class SourceRef(JsonScalars):
     quote: str | None = Field(
         default=None, max_length=4_000, description="Short verbatim excerpt supporting the figure."
     )
+    publisher: str | None = Field(
+        default=None, max_length=500, description="Who published it (agency, outlet)."
+    )
     published: dt.date | None = None
     retrieved: dt.date | None = None
     licence: str | None = Field(default=None, max_length=500)

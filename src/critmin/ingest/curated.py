@@ -42,7 +42,9 @@ ACTOR = "critmin bundled data"
 MEASURE_FIELDS = (
     "title", "imposing_country", "target_countries", "minerals", "forms", "measure_type",
     "extraterritorial", "announced", "effective", "expiry", "expiry_derived", "date_precision",
-    "relates_to", "legal_basis", "description", "curation_note",
+    "relates_to", "legal_basis", "description", "curation_note", "announced_precision",
+    "effective_precision", "expiry_precision", "announced_derived", "effective_derived",
+    "end_users", "end_use",
 )  # fmt: skip
 SERIES_FIELDS = ("mineral", "form", "purity", "market", "unit", "frequency", "description",
                  "curation_note")  # fmt: skip
@@ -156,7 +158,9 @@ def store_measure(
 ) -> str:
     """Upsert one measure by key; returns ``create``, ``update`` or ``unchanged``."""
     values = {f: getattr(record, f) for f in MEASURE_FIELDS}
-    values.update(dataset_id=dataset_id, sources=_sources(record.sources))
+    values.update(dataset_id=dataset_id, sources=_sources(record.sources),
+                  items=[i.model_dump(mode="json") for i in record.items],
+                  milestones=[m.model_dump(mode="json") for m in record.milestones])  # fmt: skip
     row = find_by_key(session=session, model=ExportMeasure, key=record.key, owner_org_id=None)
     return _upsert(session, row, ExportMeasure, record.key, values, actor=actor, source=source)[0]
 

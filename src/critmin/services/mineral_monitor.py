@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from critmin.domain.fx import MissingRate
-from critmin.services import controls, monitor, prices
+from critmin.services import controls, monitor, prices, trade
 from critmin.services.auth import Caller
 from critmin.services.controls import BadRequest
 from critmin.services.dashboard import NotFound, mineral_info
@@ -24,6 +24,7 @@ from critmin.services.tracker import InvalidRecord
 
 CURRENCIES = ("USD", "CNY")
 ALERTS_SHOWN = 10
+BALANCE_YEARS = 10
 TOLERANCE_DAYS = 31
 """How old b's value may be on one of a's dates and still count as aligned."""
 
@@ -77,6 +78,7 @@ def mineral_monitor(
     a: str | None = None,
     b: str | None = None,
     currency: str = "USD",
+    country: str | None = None,
     today: dt.date | None = None,
 ) -> dict[str, Any]:
     """What the monitor page shows for ``mineral`` (404 for an unknown mineral or series,
@@ -119,4 +121,18 @@ def mineral_monitor(
         "undated_measures": timeline["undated"],
         "today": timeline["today"],
         "alerts": monitor.alerts_for(session, caller, info["code"], ALERTS_SHOWN),
+        "balance": _balance(session, caller, info["code"], country),
     }
+
+
+def _balance(session: Session, caller: Caller, mineral: str, country: str | None
+             ) -> dict[str, Any]:  # fmt: skip
+    """The supply-demand balance (world, or ``country``) over the latest years that have
+    any input, every input with its source."""
+    try:
+        table = trade.balance(session, caller, mineral, country=country or None)
+    except InvalidRecord as exc:
+        raise BadRequest(str(exc)) from None
+    inputs = ("production", "imports", "exports")
+    years = [y for y in table["years"] if any(y[k]["value"] is not None for k in inputs)]
+    return {**table, "years": years[-BALANCE_YEARS:], "years_with_data": len(years)}

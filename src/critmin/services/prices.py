@@ -249,11 +249,13 @@ def visible_measures(*, session: Session, caller: Caller, mineral: str) -> list[
         day = m.effective or m.announced
         if day is None:
             continue
-        start, end = market.event_windows([day], [m.date_precision])
+        which = "effective" if m.effective else "announced"
+        precision = getattr(m, f"{which}_precision", None) or m.date_precision
+        start, end = market.event_windows([day], [precision])
         out.append({
             "key": m.key, "title": m.title, "measure_type": m.measure_type,
-            "date": day.isoformat(), "date_precision": m.date_precision,
-            "date_label": format_date(day, m.date_precision),
+            "date": day.isoformat(), "date_precision": precision,
+            "date_label": format_date(day, precision),
             "which_date": "effective" if m.effective else "announced",
             "start": _day(start[0]), "end": _day(end[0]),
         })  # fmt: skip

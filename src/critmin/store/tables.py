@@ -146,7 +146,7 @@ class Project(Base, Timestamped, Provenanced, Shared):
     capacity_unit: Mapped[str] = mapped_column(String(16), default="t/yr")
     start_year: Mapped[int | None] = mapped_column(Integer)
     end_year: Mapped[int | None] = mapped_column(Integer)
-    milestones: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    milestones: Mapped[list[Any]] = mapped_column(JSON, default=list, server_default="[]")
     financing_needed_usd: Mapped[float | None] = mapped_column(Float)
     financing_committed_usd: Mapped[float | None] = mapped_column(Float)
     capex_amount: Mapped[float | None] = mapped_column(Float)
@@ -318,7 +318,8 @@ class FxRate(Base, Provenanced):
 
 
 class ExportMeasure(Base, Timestamped, Provenanced, Shared):
-    """An export-control or trade measure with its dates (announced, effective, expiry)."""
+    """An export-control or trade measure with its dates (announced, effective, expiry),
+    each with its precision (unset: ``date_precision``) and whether it is derived."""
 
     __tablename__ = "export_measures"
     __table_args__ = (owner_key_index("export_measures"),)
@@ -336,6 +337,15 @@ class ExportMeasure(Base, Timestamped, Provenanced, Shared):
     expiry: Mapped[dt.date | None] = mapped_column(Date)
     expiry_derived: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     date_precision: Mapped[str] = mapped_column(String(8), default="day")
+    announced_precision: Mapped[str | None] = mapped_column(String(8))
+    effective_precision: Mapped[str | None] = mapped_column(String(8))
+    expiry_precision: Mapped[str | None] = mapped_column(String(8))
+    announced_derived: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    effective_derived: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    items: Mapped[list[Any]] = mapped_column(JSON, default=list, server_default="[]")
+    milestones: Mapped[list[Any]] = mapped_column(JSON, default=list, server_default="[]")
+    end_users: Mapped[list[Any]] = mapped_column(JSON, default=list, server_default="[]")
+    end_use: Mapped[str] = mapped_column(String(10), default="all", server_default="all")
     relates_to: Mapped[str | None] = mapped_column(String(120))
     legal_basis: Mapped[str | None] = mapped_column(Text)
     description: Mapped[str | None] = mapped_column(Text)

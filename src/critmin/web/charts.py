@@ -267,6 +267,11 @@ def _period(value: str, precision: str) -> tuple[str, str]:
 STATUS_NOTE = {"expired": "expired", "ending": "ending", "upcoming": "not yet in force"}
 
 
+def _precision_of(m: dict[str, Any], field: str) -> str:
+    """The precision of one of a measure's dates (its own, else the record's)."""
+    return m.get(f"{field}_precision") or m.get("date_precision") or "day"
+
+
 def measures_figure(measures: list[dict[str, Any]], today: dt.date | None = None) -> Figure | None:
     """A timeline: each dated measure from its first date to expiry (or today if open).
 
@@ -281,14 +286,16 @@ def measures_figure(measures: list[dict[str, Any]], today: dt.date | None = None
     today = today or dt.date.today()
     labels = []
     for m in dated:
-        note = STATUS_NOTE.get(m.get("status", ""))
+        note = STATUS_NOTE.get(m.get("status", "")) or (
+            "suspended" if m.get("state") == "suspended" else None)
         derived = " (derived expiry)" if note and m.get("expiry_derived") else ""
         labels.append(wrap(m["title"]) + (f"<br><i>{note}{derived}</i>" if note else ""))
     segments: dict[str, dict[str, list[Any]]] = defaultdict(lambda: {"x": [], "y": [], "t": []})
     for m, lab in zip(dated, labels, strict=True):
-        p = m.get("date_precision") or "day"
-        start = _period(m["start"], p)[0]
-        end = _period(m["expiry"], p)[1] if m["expiry"] else max(today.isoformat(), start)
+        first = next(f for f in ("announced", "effective", "expiry") if m[f] == m["start"])
+        start = _period(m["start"], _precision_of(m, first))[0]
+        end = (_period(m["expiry"], _precision_of(m, "expiry"))[1] if m["expiry"]
+               else max(today.isoformat(), start))  # fmt: skip
         seg = segments[m.get("measure_type_label") or m["measure_type"]]
         seg["x"] += [start, end, None]
         seg["y"] += [lab, lab, None]
@@ -303,7 +310,7 @@ def measures_figure(measures: list[dict[str, Any]], today: dt.date | None = None
                                 ("effective", "diamond", "effective"),
                                 ("expiry", "x", "expiry")):  # fmt: skip
         exact = [(m, lab) for m, lab in zip(dated, labels, strict=True)
-                 if m[field] and (m.get("date_precision") or "day") == "day"]  # fmt: skip
+                 if m[field] and _precision_of(m, field) == "day"]  # fmt: skip
         if exact:
             traces.append(
                 {"type": "scatter", "mode": "markers", "name": name,
@@ -314,15 +321,16 @@ def measures_figure(measures: list[dict[str, Any]], today: dt.date | None = None
                  "hovertemplate": f"{name} %{{text}}<extra></extra>"}
             )  # fmt: skip
         vague = [(m, lab) for m, lab in zip(dated, labels, strict=True)
-                 if m[field] and (m.get("date_precision") or "day") != "day"]  # fmt: skip
+                 if m[field] and _precision_of(m, field) != "day"]  # fmt: skip
         if vague:
             xs: list[Any] = []
             ys: list[Any] = []
             texts: list[Any] = []
             for m, lab in vague:
-                first, last = _period(m[field], m["date_precision"])
-                derived = " (derived)" if field == "expiry" and m.get("expiry_derived") else ""
-                text = f"{name} {m[f'{field}_label']}{derived} — known to the {m['date_precision']}"
+                precision = _precision_of(m, field)
+                first, last = _period(m[field], precision)
+                derived = " (derived)" if m.get(f"{field}_derived") else ""
+                text = f"{name} {m[f'{field}_label']}{derived} — known to the {precision}"
                 xs += [first, last, None]
                 ys += [lab, lab, None]
                 texts += [text, text, None]

@@ -22,12 +22,13 @@ def monitor_page(
     a: str | None = Query(None, max_length=120),
     b: str | None = Query(None, max_length=120),
     currency: str = Query("USD", max_length=3),
+    country: str | None = Query(None, max_length=3),
 ) -> HTMLResponse:
-    params = {"a": a, "b": b, "currency": currency}
+    params = {"a": a, "b": b, "currency": currency, "country": country}
     return pages.render_page(
         request, "mineral_monitor.html",
         pages.twin_url(f"/minerals/{mineral}/monitor", params),
         lambda: service.mineral_monitor(session=session, caller=caller, mineral=mineral, a=a,
-                                        b=b, currency=currency),
+                                        b=b, currency=currency, country=country),
         lambda data: {"monitor_fig": monitor_figure(data)},
     )  # fmt: skip

@@ -175,12 +175,15 @@ def measures_page(
     caller: CallerDep,
     mineral: str | None = Query(None, max_length=40),
     curation_notes: bool = CurationNotes,
+    as_of: str | None = Query(None, pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+                              description="Statuses as of YYYY-MM-DD (default today)."),
 ) -> HTMLResponse:
     params = {"mineral": mineral, "curation_notes": "true" if curation_notes else None}
     return render_page(
         request, "measures.html", twin_url("/measures", params),
         lambda: controls.measures(session=session, caller=caller, mineral=mineral or None,
-                                 curation_notes=curation_notes),
+                                 curation_notes=curation_notes,
+                                 today=controls.parse_day(as_of, "as_of") if as_of else None),
         lambda data: {"timeline_fig": charts.measures_figure(data["measures"],
                                                              dt.date.fromisoformat(data["today"]))},
     )  # fmt: skip

@@ -1,0 +1,140 @@
+"""``critmin controls``: may a shipment go (one, or a CSV batch), and the timeline of
+export-control measures per mineral and jurisdiction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from critmin.cli.common import (
+    DbOption,
+    FormatOption,
+    OutputFormat,
+    console,
+    emit,
+    fail,
+    session_for,
+)
+
+controls_app = typer.Typer(
+    help="Export controls: check shipments against the measures, timelines.",
+    no_args_is_help=True, rich_markup_mode=None,
+)  # fmt: skip
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Bad input as a clear message and exit code 2 (never a stack trace)."""
+    from critmin.services.controls import BadRequest
+
+    try:
+        yield
+    except BadRequest as exc:
+        raise fail(str(exc), code=2) from None
+
+
+def _show_check(result: dict[str, Any]) -> None:
+    route = " → ".join(c for c in (result["origin"], result["via"], result["destination"]) if c)
+    console.print(f"{result['item_label']} {route} on {result['date']}: "
+                  f"[bold]{result['verdict']}[/]", highlight=False)  # fmt: skip
+    console.print(result["why"], highlight=False, soft_wrap=True)
+    for m in result["measures"]:
+        note = f" — {m['note']}" if m.get("note") else ""
+        console.print(f"  • {m['title']} [{m['key']}]: {m['effect_label']}{note}",
+                      highlight=False, soft_wrap=True, markup=False)  # fmt: skip
+
+
+@controls_app.command("check")
+def check_cmd(
+    item: str = typer.Option(..., "--item", help="Mineral (gallium), form (apt), HS code (811292) "
+                             "or technology:<mineral>."),
+    origin: str = typer.Option(..., "--origin", help="Country of origin (ISO3)."),
+    destination: str = typer.Option(..., "--destination", help="Final destination (ISO3)."),
+    date: str = typer.Option(..., "--date", help="Shipment date, YYYY-MM-DD."),
+    via: str | None = typer.Option(None, "--via", help="Transit or re-exporting country (ISO3)."),
+    end_use: str | None = typer.Option(None, "--end-use", help="civil or military."),
+    technology: bool = typer.Option(False, "--technology", help="The item is a technology."),
+    db: DbOption = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """May this shipment go? allowed, licence_required or prohibited, with the measures
+    that decide it (the most restrictive wins; suspensions and expiries honoured)."""
+    from critmin.services import controls as service
+    from critmin.services.auth import LOCAL
+
+    with _errors(), session_for(db) as session:
+        result = service.check(session=session, caller=LOCAL, item=item, origin=origin,
+                               destination=destination, date=date, via=via, end_use=end_use,
+                               technology=technology)  # fmt: skip
+    if fmt == OutputFormat.json:
+        emit(result, fmt)
+    elif fmt == OutputFormat.csv:
+        emit([{"key": m["key"], "title": m["title"], "effect": m["effect"]}
+              for m in result["measures"]], fmt)  # fmt: skip
+    else:
+        _show_check(result)
+
+
+@controls_app.command("check-batch")
+def check_batch_cmd(
+    file: Path = typer.Argument(..., help="CSV: item,origin,destination,date[,via,end_use,"
+                                "technology]."),
+    db: DbOption = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Check every shipment of a CSV file; a bad row fails the batch, naming it."""
+    from critmin.services import controls as service
+    from critmin.services.auth import LOCAL
+
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise fail(f"cannot read {file}: {exc}", code=2) from None
+    with _errors(), session_for(db) as session:
+        results = service.check_csv(session=session, caller=LOCAL, text=text, file=str(file))
+    if fmt == OutputFormat.json:
+        emit(results, fmt)
+        return
+    rows = [{"row": n, "item": r["item"], "origin": r["origin"], "via": r["via"] or "",
+             "destination": r["destination"], "date": r["date"], "end_use": r["end_use"] or "",
+             "verdict": r["verdict"],
+             "deciding": "; ".join(m["key"] for m in r["measures"] if m["decides"])}
+            for n, r in enumerate(results, start=2)]  # fmt: skip
+    emit(rows, fmt, title=f"Shipment checks: {file}")
+
+
+@controls_app.command("timeline")
+def timeline_cmd(
+    mineral: str | None = typer.Option(None, "--mineral", help="Mineral code or name."),
+    jurisdiction: str | None = typer.Option(None, "--jurisdiction",
+                                            help="Imposing country (ISO3)."),
+    as_of: str | None = typer.Option(None, "--as-of", help="Status as of YYYY-MM-DD "
+                                     "(default today)."),
+    db: DbOption = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Measures oldest first, dates at their precision (derived ones marked), with their
+    status as of today or --as-of; undated ones listed and counted."""
+    from critmin.services import controls as service
+    from critmin.services.auth import LOCAL
+
+    with _errors(), session_for(db) as session:
+        data = service.timeline(session=session, caller=LOCAL, mineral=mineral,
+                                jurisdiction=jurisdiction, as_of=as_of)  # fmt: skip
+    if fmt == OutputFormat.json:
+        emit(data["measures"], fmt)
+        return
+    rows = [{"key": m["key"], "title": m["title"], "type": m["type_label"],
+             "announced": m["announced_label"] or "", "effective": m["effective_label"] or "",
+             "expiry": m["expiry_label"] or "", "status": m["status_label"]}
+            for m in data["measures"]]  # fmt: skip
+    emit(rows, fmt, title=f"Export controls as of {data['as_of']}")
+    if fmt == OutputFormat.table and data["undated_count"]:
+        console.print(f"undated (no dates given): {data['undated_count']}", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(controls_app, name="controls")
