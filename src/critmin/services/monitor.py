@@ -268,6 +268,27 @@ def _measure_expiry(session: Session, rule: AlertRule, view: Caller, as_of: dt.d
     return out
 
 
+def _import_exports(session: Session, view: Caller, import_id: int, codes: list[str],
+                    reporter: str | None) -> tuple[pd.DataFrame, list[int]]:
+    """Exports by reporter and year from a trade import the rule's owner may see: BACI
+    rows by exporter, customs rows declared as exports (monthly data: complete years)."""
+    from critmin.services.trade import flow_frame
+
+    frame, source = flow_frame(session, view, import_id, codes)
+    if source["monthly"]:
+        frame = frame[frame["flow"] == "X"].assign(who=frame["reporter"])
+        months = frame.groupby("year")["month"].nunique()
+        frame = frame[frame["year"].isin(months[months == 12].index)]
+    else:
+        frame = frame.assign(who=frame["exporter"])
+    frame = frame[frame["who"].notna()]
+    if reporter:
+        frame = frame[frame["who"] == reporter]
+    flows = pd.DataFrame({"reporter": frame["who"], "year": frame["year"].astype("int64"),
+                          "value": frame["value_kusd"].astype(float)})
+    return flows, sorted(flows["year"].unique().tolist())
+
+
 def _trade_drop(session: Session, rule: AlertRule, view: Caller, as_of: dt.date
                 ) -> list[dict[str, Any]]:  # fmt: skip
     from critmin.domain.minerals import FORMS
@@ -277,12 +298,19 @@ def _trade_drop(session: Session, rule: AlertRule, view: Caller, as_of: dt.date
     p = rule.params or {}
     codes = p.get("hs_codes") or sorted({c for f in FORMS if f.mineral == rule.mineral
                                          for c in f.hs_codes})  # fmt: skip
-    stmt = select(TradeFlow.exporter, TradeFlow.year, TradeFlow.value_kusd).where(
-        TradeFlow.hs6.in_(codes), TradeFlow.exporter.is_not(None))
-    span = session.execute(select(TradeFlow.year).distinct()).scalars().all()
-    if p.get("reporter"):
-        stmt = stmt.where(TradeFlow.exporter == p["reporter"])
-    flows = pd.DataFrame(session.execute(stmt).all(), columns=["reporter", "year", "value"])
+    if p.get("import_id"):
+        try:
+            flows, span = _import_exports(session, view, int(p["import_id"]), codes,
+                                          p.get("reporter"))  # fmt: skip
+        except LookupError:  # the import is gone or no longer visible to the rule's owner
+            return []
+    else:
+        stmt = select(TradeFlow.exporter, TradeFlow.year, TradeFlow.value_kusd).where(
+            TradeFlow.hs6.in_(codes), TradeFlow.exporter.is_not(None))
+        span = session.execute(select(TradeFlow.year).distinct()).scalars().all()
+        if p.get("reporter"):
+            stmt = stmt.where(TradeFlow.exporter == p["reporter"])
+        flows = pd.DataFrame(session.execute(stmt).all(), columns=["reporter", "year", "value"])
     flows = flows[flows["year"] <= as_of.year]
     if flows.empty or not span:
         return []

@@ -161,6 +161,9 @@ def check_params(session: Session, view: Caller, kind: str, mineral: str | None,
                 isinstance(c, str) and re.fullmatch(r"\d{6}", c) for c in codes)):
             errors.append({"field": "params.hs_codes", "problem": "a list of 6-digit HS codes"})
         out["hs_codes"] = codes
+        if params.get("import_id") is not None:
+            out["import_id"] = _num(params, "import_id", None, 1, 2**31 - 1, errors,
+                                    integer=True)  # fmt: skip
         if mineral is None:
             errors.append({"field": "mineral", "problem": "a trade-drop rule needs a mineral"})
     elif kind == "measure_expiry":

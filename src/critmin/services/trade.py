@@ -124,7 +124,11 @@ def import_file(
     session.execute(update(TradeImport).where(TradeImport.id == record.id).values(
         rows=rows, years=sorted(years), reporters=sorted(reporters)))  # fmt: skip
     session.refresh(record)
-    return _import_summary(record)
+    from critmin.services.monitor import evaluate_after_import
+
+    summary = _import_summary(record)
+    summary["alerts"] = evaluate_after_import(session, caller, trade=True)
+    return summary
 
 
 def _distinct(codes: np.ndarray) -> set[str]:
