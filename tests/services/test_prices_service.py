@@ -18,6 +18,7 @@ from critmin.services import auth
 from critmin.services import prices as svc
 from critmin.services.auth import LOCAL, Caller, Role
 from critmin.services.entities import NotFound
+from critmin.services.present import window_label
 from critmin.services.tracker import Forbidden
 from critmin.store.catalogue import sync_catalogue
 from critmin.store.db import transaction
@@ -199,9 +200,10 @@ def test_a_conversion_without_a_rate_is_refused(engine):
 @pytest.mark.parametrize(("window", "words"), [
     ("2023-07/P1M", "1 month from 2023-07"), ("2024-01-15/P30D", "30 days from 2024-01-15"),
     ("2023-07/2025-05", "2023-07 to 2025-05"), ("early 2024", "early 2024"),
+    ("P30D", "30 days"), ("P1Y", "1 year"),
 ])  # fmt: skip
 def test_windows_are_told_in_words(window, words):
-    assert svc.window_label(window) == words
+    assert window_label(window) == words
 
 
 def test_a_ratio_to_a_hidden_series_does_not_name_it(engine):

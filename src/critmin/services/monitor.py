@@ -29,7 +29,7 @@ from critmin.domain.prices import QUALIFIER_MARK
 from critmin.services import access
 from critmin.services import monitor_rules as rules
 from critmin.services.auth import Caller
-from critmin.services.present import format_date, mineral_label
+from critmin.services.present import format_date, mineral_label, window_label
 from critmin.services.tracker import InvalidRecord
 from critmin.store.base import utcnow
 from critmin.store.tables import AlertEvent, AlertRule, ExportMeasure, PriceSeries
@@ -124,7 +124,8 @@ def _price_change(session: Session, rule: AlertRule, view: Caller, as_of: dt.dat
                  f"counted as at least {r.value:g}%)",
                  "approximate": " (approximate, as the source states it)"}.get(r.qualifier, "")
         msg = (f"{series_label(s)}: {word} {QUALIFIER_WORDS[r.qualifier]}{abs(r.value):g}% "
-               f"over {r.window}{bound}, stated for {_when(r.date, r.date_precision)}; rule: "
+               f"over {window_label(r.window)}{bound}, stated for "
+               f"{_when(r.date, r.date_precision)}; rule: "
                f"more than {threshold:g}% within {window} days")  # fmt: skip
         out.append(_event(rule, f"series:{s.id}:change:{r.window}", s.mineral, r.date,
                           r.date_precision, msg, value=float(r.value), qualifier=r.qualifier,

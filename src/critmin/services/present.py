@@ -152,3 +152,22 @@ def date_period(value: dt.date | str, precision: str = "day") -> tuple[dt.date, 
         nxt = dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)
         return day.replace(day=1), nxt - dt.timedelta(days=1)
     return day, day
+
+
+def window_label(window: str) -> str:
+    """An ISO 8601 duration or interval in words: ``P30D`` -> "30 days",
+    ``2023-07/P1M`` -> "1 month from 2023-07", ``2023-07/2025-05`` -> "2023-07 to
+    2025-05" (anything else as given)."""
+    units = {"Y": "year", "M": "month", "W": "week", "D": "day"}
+
+    def duration(text: str) -> str | None:
+        if text.startswith("P") and text[1:-1].isdigit() and text[-1:] in units:
+            n = int(text[1:-1])
+            return f"{n} {units[text[-1]]}{'' if n == 1 else 's'}"
+        return None
+
+    start, _, end = window.partition("/")
+    if not end:
+        return duration(start) or window
+    span = duration(end)
+    return f"{span} from {start}" if span else f"{start} to {end}"

@@ -28,7 +28,7 @@ from critmin.services import access
 from critmin.services.auth import Caller, Role, partner_ids
 from critmin.services.entities import NotFound
 from critmin.services.keys import AmbiguousKey, resolve
-from critmin.services.present import format_date
+from critmin.services.present import format_date, window_label
 from critmin.services.prices_import import PriceImportReport, import_prices
 from critmin.services.tracker import Forbidden, InvalidRecord
 from critmin.store.tables import ExportMeasure, FxRate, PriceObservation, PriceSeries
@@ -94,17 +94,6 @@ def _visible_keys(session: Session, caller: Caller, rows: Sequence[PriceObservat
         if s.owner_org_id in (owner, None) and access.can_see(s, caller):
             seen[s.key] = s.market
     return seen
-
-
-def window_label(window: str) -> str:
-    """An ISO 8601 interval in words: ``2023-07/P1M`` -> "1 month from 2023-07",
-    ``2023-07/2025-05`` -> "2023-07 to 2025-05" (anything else as given)."""
-    start, _, end = window.partition("/")
-    units = {"Y": "year", "M": "month", "W": "week", "D": "day"}
-    if end.startswith("P") and end[1:-1].isdigit() and end[-1] in units:
-        n = int(end[1:-1])
-        return f"{n} {units[end[-1]]}{'' if n == 1 else 's'} from {start}"
-    return f"{start} to {end}" if end else window
 
 
 def _point(o: PriceObservation, value: float, unit: str, rate: Any) -> dict[str, Any]:
