@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 
+import numpy as np
 import pytest
 from sqlalchemy import func, insert, select
 
@@ -19,7 +20,8 @@ from critmin.services.tracker import Forbidden, InvalidRecord
 from critmin.store.catalogue import sync_catalogue
 from critmin.store.db import transaction
 from critmin.store.tables import TradeFlow
-from critmin.store.trade_tables import ImportedTradeFlow, TradeImport
+from critmin.store.trade_bulk import COLUMNS, decode
+from critmin.store.trade_tables import TradeFlowBlock, TradeImport
 from support import load_usgs_chapters
 
 BACI = "t,i,j,k,v,q\n" + "".join(
@@ -47,7 +49,7 @@ def test_the_nomenclature_is_read_from_cepii_file_names():
 
 def _count(s):
     return (s.scalar(select(func.count()).select_from(TradeImport)),
-            s.scalar(select(func.count()).select_from(ImportedTradeFlow)))  # fmt: skip
+            s.scalar(select(func.coalesce(func.sum(TradeFlowBlock.rows), 0))))  # fmt: skip
 
 
 def test_import_writes_every_row_and_summarises(engine):
@@ -57,13 +59,25 @@ def test_import_writes_every_row_and_summarises(engine):
     assert summary["reporters"] == ["CHN", "DEU", "JPN", "USA"]
     assert summary["layout"] == "baci" and summary["sharing"] == "public"
     with transaction(engine) as s:
-        c = ImportedTradeFlow.__table__.c
-        rows = s.execute(select(c.row, c.hs6, c.exporter, c.importer, c.value_kusd,
-                                c.quantity_t, c.reporter, c.month).order_by(c.row)).all()
-    assert len(rows) == 40 and [r.row for r in rows] == list(range(2, 42))
-    assert tuple(rows[0]) == (2, "261100", "CHN", "USA", 1.5, None, None, None)
-    assert tuple(rows[1]) == (3, "810110", "CHN", "JPN", 2.5, 2.0, None, None)
-    assert sum(r.value_kusd for r in rows) == pytest.approx(sum(n + 1.5 for n in range(40)))
+        c = TradeFlowBlock.__table__.c
+        blocks = s.execute(select(*(c[k] for k in COLUMNS[1:])).order_by(c.seq)).all()
+    # chunks of 7 rows, each split by HS code: 6 chunks of 2 codes
+    assert [(b.hs6, b.rows) for b in blocks[:4]] == [("261100", 4), ("810110", 3),
+                                                     ("261100", 3), ("810110", 4)]
+    assert len(blocks) == 12 and sum(b.rows for b in blocks) == 40
+    assert all(b.month is None and b.reporter is None for b in blocks)  # NULL in every row
+    assert (blocks[0].year_min, blocks[0].year_max) == (2015, 2021)
+    data = decode(blocks)
+    assert data["row"].tolist()[:7] == [2, 4, 6, 8, 3, 5, 7]
+    order = data["row"].argsort()
+    assert data["row"][order].tolist() == list(range(2, 42))
+    first, second = order[0], order[1]
+    assert (data["hs6"][first], data["exporter"][first], data["importer"][first],
+            data["value_kusd"][first]) == (b"261100", b"CHN", b"USA", 1.5)  # fmt: skip
+    assert np.isnan(data["quantity_t"][first]) and data["month"][first] == -1
+    assert (data["hs6"][second], data["importer"][second], data["quantity_t"][second]) == (
+        b"810110", b"JPN", 2.0)
+    assert data["value_kusd"].sum() == pytest.approx(sum(n + 1.5 for n in range(40)))
 
 
 @pytest.mark.parametrize("bad_row", [3, 38])
