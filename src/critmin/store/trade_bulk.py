@@ -49,9 +49,14 @@ def encode(frame: Chunk, import_id: int, first_seq: int) -> list[tuple[Any, ...]
     hs = frame["hs6"].astype("S6")
     if not len(hs):
         return []
-    codes, inverse, counts = np.unique(hs, return_inverse=True, return_counts=True)
-    order = np.argsort(inverse, kind="stable")
-    starts = np.concatenate([[0], np.cumsum(counts)])
+    digits = np.frombuffer(hs.tobytes(), dtype=np.uint8).reshape(-1, 6).astype(np.int64)
+    key = digits @ (256 ** np.arange(5, -1, -1, dtype=np.int64))  # sorts as the text does
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    firsts = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))
+    starts = np.append(firsts, len(key))
+    counts = np.diff(starts)
+    codes = hs[order[firsts]]
     year = frame["year"][order]
     year_min, year_max = (np.minimum.reduceat(year, starts[:-1]).tolist(),
                           np.maximum.reduceat(year, starts[:-1]).tolist())  # fmt: skip
