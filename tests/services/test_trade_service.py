@@ -80,6 +80,54 @@ def test_import_writes_every_row_and_summarises(engine):
     assert data["value_kusd"].sum() == pytest.approx(sum(n + 1.5 for n in range(40)))
 
 
+def test_flow_frame_reads_the_blocks_of_the_asked_codes_and_filters(engine):
+    """Rows n = 0..39 of BACI: HS 810110 for odd n, importer JPN for n % 3 == 1, year
+    2016 for n % 8 == 1, so all three hold for n = 1 and 25 (values 2.5 and 26.5;
+    quantity 2 for n = 1, NA for n = 25 as n % 5 == 0)."""
+    with transaction(engine) as s:
+        imp = _import(s, BACI, chunk_rows=7)["import_id"]
+    with transaction(engine) as s:
+        frame, source = svc.flow_frame(s, LOCAL, imp, ["810110"], exporter="CHN",
+                                       importer="JPN", year=2016)  # fmt: skip
+        top, _ = svc.flow_frame(s, LOCAL, imp, ["810110"], importer="JPN", year=2016, limit=1)
+        every, _ = svc.flow_frame(s, LOCAL, imp)
+        none, _ = svc.flow_frame(s, LOCAL, imp, ["250410"])
+    assert list(frame.columns) == ["year", "month", "reporter", "flow", "exporter",
+                                   "importer", "hs6", "value_kusd", "quantity_t", "period"]
+    assert frame.fillna(-1)[["year", "exporter", "importer", "hs6", "value_kusd",
+                             "quantity_t", "period"]].values.tolist() == [
+        [2016, "CHN", "JPN", "810110", 2.5, 2.0, 2016],
+        [2016, "CHN", "JPN", "810110", 26.5, -1, 2016]]  # fmt: skip
+    assert frame["month"].isna().all() and frame["reporter"].isna().all()
+    assert not source["monthly"]
+    assert top["value_kusd"].tolist() == [26.5]
+    # everything, in file order (blocks split each chunk by code), NA quantities as NaN
+    assert every["value_kusd"].tolist() == [n + 1.5 for n in range(40)]
+    assert every["quantity_t"].isna().tolist() == [n % 5 == 0 for n in range(40)]
+    assert every["importer"].tolist() == [("USA", "JPN", "DEU")[n % 3] for n in range(40)]
+    assert none.empty and "period" in none
+
+
+@pytest.mark.parametrize("copy_from", [1, 10**9])
+def test_blocks_written_by_copy_or_executemany_read_the_same(engine, monkeypatch, copy_from):
+    """On PostgreSQL a chunk of many blocks goes through binary COPY, of few blocks
+    through executemany: both write what the reads give back (SQLite: executemany)."""
+    from critmin.store import trade_bulk
+
+    monkeypatch.setattr(trade_bulk, "PG_COPY_FROM", copy_from)
+    with transaction(engine) as s:
+        imp = _import(s, CUSTOMS, layout="customs", chunk_rows=2)["import_id"]
+    with transaction(engine) as s:
+        frame, source = svc.flow_frame(s, LOCAL, imp)
+    assert source["monthly"]
+    assert frame[["period", "reporter", "flow", "exporter", "importer", "hs6",
+                  "value_kusd"]].values.tolist() == [
+        [24288, "CHN", "X", "CHN", "USA", "811292", 100.0],
+        [24288, "USA", "M", "CHN", "USA", "811292", 108.0],
+        [24288, "CHN", "X", "CHN", "JPN", "811292", 50.0]]  # fmt: skip
+    assert frame["quantity_t"].tolist()[:2] == [1.0, 0.99] and np.isnan(frame["quantity_t"][2])
+
+
 @pytest.mark.parametrize("bad_row", [3, 38])
 def test_a_bad_row_anywhere_changes_nothing(engine, bad_row):
     lines = BACI.splitlines()
