@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import closing
+from itertools import repeat
 from queue import Queue
 from threading import Thread
 from typing import Any
@@ -62,21 +63,20 @@ def encode(frame: Chunk, import_id: int, first_seq: int) -> list[tuple[Any, ...]
     year = frame["year"][order]
     year_min, year_max = (np.minimum.reduceat(year, starts[:-1]).tolist(),
                           np.maximum.reduceat(year, starts[:-1]).tolist())  # fmt: skip
-    columns, full = [], []
+    bounds = starts.tolist()
+    lows, highs = bounds[:-1], bounds[1:]
+    fields = []  # per field, its slice of every block (None where NULL in the whole block)
     for field, dtype in FIELDS.items():
         values = frame[field][order].astype(dtype)
         nulls = np.add.reduceat(is_null(values, field).astype(np.int64), starts[:-1])
-        columns.append((values.tobytes(), values.dtype.itemsize))
-        full.append((nulls == counts).tolist())
-    bounds = starts.tolist()
-    blocks = []
-    for b, code in enumerate(codes.tolist()):
-        lo, hi = bounds[b], bounds[b + 1]
-        blobs = [None if all_null[b] else data[lo * size:hi * size]
-                 for (data, size), all_null in zip(columns, full, strict=True)]  # fmt: skip
-        blocks.append((import_id, code.decode(), first_seq + b, hi - lo, year_min[b],
-                       year_max[b], *blobs))  # fmt: skip
-    return blocks
+        data, size = values.tobytes(), values.dtype.itemsize
+        blobs = [data[lo * size:hi * size] for lo, hi in zip(lows, highs, strict=True)]
+        for b in np.flatnonzero(nulls == counts).tolist():
+            blobs[b] = None
+        fields.append(blobs)
+    keys = zip(repeat(import_id), [c.decode() for c in codes.tolist()],
+               range(first_seq, first_seq + len(codes)), counts.tolist(), year_min, year_max)
+    return [(*k, *f) for k, f in zip(keys, zip(*fields, strict=True), strict=True)]
 
 
 def decode(blocks: Sequence[Sequence[Any]]) -> dict[str, np.ndarray]:
