@@ -4,7 +4,8 @@ A seeded synthetic file in CEPII BACI's layout (``t,i,j,k,v,q``; invented number
 CEPII country codes from the bundled table) is ingested into SQLite and PostgreSQL:
 
 * **ours**: ``critmin.services.trade.import_file`` (chunked typed read, vectorised checks
-  and country mapping, ``executemany`` on SQLite, binary ``COPY`` on PostgreSQL, one
+  and country mapping, flows stored as columnar blocks per HS code and chunk, written by
+  ``executemany`` or, on PostgreSQL for many small blocks, binary ``COPY``; one
   transaction);
 * **baseline**: ``pandas.read_csv`` of the whole file, then ``DataFrame.to_sql`` with
   the chunk size and method pandas' documentation suggests for each backend (SQLite:
@@ -13,7 +14,8 @@ CEPII country codes from the bundled table) is ingested into SQLite and PostgreS
   reported.
 
 Each run is a fresh subprocess, so its peak memory (``VmHWM``) is its own. Prints
-rows/s, peak RSS and the throughput ratio (ours / baseline). ``--rows`` sets the size.
+rows/s, peak RSS and the throughput ratio (ours / baseline). ``--rows`` sets the size,
+``--hs-codes`` how many distinct HS codes the file has (block size follows).
 """
 
 from __future__ import annotations
