@@ -4,7 +4,8 @@ A seeded synthetic file in CEPII BACI's layout (``t,i,j,k,v,q``; invented number
 CEPII country codes from the bundled table) is ingested into SQLite and PostgreSQL:
 
 * **ours**: ``critmin.services.trade.import_file`` (chunked typed read, vectorised checks
-  and country mapping, ``executemany`` on SQLite, binary ``COPY`` on PostgreSQL, one
+  and country mapping, flows stored as columnar blocks per HS code and chunk, written by
+  ``executemany`` or, on PostgreSQL for many small blocks, binary ``COPY``; one
   transaction);
 * **baseline**: ``pandas.read_csv`` of the whole file, then ``DataFrame.to_sql`` with
   the chunk size and method pandas' documentation suggests for each backend (SQLite:
@@ -13,7 +14,8 @@ CEPII country codes from the bundled table) is ingested into SQLite and PostgreS
   reported.
 
 Each run is a fresh subprocess, so its peak memory (``VmHWM``) is its own. Prints
-rows/s, peak RSS and the throughput ratio (ours / baseline). ``--rows`` sets the size.
+rows/s, peak RSS and the throughput ratio (ours / baseline). ``--rows`` sets the size,
+``--hs-codes`` how many distinct HS codes the file has (block size follows).
 """
 
 from __future__ import annotations
@@ -51,12 +53,17 @@ SWEEP = {
 }  # fmt: skip
 
 
-def synthetic_baci(path: Path, rows: int, seed: int = 7, chunk: int = 1_000_000) -> Path:
-    """Write ``rows`` invented flows in BACI's layout (about 10 % without a quantity)."""
+def synthetic_baci(path: Path, rows: int, seed: int = 7, chunk: int = 1_000_000,
+                   hs_codes: int = 0) -> Path:  # fmt: skip
+    """Write ``rows`` invented flows in BACI's layout (about 10 % without a quantity);
+    HS codes from :data:`HS_CODES`, or ``hs_codes`` distinct invented six-digit codes
+    (BACI has about 5,000 a year)."""
     from critmin.ingest.countries import read_baci_country_codes
 
     codes = read_baci_country_codes()["baci_code"].to_numpy()
     rng = np.random.default_rng(seed)
+    products = (np.sort(rng.choice(np.arange(10_100, 970_000), hs_codes, replace=False))
+                if hs_codes else HS_CODES)  # fmt: skip
     with path.open("w", newline="") as out:
         out.write("t,i,j,k,v,q\n")
         for start in range(0, rows, chunk):
@@ -65,7 +72,7 @@ def synthetic_baci(path: Path, rows: int, seed: int = 7, chunk: int = 1_000_000)
             q[rng.random(n) < 0.1] = "NA"
             frame = pd.DataFrame({
                 "t": rng.integers(1995, 2025, n), "i": rng.choice(codes, n),
-                "j": rng.choice(codes, n), "k": rng.choice(HS_CODES, n),
+                "j": rng.choice(codes, n), "k": rng.choice(products, n),
                 "v": np.round(rng.lognormal(4, 2, n), 3), "q": q,
             })  # fmt: skip
             frame.to_csv(out, header=False, index=False)
@@ -186,6 +193,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=5_000_000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--hs-codes", type=int, default=0,
+                        help="Distinct invented HS codes (default: the 22 of HS_CODES).")
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--sweep", action="store_true", help="Try several baseline settings.")
     parser.add_argument("--workdir", type=Path, default=None)
@@ -193,9 +202,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
         workdir = Path(tmp)
-        file = synthetic_baci(workdir / "baci-synthetic.csv", args.rows, args.seed)
-        print(f"synthetic BACI file: {args.rows:,} rows, seed {args.seed}, "
-              f"{file.stat().st_size / 1e6:,.0f} MB")  # fmt: skip
+        file = synthetic_baci(workdir / "baci-synthetic.csv", args.rows, args.seed,
+                              hs_codes=args.hs_codes)  # fmt: skip
+        products = args.hs_codes or len(HS_CODES)
+        print(f"synthetic BACI file: {args.rows:,} rows, seed {args.seed}, {products:,} HS "
+              f"codes, {file.stat().st_size / 1e6:,.0f} MB")  # fmt: skip
         results = []
         for backend in args.backends.split(","):
             ours = measure("ours", backend, file, workdir)

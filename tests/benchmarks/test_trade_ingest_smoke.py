@@ -19,7 +19,7 @@ def test_benchmark_loads_the_same_rows(tmp_path, pg_server):
         capture_output=True, text=True, timeout=600, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    assert "synthetic BACI file: 3,000 rows, seed 7" in done.stdout
+    assert "synthetic BACI file: 3,000 rows, seed 7, 22 HS codes" in done.stdout
     assert "sqlite: ours / best baseline" in done.stdout
     results = json.loads(out.read_text())
     assert {(r["backend"], r["kind"]) for r in results} == {

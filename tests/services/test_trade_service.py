@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 
+import numpy as np
 import pytest
 from sqlalchemy import func, insert, select
 
@@ -19,7 +20,8 @@ from critmin.services.tracker import Forbidden, InvalidRecord
 from critmin.store.catalogue import sync_catalogue
 from critmin.store.db import transaction
 from critmin.store.tables import TradeFlow
-from critmin.store.trade_tables import ImportedTradeFlow, TradeImport
+from critmin.store.trade_bulk import COLUMNS, decode
+from critmin.store.trade_tables import TradeFlowBlock, TradeImport
 from support import load_usgs_chapters
 
 BACI = "t,i,j,k,v,q\n" + "".join(
@@ -47,7 +49,7 @@ def test_the_nomenclature_is_read_from_cepii_file_names():
 
 def _count(s):
     return (s.scalar(select(func.count()).select_from(TradeImport)),
-            s.scalar(select(func.count()).select_from(ImportedTradeFlow)))  # fmt: skip
+            s.scalar(select(func.coalesce(func.sum(TradeFlowBlock.rows), 0))))  # fmt: skip
 
 
 def test_import_writes_every_row_and_summarises(engine):
@@ -57,13 +59,73 @@ def test_import_writes_every_row_and_summarises(engine):
     assert summary["reporters"] == ["CHN", "DEU", "JPN", "USA"]
     assert summary["layout"] == "baci" and summary["sharing"] == "public"
     with transaction(engine) as s:
-        c = ImportedTradeFlow.__table__.c
-        rows = s.execute(select(c.row, c.hs6, c.exporter, c.importer, c.value_kusd,
-                                c.quantity_t, c.reporter, c.month).order_by(c.row)).all()
-    assert len(rows) == 40 and [r.row for r in rows] == list(range(2, 42))
-    assert tuple(rows[0]) == (2, "261100", "CHN", "USA", 1.5, None, None, None)
-    assert tuple(rows[1]) == (3, "810110", "CHN", "JPN", 2.5, 2.0, None, None)
-    assert sum(r.value_kusd for r in rows) == pytest.approx(sum(n + 1.5 for n in range(40)))
+        c = TradeFlowBlock.__table__.c
+        blocks = s.execute(select(*(c[k] for k in COLUMNS[1:])).order_by(c.seq)).all()
+    # chunks of 7 rows, each split by HS code: 6 chunks of 2 codes
+    assert [(b.hs6, b.rows) for b in blocks[:4]] == [("261100", 4), ("810110", 3),
+                                                     ("261100", 3), ("810110", 4)]
+    assert len(blocks) == 12 and sum(b.rows for b in blocks) == 40
+    assert all(b.month is None and b.reporter is None for b in blocks)  # NULL in every row
+    assert (blocks[0].year_min, blocks[0].year_max) == (2015, 2021)
+    data = decode(blocks)
+    assert data["row"].tolist()[:7] == [2, 4, 6, 8, 3, 5, 7]
+    order = data["row"].argsort()
+    assert data["row"][order].tolist() == list(range(2, 42))
+    first, second = order[0], order[1]
+    assert (data["hs6"][first], data["exporter"][first], data["importer"][first],
+            data["value_kusd"][first]) == (b"261100", b"CHN", b"USA", 1.5)  # fmt: skip
+    assert np.isnan(data["quantity_t"][first]) and data["month"][first] == -1
+    assert (data["hs6"][second], data["importer"][second], data["quantity_t"][second]) == (
+        b"810110", b"JPN", 2.0)
+    assert data["value_kusd"].sum() == pytest.approx(sum(n + 1.5 for n in range(40)))
+
+
+def test_flow_frame_reads_the_blocks_of_the_asked_codes_and_filters(engine):
+    """Rows n = 0..39 of BACI: HS 810110 for odd n, importer JPN for n % 3 == 1, year
+    2016 for n % 8 == 1, so all three hold for n = 1 and 25 (values 2.5 and 26.5;
+    quantity 2 for n = 1, NA for n = 25 as n % 5 == 0)."""
+    with transaction(engine) as s:
+        imp = _import(s, BACI, chunk_rows=7)["import_id"]
+    with transaction(engine) as s:
+        frame, source = svc.flow_frame(s, LOCAL, imp, ["810110"], exporter="CHN",
+                                       importer="JPN", year=2016)  # fmt: skip
+        top, _ = svc.flow_frame(s, LOCAL, imp, ["810110"], importer="JPN", year=2016, limit=1)
+        every, _ = svc.flow_frame(s, LOCAL, imp)
+        none, _ = svc.flow_frame(s, LOCAL, imp, ["250410"])
+    assert list(frame.columns) == ["year", "month", "reporter", "flow", "exporter",
+                                   "importer", "hs6", "value_kusd", "quantity_t", "period"]
+    assert frame.fillna(-1)[["year", "exporter", "importer", "hs6", "value_kusd",
+                             "quantity_t", "period"]].values.tolist() == [
+        [2016, "CHN", "JPN", "810110", 2.5, 2.0, 2016],
+        [2016, "CHN", "JPN", "810110", 26.5, -1, 2016]]  # fmt: skip
+    assert frame["month"].isna().all() and frame["reporter"].isna().all()
+    assert not source["monthly"]
+    assert top["value_kusd"].tolist() == [26.5]
+    # everything, in file order (blocks split each chunk by code), NA quantities as NaN
+    assert every["value_kusd"].tolist() == [n + 1.5 for n in range(40)]
+    assert every["quantity_t"].isna().tolist() == [n % 5 == 0 for n in range(40)]
+    assert every["importer"].tolist() == [("USA", "JPN", "DEU")[n % 3] for n in range(40)]
+    assert none.empty and "period" in none
+
+
+@pytest.mark.parametrize("copy_from", [1, 10**9])
+def test_blocks_written_by_copy_or_executemany_read_the_same(engine, monkeypatch, copy_from):
+    """On PostgreSQL a chunk of many blocks goes through binary COPY, of few blocks
+    through executemany: both write what the reads give back (SQLite: executemany)."""
+    from critmin.store import trade_bulk
+
+    monkeypatch.setattr(trade_bulk, "PG_COPY_FROM", copy_from)
+    with transaction(engine) as s:
+        imp = _import(s, CUSTOMS, layout="customs", chunk_rows=2)["import_id"]
+    with transaction(engine) as s:
+        frame, source = svc.flow_frame(s, LOCAL, imp)
+    assert source["monthly"]
+    assert frame[["period", "reporter", "flow", "exporter", "importer", "hs6",
+                  "value_kusd"]].values.tolist() == [
+        [24288, "CHN", "X", "CHN", "USA", "811292", 100.0],
+        [24288, "USA", "M", "CHN", "USA", "811292", 108.0],
+        [24288, "CHN", "X", "CHN", "JPN", "811292", 50.0]]  # fmt: skip
+    assert frame["quantity_t"].tolist()[:2] == [1.0, 0.99] and np.isnan(frame["quantity_t"][2])
 
 
 @pytest.mark.parametrize("bad_row", [3, 38])

@@ -11,7 +11,7 @@
   ``NA`` when not declared). Stored as kUSD and metric tons, like BACI.
 
 :func:`iter_chunks` yields chunks of at most ``chunk_rows`` rows: the columns of
-``trade_import_flows`` as numpy arrays (memory is flat in the file's length), text as
+flow fields as numpy arrays (memory is flat in the file's length), text as
 fixed-width bytes (empty = NULL), integers -1 = NULL, NaN quantities = NULL. The typed
 read is the fast path; a chunk it cannot parse is read again as text to name every bad
 cell. Rows are numbered as a spreadsheet shows them (header = row 1).
@@ -44,7 +44,7 @@ _BACI_DTYPES = {"t": "int64", "i": "int64", "j": "int64", "k": "int64", "v": "fl
                 "q": "float64"}  # fmt: skip
 Source = str | Path | IO[bytes]
 Chunk = dict[str, np.ndarray]
-"""Columns of ``trade_import_flows`` (and ``row``, the file's row) as numpy arrays."""
+"""The fields of a flow (``row``: the file's row) as numpy arrays, one entry a column."""
 
 
 @lru_cache(maxsize=4)
@@ -223,7 +223,7 @@ def _baci_text(source: Source, file: str, chunk_rows: int, skip: int,
 
 def iter_chunks(source: Source, *, layout: str, file: str, log: ProblemLog,
                 chunk_rows: int = CHUNK_ROWS) -> Iterator[Chunk]:  # fmt: skip
-    """Checked, mapped chunks of the file (``trade_import_flows`` columns).
+    """Checked, mapped chunks of the file (the fields of :data:`FLOW_COLUMNS`).
 
     Problems go to ``log``; once there is one, no more chunks are yielded (the rest of
     the file is still checked so the report is complete up to the log's limit).

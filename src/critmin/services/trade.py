@@ -33,8 +33,8 @@ from critmin.services.tracker import Forbidden, InvalidRecord
 from critmin.services.trade_balance import balance
 from critmin.store import entities as store
 from critmin.store.tables import Dataset, TradeFlow
-from critmin.store.trade_bulk import FlowWriter, prefetch
-from critmin.store.trade_tables import ImportedTradeFlow, TradeImport
+from critmin.store.trade_bulk import COLUMNS, FlowWriter, decode, is_null, prefetch
+from critmin.store.trade_tables import TradeFlowBlock, TradeImport
 
 SHARING = ("public", "partners", "owner")
 MAX_ROWS = 10_000
@@ -184,13 +184,66 @@ def _iso(field: str, code: str | None) -> str | None:
     return text
 
 
+def _cells(values: np.ndarray, null: np.ndarray) -> np.ndarray:
+    """A decoded column as the result column: text as str, None where NULL (NaN for
+    floats), and all None when the whole column is NULL."""
+    if null.all():
+        return np.full(len(values), None, dtype=object)
+    if values.dtype.kind == "f":
+        return values.astype("float64")
+    if values.dtype.kind in "iu":
+        values = values.astype("int64")
+        if not null.any():
+            return values
+    cells = (values.astype(f"U{values.dtype.itemsize}") if values.dtype.kind == "S"
+             else values).astype(object)  # fmt: skip
+    cells[null] = None
+    return cells
+
+
+IMPORT_COLUMNS = ("year", "month", "reporter", "flow", "exporter", "importer", "hs6",
+                  "value_kusd", "quantity_t")  # fmt: skip
+
+
+def _import_flows(session: Session, import_id: int, hs: Sequence[str] | None,
+                  exporter: str | None, importer: str | None, year: int | None,
+                  limit: int | None) -> pd.DataFrame:  # fmt: skip
+    """An import's flows: only the blocks of the requested HS codes (and years) are read
+    and decoded; the rest is filtered with numpy, in file order (``limit``: the largest by
+    value, ties in file order)."""
+    t = TradeFlowBlock.__table__.c
+    stmt = select(*(t[c] for c in COLUMNS[1:])).where(t.import_id == import_id)
+    if hs:
+        stmt = stmt.where(t.hs6.in_(list(hs)))
+    if year:
+        stmt = stmt.where(t.year_min <= year, t.year_max >= year)
+    data = decode(session.execute(stmt.order_by(t.seq)).all())
+    keep = np.ones(len(data["row"]), dtype=bool)
+    for column, value in (("exporter", exporter), ("importer", importer)):
+        if value:
+            keep &= data[column] == value.encode()
+    if year:
+        keep &= data["year"] == year
+    at = np.flatnonzero(keep)
+    at = at[np.argsort(data["row"][at], kind="stable")]
+    if limit:
+        at = at[np.argsort(-data["value_kusd"][at], kind="stable")[:limit]]
+    out = {}
+    for column in IMPORT_COLUMNS:
+        values = data[column][at]
+        null = is_null(values, column) if column != "hs6" else np.zeros(len(at), dtype=bool)
+        out[column] = _cells(values, null)
+    return pd.DataFrame(out, columns=list(IMPORT_COLUMNS))
+
+
 def flow_frame(session: Session, caller: Caller, import_id: int | None,
                hs: Sequence[str] | None = None, *, exporter: str | None = None,
                importer: str | None = None, year: int | None = None,
                limit: int | None = None) -> tuple[pd.DataFrame, dict[str, Any]]:  # fmt: skip
-    """Flows of the bundled BACI (``import_id`` None) or of a visible import, filtered in
-    SQL (``limit``: the largest by value), with the source they come from. ``period`` is
-    the year, or year*12+month-1 for monthly (customs) data."""
+    """Flows of the bundled BACI (``import_id`` None, filtered in SQL) or of a visible
+    import (its blocks of the requested HS codes), ``limit``: the largest by value, with
+    the source they come from. ``period`` is the year, or year*12+month-1 for monthly
+    (customs) data."""
     if import_id is None:
         t = TradeFlow.__table__.c
         cols = [t.year, t.exporter, t.importer, t.hs6, t.value_kusd, t.quantity_t]
@@ -198,21 +251,19 @@ def flow_frame(session: Session, caller: Caller, import_id: int | None,
         dataset = session.scalar(select(Dataset).where(Dataset.code == "baci-hs92"))
         source = {"source": BUNDLED, "citation": dataset.citation if dataset else None,
                   "monthly": False}  # fmt: skip
+        for column, value in (("hs6", hs), ("exporter", exporter), ("importer", importer),
+                              ("year", year)):  # fmt: skip
+            if value:
+                stmt = stmt.where(t[column].in_(list(value)) if column == "hs6"
+                                  else t[column] == value)  # fmt: skip
+        if limit:
+            stmt = stmt.order_by(t.value_kusd.desc()).limit(limit)
+        frame = pd.DataFrame(session.execute(stmt).all(), columns=[c.name for c in cols])
     else:
         row = get_import(session, caller, import_id)
-        t = ImportedTradeFlow.__table__.c
-        cols = [t.year, t.month, t.reporter, t.flow, t.exporter, t.importer, t.hs6,
-                t.value_kusd, t.quantity_t]  # fmt: skip
-        stmt = select(*cols).where(t.import_id == row.id)
         source = {"source": f"import {row.id} ({row.file}, {row.layout} layout)",
                   "citation": None, "monthly": row.layout == "customs"}  # fmt: skip
-    for column, value in (("hs6", hs), ("exporter", exporter), ("importer", importer),
-                          ("year", year)):  # fmt: skip
-        if value:
-            stmt = stmt.where(t[column].in_(list(value)) if column == "hs6" else t[column] == value)
-    if limit:
-        stmt = stmt.order_by(t.value_kusd.desc()).limit(limit)
-    frame = pd.DataFrame(session.execute(stmt).all(), columns=[c.name for c in cols])
+        frame = _import_flows(session, row.id, hs, exporter, importer, year, limit)
     for column in ("month", "reporter", "flow"):
         if column not in frame:
             frame[column] = None

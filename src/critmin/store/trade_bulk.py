@@ -1,20 +1,22 @@
-"""Bulk writing of trade chunks in the session's transaction, on the raw DBAPI connection.
+"""Columnar blocks of imported flows: encoding, bulk writing and decoding.
 
-* SQLite: one prepared ``INSERT`` per set of non-null columns, ``executemany`` over
-  plain Python tuples (columns that are NULL in the whole chunk are left out).
-* PostgreSQL: ``COPY ... FROM STDIN (FORMAT BINARY)`` through psycopg; the binary rows
-  are built with numpy: rows are grouped by which columns are NULL, each group is one
-  fixed-width structured array (every text column here has a fixed width), so nothing
-  loops over rows in Python.
+An import's flows are stored as :class:`~critmin.store.trade_tables.TradeFlowBlock`
+rows, one per HS code within each parsed chunk: every field is one binary value holding
+the block's column as raw bytes of a fixed dtype (:data:`FIELDS`: little-endian numbers,
+fixed-width ASCII text). Nulls are -1 for integers, NaN for floats, empty text; a field
+NULL in the whole block is stored as SQL NULL. Grouping, null counts and year ranges are
+computed with numpy over the whole chunk; Python touches each block, never each row.
 
-Chunks come from :func:`critmin.ingest.trade.iter_chunks`: text as fixed-width bytes
-(empty = NULL), integers with -1 = NULL, NaN floats = NULL.
+Writing is in the session's transaction (the import stays all or nothing): one prepared
+``INSERT`` a block through the driver's ``executemany``; on PostgreSQL a chunk of many
+small blocks goes through one binary ``COPY`` instead.
+Chunks come from :func:`critmin.ingest.trade.iter_chunks`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from contextlib import suppress
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import closing
 from itertools import repeat
 from queue import Queue
 from threading import Thread
@@ -23,132 +25,78 @@ from typing import Any
 import numpy as np
 from sqlalchemy.orm import Session
 
-from critmin.ingest.trade import FLOW_COLUMNS, Chunk
+from critmin.ingest.trade import Chunk
 
-TABLE = "trade_import_flows"
-COLUMNS = ("import_id", *FLOW_COLUMNS)
-_INT = {"import_id", "row", "year", "month", "exporter_code", "importer_code"}
-_FLOAT = {"value_kusd", "quantity_t"}
-WIDTH = {"reporter": 3, "flow": 1, "exporter": 3, "importer": 3, "hs6": 6}
-PG_HEADER = b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") + (0).to_bytes(4, "big")
-PG_TRAILER = (-1).to_bytes(2, "big", signed=True)
-
-
-def _column(frame: Chunk, column: str) -> np.ndarray:
-    """A column as numpy values (text as fixed-width bytes)."""
-    values = frame[column]
-    width = WIDTH.get(column)
-    return values if width is None or values.dtype == f"S{width}" else values.astype(f"S{width}")
+TABLE = "trade_flow_blocks"
+FIELDS = {"row": "<i4", "year": "<i2", "month": "<i1", "reporter": "S3", "flow": "S1",
+          "exporter": "S3", "importer": "S3", "exporter_code": "<i2",
+          "importer_code": "<i2", "value_kusd": "<f8", "quantity_t": "<f8"}  # fmt: skip
+"""The dtype of each stored field (the HS code is the block's key, not a field)."""
+KEYS = ("import_id", "hs6", "seq", "rows", "year_min", "year_max")
+COLUMNS = (*KEYS, *FIELDS)
+TEXT = {f for f, d in FIELDS.items() if d.startswith("S")}
 
 
-def _nulls(frame: Chunk) -> dict[str, np.ndarray]:
-    """Per column, where it is NULL."""
-    out = {}
-    for column in FLOW_COLUMNS:
-        values = _column(frame, column)
-        if column in _INT:
-            out[column] = values < 0
-        elif column in _FLOAT:
-            out[column] = np.isnan(values)
-        else:
-            out[column] = values == b""
+def is_null(values: np.ndarray, field: str) -> np.ndarray:
+    """Where a field's values are NULL."""
+    if field in TEXT:
+        return values == b""
+    if FIELDS[field].startswith("<f"):
+        return np.isnan(values)
+    return values < 0
+
+
+def encode(frame: Chunk, import_id: int, first_seq: int) -> list[tuple[Any, ...]]:
+    """The blocks of one chunk as ``COLUMNS`` tuples, numbered from ``first_seq`` (one per
+    HS code, in code order; rows keep their file order within a block)."""
+    hs = frame["hs6"].astype("S6")
+    if not len(hs):
+        return []
+    digits = np.frombuffer(hs.tobytes(), dtype=np.uint8).reshape(-1, 6).astype(np.int64)
+    key = digits @ (256 ** np.arange(5, -1, -1, dtype=np.int64))  # sorts as the text does
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    firsts = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))
+    starts = np.append(firsts, len(key))
+    counts = np.diff(starts)
+    codes = hs[order[firsts]]
+    year = frame["year"][order]
+    year_min, year_max = (np.minimum.reduceat(year, starts[:-1]).tolist(),
+                          np.maximum.reduceat(year, starts[:-1]).tolist())  # fmt: skip
+    bounds = starts.tolist()
+    lows, highs = bounds[:-1], bounds[1:]
+    fields = []  # per field, its slice of every block (None where NULL in the whole block)
+    for field, dtype in FIELDS.items():
+        values = frame[field][order].astype(dtype)
+        nulls = np.add.reduceat(is_null(values, field).astype(np.int64), starts[:-1])
+        data, size = values.tobytes(), values.dtype.itemsize
+        blobs = [data[lo * size:hi * size] for lo, hi in zip(lows, highs, strict=True)]
+        for b in np.flatnonzero(nulls == counts).tolist():
+            blobs[b] = None
+        fields.append(blobs)
+    keys = zip(repeat(import_id), [c.decode() for c in codes.tolist()],
+               range(first_seq, first_seq + len(codes)), counts.tolist(), year_min, year_max)
+    return [(*k, *f) for k, f in zip(keys, zip(*fields, strict=True), strict=True)]
+
+
+def decode(blocks: Sequence[Sequence[Any]]) -> dict[str, np.ndarray]:
+    """The columns of ``blocks`` (``COLUMNS`` rows from ``hs6`` on, in the order given)
+    as numpy arrays, ``hs6`` included; NULL fields decode to their null value."""
+    out: dict[str, np.ndarray] = {}
+    sizes = [int(b[2]) for b in blocks]
+    out["hs6"] = np.repeat(np.array([b[0] for b in blocks], dtype="S6"), sizes)
+    for at, (field, dtype) in enumerate(FIELDS.items(), start=5):
+        null = b"" if field in TEXT else (np.nan if dtype.startswith("<f") else -1)
+        parts = [np.full(n, null, dtype=dtype) if b[at] is None
+                 else np.frombuffer(b[at], dtype=dtype)
+                 for b, n in zip(blocks, sizes, strict=True)]  # fmt: skip
+        out[field] = np.concatenate(parts) if parts else np.empty(0, dtype=dtype)
     return out
-
-
-def _python(values: np.ndarray, null: np.ndarray) -> list[Any]:
-    """A column as Python values for the DBAPI (None where NULL)."""
-    if not null.any():
-        return values.tolist()
-    cells = values.astype(object)
-    cells[null] = None
-    return cells.tolist()
-
-
-def sqlite_columns(frame: Chunk) -> tuple[str, list[tuple[np.ndarray, np.ndarray]]]:
-    """The prepared statement of a chunk and its columns (text decoded), still as numpy
-    arrays: Python objects are made only when the chunk is written, one chunk at a time."""
-    nulls = _nulls(frame)
-    columns = [c for c in FLOW_COLUMNS if not nulls[c].all()]
-    arrays = []
-    for c in columns:
-        values = _column(frame, c)
-        if c in WIDTH:
-            values = values.astype(f"U{WIDTH[c]}")
-        arrays.append((values, nulls[c]))
-    sql = (f"INSERT INTO {TABLE} (import_id, {', '.join(columns)}) "
-           f"VALUES ({', '.join('?' * (len(columns) + 1))})")  # fmt: skip
-    return sql, arrays
-
-
-def _pg_field(frame: Chunk, column: str, import_id: int) -> tuple[str, np.ndarray]:
-    """The binary COPY type and values of a column (big-endian)."""
-    if column == "import_id":
-        return ">i4", np.full(len(frame["row"]), import_id, dtype=">i4")
-    values = _column(frame, column)
-    if column in _INT:
-        return ">i4", values.astype(">i4")
-    if column in _FLOAT:
-        return ">f8", values.astype(">f8")
-    return values.dtype.str, values
-
-
-def pg_binary(frame: Chunk, import_id: int) -> bytes:
-    """The rows of ``frame`` as a PostgreSQL binary COPY body (no header or trailer)."""
-    nulls = _nulls(frame)
-    fields = {c: _pg_field(frame, c, import_id) for c in COLUMNS}
-    mask = np.zeros(len(frame["row"]), dtype=np.int64)
-    for bit, column in enumerate(FLOW_COLUMNS):
-        mask |= nulls[column].astype(np.int64) << bit
-    parts = []
-    for pattern in np.unique(mask):
-        rows = np.flatnonzero(mask == pattern)
-        null_cols = {c for bit, c in enumerate(FLOW_COLUMNS) if pattern >> bit & 1}
-        spec: list[tuple[str, str]] = [("n", ">i2")]
-        for column in COLUMNS:
-            spec.append((f"{column}_len", ">i4"))
-            if column not in null_cols:
-                spec.append((column, fields[column][0]))
-        out = np.empty(len(rows), dtype=spec)
-        out["n"] = len(COLUMNS)
-        for column in COLUMNS:
-            if column in null_cols:
-                out[f"{column}_len"] = -1
-            else:
-                kind, values = fields[column]
-                out[f"{column}_len"] = np.dtype(kind).itemsize
-                out[column] = values[rows]
-        parts.append(out.tobytes())
-    return b"".join(parts)
-
-
-class PgCopy:
-    """One binary COPY into ``trade_import_flows`` open for a whole import."""
-
-    def __init__(self, session: Session) -> None:
-        dbapi = session.connection().connection.driver_connection
-        self._cursor = dbapi.cursor()  # type: ignore[union-attr]
-        sql = f"COPY {TABLE} ({', '.join(COLUMNS)}) FROM STDIN (FORMAT BINARY)"
-        self._context = self._cursor.copy(sql)
-        self._copy = self._context.__enter__()
-        self._copy.write(PG_HEADER)
-
-    def write(self, body: bytes) -> None:
-        self._copy.write(body)
-
-    def close(self, failed: bool = False) -> None:
-        if failed:
-            exc = RuntimeError("import abandoned")
-            with suppress(Exception):  # the transaction is rolled back anyway
-                self._context.__exit__(type(exc), exc, None)
-        else:
-            self._copy.write(PG_TRAILER)
-            self._context.__exit__(None, None, None)
-        self._cursor.close()
 
 
 def prefetch(items: Iterable[Any], depth: int = 1) -> Iterator[Any]:
     """``items``, produced by a background thread at most ``depth`` ahead (so parsing and
-    converting the next chunk overlaps the database's work on this one; memory stays
+    encoding the next chunk overlaps the database's work on this one; memory stays
     bounded). An exception in the producer is raised here."""
     queue: Queue[tuple[str, Any]] = Queue(maxsize=depth)
     stop = False
@@ -181,34 +129,50 @@ def prefetch(items: Iterable[Any], depth: int = 1) -> Iterator[Any]:
             worker.join(timeout=0.05)
 
 
+PG_COPY_FROM = 256
+"""PostgreSQL: a chunk of this many blocks or more is written by ``COPY`` (measured
+faster for many small blocks, slower for a few large ones than ``executemany``)."""
+PG_TYPES = ["int4", "varchar", "int4", "int4", "int4", "int4"] + ["bytea"] * len(FIELDS)
+
+
+def write_blocks(session: Session, blocks: list[tuple[Any, ...]]) -> None:
+    """Insert encoded blocks in the session's transaction, on the raw DBAPI connection:
+    one prepared ``INSERT`` through ``executemany``, or on PostgreSQL one binary ``COPY``
+    when the chunk has many blocks (:data:`PG_COPY_FROM`)."""
+    if not blocks:
+        return
+    dbapi: Any = session.connection().connection.driver_connection
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if not postgres or len(blocks) < PG_COPY_FROM:
+        marks = ", ".join(("%s" if postgres else "?") for _ in COLUMNS)
+        sql = f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({marks})"
+        with closing(dbapi.cursor()) as cursor:
+            cursor.executemany(sql, blocks)
+        return
+    with dbapi.cursor() as cursor, cursor.copy(
+            f"COPY {TABLE} ({', '.join(COLUMNS)}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types(PG_TYPES)
+        for block in blocks:
+            copy.write_row(block)
+
+
 class FlowWriter:
-    """Writes the chunks of one import through the backend's fast path: ``prepare`` turns
-    a chunk into what the driver takes (may run in another thread), ``write`` sends it."""
+    """Writes the chunks of one import as blocks: ``prepare`` encodes a chunk (may run in
+    another thread, one chunk after another), ``write`` inserts its blocks."""
 
     def __init__(self, session: Session, import_id: int) -> None:
         self.session, self.import_id = session, import_id
-        self.postgres = session.get_bind().dialect.name == "postgresql"
-        self._copy: PgCopy | None = None
+        self._seq = 0
 
-    def prepare(self, frame: Chunk) -> tuple[int, Any]:
-        if self.postgres:
-            return len(frame["row"]), pg_binary(frame, self.import_id)
-        return len(frame["row"]), sqlite_columns(frame)
+    def prepare(self, frame: Chunk) -> tuple[int, list[tuple[Any, ...]]]:
+        blocks = encode(frame, self.import_id, self._seq)
+        self._seq += len(blocks)
+        return len(frame["row"]), blocks
 
-    def write(self, prepared: tuple[int, Any]) -> int:
-        count, payload = prepared
-        if not self.postgres:
-            sql, arrays = payload
-            cells = [_python(values, null) for values, null in arrays]
-            dbapi = self.session.connection().connection.driver_connection
-            dbapi.executemany(sql, zip(repeat(self.import_id), *cells))  # type: ignore[union-attr]
-            return count
-        if self._copy is None:
-            self._copy = PgCopy(self.session)
-        self._copy.write(payload)
+    def write(self, prepared: tuple[int, list[tuple[Any, ...]]]) -> int:
+        count, blocks = prepared
+        write_blocks(self.session, blocks)
         return count
 
     def close(self, failed: bool = False) -> None:
-        if self._copy is not None:
-            self._copy.close(failed)
-            self._copy = None
+        """Nothing is held open between chunks (kept for the import's protocol)."""
