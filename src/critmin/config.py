@@ -78,6 +78,10 @@ class Settings(BaseSettings):
     auth_failures_per_minute: int = 30
     session_idle_minutes: int = 60
     session_max_hours: int = 8
+    webhook_private_targets: bool | None = None
+    """Whether webhooks may be sent to loopback, private, link-local or reserved
+    addresses (``CRITMIN_WEBHOOK_PRIVATE_TARGETS``); unset: yes in development, no in
+    production, so a rule's URL cannot reach the server's own network."""
     response_cache: bool = True
     """Serve repeated reads from rendered responses (``CRITMIN_RESPONSE_CACHE=off`` to
     compute every response, e.g. to measure the uncached paths)."""
@@ -95,6 +99,12 @@ class Settings(BaseSettings):
     @property
     def production(self) -> bool:
         return self.environment == "production"
+
+    def webhooks_may_reach_private(self) -> bool:
+        """See :attr:`webhook_private_targets`."""
+        if self.webhook_private_targets is None:
+            return not self.production
+        return self.webhook_private_targets
 
     def resolved_database_url(self) -> str:
         return self.database_url or default_database_url()

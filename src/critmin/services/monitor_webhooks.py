@@ -12,12 +12,15 @@ no longer visible to its recipient is ``withheld``, never sent.
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import json
+import socket
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -87,11 +90,44 @@ def queue(session: Session, event_ids: list[int]) -> int:
     return len(rows)
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A redirect is an answer, not a new target: it could lead past the address check."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
+
+
+def private_target(url: str) -> str | None:
+    """Why ``url`` must not be sent to when private targets are refused (its host is, or
+    resolves to, a loopback, private, link-local, multicast or reserved address), else
+    None."""
+    host = urlsplit(url).hostname or ""
+    try:
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        return f"the host {host!r} does not resolve ({exc})"
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+        if not address.is_global or address.is_multicast:
+            return (f"refused: {host!r} resolves to {address}, which is not a public address "
+                    "(CRITMIN_WEBHOOK_PRIVATE_TARGETS=true allows it)")  # fmt: skip
+    return None
+
+
 def _post(url: str, body: bytes, headers: dict[str, str], timeout: float
           ) -> tuple[int | None, str | None]:  # fmt: skip
+    from critmin.config import get_settings
+
+    if not get_settings().webhooks_may_reach_private():
+        problem = private_target(url)
+        if problem:
+            return None, problem
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+        with _OPENER.open(request, timeout=timeout) as response:
             return response.status, None
     except urllib.error.HTTPError as exc:
         return exc.code, f"HTTP {exc.code} {exc.reason}"
