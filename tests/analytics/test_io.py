@@ -24,17 +24,17 @@ DET = 0.85 * 0.95 - 0.25 * 0.2  # |I - A| = 0.7575
 
 
 def test_coefficients_by_hand():
-    assert A == pytest.approx(np.array([[0.15, 0.25], [0.2, 0.05]]))
-    assert V == pytest.approx([0.65, 0.70])
+    np.testing.assert_allclose(A, [[0.15, 0.25], [0.2, 0.05]], rtol=1e-12)
+    np.testing.assert_allclose(V, [0.65, 0.70], rtol=1e-12)
 
 
 def test_leontief_inverse_columns_by_hand():
     # L = (I - A)^-1 = 1/0.7575 * [[0.95, 0.25], [0.2, 0.85]]
-    L = LeontiefSolver(sp.csr_matrix(A)).solve(np.eye(2))
+    inverse = LeontiefSolver(sp.csr_matrix(A)).solve(np.eye(2))
     expected = np.array([[0.95, 0.25], [0.2, 0.85]]) / DET
-    assert L == pytest.approx(expected, rel=1e-12)
-    assert L[0, 0] == pytest.approx(1.254125, abs=1e-6)
-    assert L[1, 0] == pytest.approx(0.264026, abs=1e-6)
+    np.testing.assert_allclose(inverse, expected, rtol=1e-12)
+    assert inverse[0, 0] == pytest.approx(1.254125, abs=1e-6)
+    assert inverse[1, 0] == pytest.approx(0.264026, abs=1e-6)
 
 
 def test_baseline_output_reproduced():

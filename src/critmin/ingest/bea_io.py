@@ -100,11 +100,15 @@ def _read(name: str) -> pd.DataFrame:
     return pd.read_csv(BEA_DIR / name, index_col=0)
 
 
-@functools.lru_cache(maxsize=8)
 def load_bea(level: Level = "summary", domestic: bool = True) -> IOTable:
     """The BEA 2017 industry-by-industry table (cached per process); see the module doc."""
     if level not in _BEA:
         raise ValueError(f"level must be 'summary' or 'detail', got {level!r}")
+    return _load_bea(level, bool(domestic))
+
+
+@functools.lru_cache(maxsize=4)
+def _load_bea(level: Level, domestic: bool) -> IOTable:
     prefix, va_rows = _BEA[level]
     make = _read(f"{prefix}_Make_2017_BeforeRedef_17sch.csv")
     use = _read(f"{prefix}_Use_2017_PRO_BeforeRedef_17sch.csv")
@@ -207,11 +211,13 @@ def load_io_csv(folder: str | Path, unit: str = "million USD") -> IOTable:
                                    "industries.csv with columns code,label")])
     ind = pd.read_csv(ind_path, dtype=str)
     if not {"code", "label"} <= set(ind.columns):
-        raise IngestError([Problem(ind_path.name, 1, None, list(ind.columns), "columns code,label")])
+        raise IngestError([Problem(ind_path.name, 1, None, list(ind.columns),
+                                   "columns code,label")])
     dup = ind["code"].duplicated()
     if dup.any():
         r = int(np.flatnonzero(dup.to_numpy())[0])
-        raise IngestError([Problem(ind_path.name, r + 2, "code", ind["code"].iat[r], "unique codes")])
+        raise IngestError([Problem(ind_path.name, r + 2, "code", ind["code"].iat[r],
+                                   "unique codes")])
     codes = list(ind["code"])
     if (folder / "Z.csv").is_file():
         Z = _matrix(folder / "Z.csv", codes)
@@ -262,10 +268,7 @@ def from_pymrio(system: Any) -> IOTable:
     if Z_df is None and A_df is None:
         raise ValueError("a pymrio system needs Z or A (run calc_system / load it first)")
     index = (A_df if A_df is not None else Z_df).index
-    if Y_df is not None:
-        f = Y_df.to_numpy(float).sum(axis=1)
-    else:
-        f = None
+    f = Y_df.to_numpy(float).sum(axis=1) if Y_df is not None else None
     if x_df is not None:
         x = x_df.to_numpy(float).ravel()
     elif Z_df is not None and f is not None:
