@@ -128,3 +128,17 @@ def test_loss_grows_as_supply_shrinks():
     losses = [_lp([0.5, 0.25], q).total_value_added_loss for q in (1000, 900, 700, 500, 200)]
     assert np.all(np.diff(losses) >= -1e-9)
     assert losses[0] == pytest.approx(0.0, abs=1e-9) and losses[-1] > losses[1]
+
+
+def test_sparse_and_dense_paths_agree():
+    # ten copies of the two-sector economy: 10% dense, so the sparse LU is used
+    big = sp.block_diag([sp.csr_matrix(A)] * 10, format="csr")
+    solver = LeontiefSolver(big)
+    assert not solver.dense and LeontiefSolver(A).dense
+    x = solver.solve(np.tile([600.0, 1500.0], 10))
+    assert x == pytest.approx(np.tile([945 / DET, 1395 / DET], 10), rel=1e-12)
+    res = supply_constrained(big, np.tile(V, 10), np.tile(X, 10), np.tile(F, 10),
+                             np.tile([1.0, 0.0], 10), 10 * 500.0)
+    # the LP spreads 5000 units; each copy's loss is 0.65*(1000-x1) + 0.7*(2000-x2), and
+    # the optimum total equals ten times the single-copy optimum at 500 units
+    assert res.total_value_added_loss == pytest.approx(10 * 535.0, abs=1e-5)

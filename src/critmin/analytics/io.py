@@ -6,7 +6,8 @@ final demand, ``v`` value added per unit of output.
 
 - Demand-driven: ``(I - A) x = f``, so ``dx = (I - A)^-1 df`` and ``dVA = v * dx``. The
   system is solved by a sparse LU factorisation of ``I - A`` (SuperLU via
-  :func:`scipy.sparse.linalg.splu`); the Leontief inverse is never formed.
+  :func:`scipy.sparse.linalg.splu`, minimum-degree ordering on ``M + M^T``, diagonal
+  pivots preferred); the Leontief inverse is never formed.
 - Supply-constrained: an industry cannot produce beyond what its scarce input allows.
   With ``s[j]`` the scarce input used per unit of ``j``'s output and ``S`` the quantity
   available after a disruption::
@@ -27,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.linalg import lu_factor, lu_solve
 from scipy.optimize import linprog
 from scipy.sparse.linalg import splu
 
@@ -38,19 +40,36 @@ def _as_csc(A: sp.spmatrix | sp.sparray | np.ndarray) -> sp.csc_matrix:
     return A
 
 
+DENSE_ABOVE = 0.25
+"""Density of ``A`` above which the LU is dense (LAPACK): sparsity no longer pays."""
+
+
 class LeontiefSolver:
-    """A sparse LU factorisation of ``I - A``, reused for any number of final-demand vectors."""
+    """An LU factorisation of ``I - A``, reused for any number of final-demand vectors.
+
+    Sparse (SuperLU) for sparse tables, dense (LAPACK ``getrf``) when ``A`` is more than
+    :data:`DENSE_ABOVE` full, as detailed national tables are; never an inverse."""
 
     def __init__(self, A: sp.spmatrix | sp.sparray | np.ndarray):
         A = _as_csc(A)
         self.n = A.shape[0]
-        self._lu = splu(sp.identity(self.n, format="csc") - A)
+        self.dense = self.n > 0 and A.nnz / self.n**2 > DENSE_ABOVE
+        if self.dense:
+            self._lu_dense = lu_factor(np.eye(self.n) - A.toarray(), check_finite=True)
+            return
+        # I - A keeps a structurally nonzero, dominant diagonal: order on the pattern of
+        # M + M^T (minimum degree) and keep diagonal pivots unless one is below 0.1 x the
+        # column's largest entry (a productive A makes I - A column diagonally dominant).
+        self._lu = splu(sp.identity(self.n, format="csc") - A,
+                        permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.1)
 
     def solve(self, f: np.ndarray) -> np.ndarray:
         """``x = (I - A)^-1 f`` for ``f`` of shape (n,) or (n, k) (k scenarios at once)."""
         f = np.asarray(f, dtype=float)
         if f.shape[0] != self.n:
             raise ValueError(f"final demand has {f.shape[0]} rows, the table has {self.n}")
+        if self.dense:
+            return lu_solve(self._lu_dense, f)
         return self._lu.solve(f)
 
 
