@@ -142,3 +142,51 @@ def test_sparse_and_dense_paths_agree():
     # the LP spreads 5000 units; each copy's loss is 0.65*(1000-x1) + 0.7*(2000-x2), and
     # the optimum total equals ten times the single-copy optimum at 500 units
     assert res.total_value_added_loss == pytest.approx(10 * 535.0, abs=1e-5)
+
+
+def test_shortfall_impact_by_hand():
+    from critmin.analytics.io import shortfall_impact
+
+    # all of the mineral goes to sector 1; losing half caps x1 at 500: loss 535 (see above)
+    res = shortfall_impact(A, V, X, F, np.array([1.0, 0.0]), 0.5)
+    assert res.total_value_added_loss == pytest.approx(535.0, abs=1e-6)
+    assert shortfall_impact(A, V, X, F, np.array([1.0, 0.0]), 0.0).total_value_added_loss == (
+        pytest.approx(0.0, abs=1e-9))
+    with pytest.raises(ValueError, match="fraction"):
+        shortfall_impact(A, V, X, F, np.array([1.0, 0.0]), 1.5)
+    with pytest.raises(ValueError, match="at most 1"):
+        shortfall_impact(A, V, X, F, np.array([0.8, 0.4]), 0.5)
+
+
+def test_negative_value_added_industry_is_not_cut_for_gain():
+    # sector 2 with negative value added: shutting it would "raise" GDP; it must stay
+    v = np.array([0.65, -0.1])
+    res = supply_constrained(A, v, X, F, np.array([1.0, 0.0]), 1000.0)
+    assert res.output == pytest.approx(X)
+    res = supply_constrained(A, v, X, F, np.array([1.0, 0.0]), 500.0)
+    # x1 <= 500 forces x2 <= 1700 as before; the loss uses the actual coefficients
+    assert res.output == pytest.approx([500.0, 1700.0], abs=1e-6)
+    assert res.total_value_added_loss == pytest.approx(0.65 * 500 - 0.1 * 300, abs=1e-6)
+
+
+def test_floor_follows_the_tables_own_net_output():
+    # published f0 rounded up by 1 in sector 2: the baseline must stay feasible
+    res = supply_constrained(A, V, X, F + np.array([0.0, 1.0]), np.array([1.0, 0.0]), 1000.0)
+    assert res.output == pytest.approx(X)
+
+
+def test_dependent_share_limits_the_constraint_to_part_of_the_industry():
+    # 40% of sector 1's output needs the input (400 units at baseline, s/d = 1 per unit
+    # of that output); 250 left: x1 <= 600 + 250 = 850, sector 2 unaffected (850*3.4 > 2000)
+    d = np.array([0.4, 1.0])
+    res = supply_constrained(A, V, X, F, np.array([0.4, 0.0]), 250.0, dependent_share=d)
+    assert res.output == pytest.approx([850.0, 2000.0], abs=1e-6)
+    assert res.total_value_added_loss == pytest.approx(0.65 * 150, abs=1e-6)
+    assert res.scarce_input_used == pytest.approx(250.0, abs=1e-6)
+    # d = 1 is the whole-industry model
+    whole = supply_constrained(A, V, X, F, np.array([1.0, 0.0]), 500.0,
+                               dependent_share=np.ones(2))
+    assert whole.total_value_added_loss == pytest.approx(535.0, abs=1e-6)
+    with pytest.raises(ValueError, match="dependent_share"):
+        supply_constrained(A, V, X, F, np.array([1.0, 0.0]), 500.0,
+                           dependent_share=np.array([0.0, 1.0]))
