@@ -177,3 +177,18 @@ def test_end_uses_validation(tmp_path):
     bad.write_text(bad.read_text().replace("0.3", "0.1"))
     with pytest.raises(IngestError, match="999999"):
         industry_shares(load_end_uses(bad)["gallium"], load_bea("detail"), "detail")
+
+
+def test_gallium_shortfall_on_detail_table_by_hand():
+    from critmin.analytics.io import shortfall_impact
+
+    t = load_bea("detail")
+    shares = industry_shares(load_end_uses()["gallium"], t, "detail")
+    i = t.index_of(["334413"])[0]
+    # 10% less gallium caps semiconductors at 90% of output; their final sales absorb the
+    # cut, so the loss is 10% of the industry's value added ($48,543 M in 2017)
+    res = shortfall_impact(t.A, t.va_coefficients, t.x, t.final_demand, shares, 0.10)
+    assert res.output[i] == pytest.approx(0.9 * t.x[i], rel=1e-6)
+    assert res.total_value_added_loss == pytest.approx(0.1 * 48_543, rel=1e-4)
+    none = shortfall_impact(t.A, t.va_coefficients, t.x, t.final_demand, shares, 0.0)
+    assert none.total_value_added_loss == pytest.approx(0.0, abs=1e-3)
