@@ -151,7 +151,7 @@ def run(sectors: int = 2000, repeat: int = 3, threads: int = 1, seed: int = 2026
             "sectors": A.shape[0], "repeat": repeat, "seed": seed, "timing": "best of repeat",
             "blas_threads": threads if threadpool_limits else "unlimited (threadpoolctl absent)",
             "baseline": BASELINE,
-            "solver": "scipy.sparse.linalg.splu (SuperLU, MMD on M+M^T, diag_pivot_thresh 0.1)",
+            "solver": "splu (SuperLU, SymmetricMode, MMD on M+M^T, diag_pivot_thresh 0.1)",
             "numpy": np.__version__, "scipy": scipy.__version__,
             "includes": "factorisation or inversion + one solve / product, one df vector",
         },

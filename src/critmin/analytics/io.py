@@ -69,8 +69,8 @@ class LeontiefSolver:
         # I - A keeps a structurally nonzero, dominant diagonal: order on the pattern of
         # M + M^T (minimum degree) and keep diagonal pivots unless one is below 0.1 x the
         # column's largest entry (a productive A makes I - A column diagonally dominant).
-        self._lu = splu(sp.identity(self.n, format="csc") - A,
-                        permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.1)
+        self._lu = splu(sp.identity(self.n, format="csc") - A, permc_spec="MMD_AT_PLUS_A",
+                        diag_pivot_thresh=0.1, options={"SymmetricMode": True})
 
     def solve(self, f: np.ndarray) -> np.ndarray:
         """``x = (I - A)^-1 f`` for ``f`` of shape (n,) or (n, k) (k scenarios at once)."""
