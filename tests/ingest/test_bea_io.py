@@ -104,6 +104,17 @@ def test_csv_bad_cell_names_file_row_column_value(tmp_path):
     assert "finite number" in p.expected
 
 
+def test_csv_codes_keep_leading_zeros(tmp_path):
+    d = tmp_path / "zeros"
+    d.mkdir()
+    (d / "industries.csv").write_text("code,label\n0101,Crops\n0200,Mining\n")
+    (d / "Z.csv").write_text("code,0101,0200\n0101,150,500\n0200,200,100\n")
+    (d / "final_demand.csv").write_text("code,final_demand\n0101,350\n0200,1700\n")
+    (d / "value_added.csv").write_text("code,value_added\n0101,650\n0200,1400\n")
+    t = load_io_csv(d)
+    assert t.codes == ("0101", "0200") and t.x == pytest.approx([1000, 2000])
+
+
 def test_csv_codes_out_of_order(tmp_path):
     d = _write_z(tmp_path / "order")
     (d / "final_demand.csv").write_text("code,final_demand\nMF,1700\nAG,350\n")

@@ -164,9 +164,8 @@ or
 
 
 def _matrix(path: Path, codes: list[str]) -> np.ndarray:
-    frame = pd.read_csv(path, index_col=0, dtype={0: str})
-    frame.index = frame.index.astype(str)
-    frame.columns = frame.columns.astype(str)
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)  # codes keep leading zeros
+    frame = frame.set_index(frame.columns[0])
     problems: list[Problem] = []
     if list(frame.index) != codes:
         problems.append(Problem(path.name, None, "(row codes)", list(frame.index)[:5],
@@ -187,7 +186,7 @@ def _matrix(path: Path, codes: list[str]) -> np.ndarray:
 
 
 def _vector(path: Path, column: str, codes: list[str]) -> np.ndarray:
-    frame = pd.read_csv(path, dtype={"code": str})
+    frame = pd.read_csv(path, dtype={"code": str}, keep_default_na=False, na_values=[""])
     if "code" not in frame.columns or column not in frame.columns:
         raise IngestError([Problem(path.name, 1, None, list(frame.columns),
                                    f"columns code and {column}")])
