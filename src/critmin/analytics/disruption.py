@@ -1,0 +1,277 @@
+"""Market stage of a supply-disruption scenario: post-disruption equilibrium prices and
+quantities, vectorised over scenarios and periods.
+
+The equations are written out in ``docs/scenarios.md`` ("Market stage"); in short, for
+scenario ``s`` and period ``t`` (log price ratio ``x = ln(P / P0)``):
+
+- demand in a market with baseline consumption ``D0`` is ``D0 (1 - shift) e^(e_d x)``
+  (constant elasticity ``e_d < 0``; substitution makes ``e_d`` more negative and
+  removes a ``shift`` share of baseline demand);
+- operating producers outside the restricting country supply
+  ``min(S0 e^(e_s x), C_op)`` (constant elasticity ``e_s >= 0`` up to their capacity);
+- idle capacity restarts along a ramp ``a * K_idle * (1 - (1 - speed)^k)``, ``k`` the
+  number of restricted periods so far, price-independent;
+- every other source is exogenous in a period: the restrictor's remaining exports,
+  baseline secondary (scrap) supply, commercial stock draws, and the mitigation levers.
+
+The restricted destinations (a ``dest_share`` of ex-restrictor demand) and the rest
+clear together (one price) when arbitrage can serve the restricted market; when the
+rest cannot absorb the restrictor-origin metal diverted to it, the markets separate:
+the rest clears on restrictor-origin supply alone (closed form) and the restricted
+market on everything else. A ``choke`` price ratio caps the price: at the choke,
+demand is rationed to the supply available.
+
+All functions are pure numpy: parameters broadcast to ``(n_scenarios, n_periods)``
+and every scenario is solved at once by a safeguarded Newton iteration on log price.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+PARAMETERS: dict[str, str] = {
+    "price": "baseline price (any currency per tonne; results are ratios to it)",
+    "consumption": "baseline consumption outside the restricting country, t/period",
+    "exports": "restrictor's baseline net exports to the rest of the world, t/period",
+    "production_other": "baseline primary production outside the restrictor, t/period",
+    "capacity_other": "operating capacity outside the restrictor, t/period (>= production)",
+    "idle_capacity": "idle (shut) capacity outside the restrictor, t/period",
+    "idle_available": "share of idle capacity that can restart (0-1)",
+    "response_speed": "share of the not-yet-restarted idle capacity restarted each period",
+    "demand_elasticity": "price elasticity of demand (< 0)",
+    "supply_elasticity": "price elasticity of operating supply outside the restrictor (>= 0)",
+    "stocks": "commercial stocks outside the restrictor, t",
+    "stock_draw": "share of the stocks that can be drawn in one period (0-1)",
+    "dest_share": "restricted destinations' share of ex-restrictor demand (1 = all)",
+    "diversion": "share of the restricted volume the restrictor sells to the rest (0-1)",
+    "choke": "price ratio at which demand is rationed rather than price rising further",
+}
+"""Market parameters: scalars, ``(n,)`` or ``(n, T)`` arrays."""
+
+LEVERS: dict[str, str] = {
+    "stockpile_release": "government stockpile released to the restricted market, t/period",
+    "project_capacity": "capacity from accelerated projects online in each period, t/period",
+    "recycling_increase": "additional recycling, as a share of baseline consumption",
+    "substitution_elasticity": "added to the restricted market's demand elasticity (<= 0)",
+    "substitution_shift": "share of the restricted market's baseline demand substituted away",
+    "reserved_supply": "supply reserved by allied joint procurement, t/period",
+    "floor_price": "contract price ratio paid on the reserved supply",
+}
+"""Mitigation levers (all default to 0; active only while the restriction is)."""
+
+RESTRICTION: dict[str, str] = {
+    "level": "share of the restrictor's net exports to the restricted destinations removed",
+    "start": "first restricted period (0-based)",
+    "duration": "number of restricted periods",
+}
+
+DEFAULT_CHOKE = 20.0
+TOL = 1e-10
+
+
+def _arr(value: Any, shape: tuple[int, int], name: str) -> np.ndarray:
+    """``value`` broadcast to ``shape``: a scalar, ``(n,)`` (one per scenario) or ``(n, T)``."""
+    a = np.asarray(value, dtype=float)
+    if a.ndim == 1:
+        a = a[:, None]
+    try:
+        return np.broadcast_to(a, shape)
+    except ValueError:
+        raise ValueError(
+            f"parameter {name!r}: shape {np.shape(value)} does not fit "
+            f"{shape[0]} scenarios x {shape[1]} periods; expected a scalar, (n,) or (n, T)"
+        ) from None
+
+
+def _check(name: str, a: np.ndarray, ok: np.ndarray, expected: str) -> None:
+    if not np.all(ok):
+        bad = np.argwhere(~ok)[0]
+        raise ValueError(
+            f"parameter {name!r}: value {a[tuple(bad)]!r} at scenario {bad[0]}, period "
+            f"{bad[1]}; expected {expected}"
+        )
+
+
+def ramp(active: np.ndarray, speed: np.ndarray) -> np.ndarray:
+    """Share of restartable idle capacity running in each period: ``1 - (1 - speed)^k``
+    with ``k`` the number of active periods up to and including this one (0 when not
+    active)."""
+    k = np.cumsum(active, axis=1)
+    return np.where(active, 1.0 - (1.0 - speed) ** k, 0.0)
+
+
+def stock_draws(active: np.ndarray, stocks: np.ndarray, rate: np.ndarray) -> np.ndarray:
+    """Commercial stock drawn in each active period: ``rate * stocks`` until exhausted."""
+    before = np.cumsum(active, axis=1) - active
+    per = rate * stocks
+    return np.where(active, np.clip(stocks - before * per, 0.0, per), 0.0)
+
+
+def solve_log_price(
+    a1: np.ndarray, b1: np.ndarray, a2: np.ndarray, b2: np.ndarray,
+    s0: np.ndarray, es: np.ndarray, cap: np.ndarray, exo: np.ndarray,
+    hi: np.ndarray, tol: float = TOL, max_iter: int = 200,
+) -> tuple[np.ndarray, int]:
+    """Root in ``x`` of ``a1 e^(b1 x) + a2 e^(b2 x) = min(s0 e^(es x), cap) + exo`` on
+    ``[-hi, hi]`` (all arrays one shape, ``b1, b2 < 0``), by Newton steps kept inside a
+    shrinking bracket (bisection when a step leaves it). Where there is no root below
+    ``hi`` the answer is ``hi``. Returns ``(x, iterations)``."""  # fmt: skip
+    def f(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        d1, d2, s = a1 * np.exp(b1 * x), a2 * np.exp(b2 * x), s0 * np.exp(es * x)
+        capped = s >= cap
+        val = d1 + d2 - np.where(capped, cap, s) - exo
+        slope = b1 * d1 + b2 * d2 - np.where(capped, 0.0, es * s)
+        return val, slope
+
+    lo, up = -hi.copy(), hi.copy()
+    x = np.clip(np.zeros_like(hi), lo, up)
+    done = f(up)[0] >= 0  # demand exceeds supply even at the choke price
+    x = np.where(done, up, x)
+    it = 0
+    for it in range(1, max_iter + 1):  # noqa: B007 (iterations, not scenarios)
+        val, slope = f(x)
+        lo = np.where(val > 0, x, lo)
+        up = np.where(val > 0, up, x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            step = x - val / slope
+        bad = ~np.isfinite(step) | (step <= lo) | (step >= up)
+        new = np.where(bad, 0.5 * (lo + up), step)
+        new = np.where(done, x, new)
+        moved = np.abs(new - x)
+        x = new
+        done = done | (moved < tol) | ((up - lo) < tol)
+        if done.all():
+            break
+    return x, it
+
+
+def simulate(
+    params: Mapping[str, Any],
+    restriction: Mapping[str, Any],
+    levers: Mapping[str, Any] | None = None,
+    *,
+    n_periods: int = 1,
+    n_scenarios: int | None = None,
+) -> dict[str, np.ndarray]:
+    """Equilibrium per scenario and period after a restriction; every output is
+    ``(n_scenarios, n_periods)``.
+
+    Returns price ratios (``P / P0``) and consumption (t/period) in the restricted
+    market and in the rest, the restricted market's shortfall against its baseline
+    demand, the supply by source, whether the markets separated, whether the choke
+    price bound, and the average price ratio paid in the restricted market (reserved
+    supply at ``floor_price``). See :data:`PARAMETERS`, :data:`LEVERS`,
+    :data:`RESTRICTION`."""
+    levers = dict(levers or {})
+    unknown = (set(params) - set(PARAMETERS)) | (set(levers) - set(LEVERS)) | (
+        set(restriction) - set(RESTRICTION))  # fmt: skip
+    if unknown:
+        raise ValueError(f"unknown parameter(s): {', '.join(sorted(unknown))}")
+    missing = [k for k in ("price", "consumption", "exports", "production_other",
+                           "demand_elasticity") if k not in params]  # fmt: skip
+    if missing or "level" not in restriction:
+        raise ValueError(f"missing parameter(s): {', '.join(missing or ['level'])}")
+    if n_scenarios is None:
+        sizes = [np.shape(v)[0] for v in (*params.values(), *levers.values(),
+                                         *restriction.values()) if np.ndim(v) >= 1]
+        n_scenarios = max(sizes, default=1)
+    shape = (int(n_scenarios), int(n_periods))
+    g = {k: _arr(params.get(k, d), shape, k) for k, d in (
+        ("price", 1.0), ("consumption", 0.0), ("exports", 0.0), ("production_other", 0.0),
+        ("capacity_other", np.inf), ("idle_capacity", 0.0), ("idle_available", 0.0),
+        ("response_speed", 1.0), ("demand_elasticity", -1.0), ("supply_elasticity", 0.0),
+        ("stocks", 0.0), ("stock_draw", 0.0), ("dest_share", 1.0), ("diversion", 0.0),
+        ("choke", DEFAULT_CHOKE))}  # fmt: skip
+    lv = {k: _arr(levers.get(k, 0.0), shape, k) for k in LEVERS}
+    level = _arr(restriction["level"], shape, "level")
+    start = _arr(restriction.get("start", 0), shape, "start")
+    duration = _arr(restriction.get("duration", n_periods), shape, "duration")
+
+    q0, e0, s0 = g["consumption"], g["exports"], g["production_other"]
+    secondary = q0 - e0 - s0
+    _check("demand_elasticity", g["demand_elasticity"], g["demand_elasticity"] < 0, "< 0")
+    _check("supply_elasticity", g["supply_elasticity"], g["supply_elasticity"] >= 0, ">= 0")
+    _check("consumption", q0, secondary >= -1e-9 * np.maximum(q0, 1),
+           ">= exports + production_other (the balance: consumption = restrictor exports "
+           "+ other production + secondary supply)")
+    _check("capacity_other", g["capacity_other"], g["capacity_other"] >= s0,
+           ">= production_other")
+    for name, a in (("level", level), ("dest_share", g["dest_share"]),
+                    ("diversion", g["diversion"]), ("idle_available", g["idle_available"]),
+                    ("response_speed", g["response_speed"]), ("stock_draw", g["stock_draw"]),
+                    ("substitution_shift", lv["substitution_shift"])):  # fmt: skip
+        _check(name, a, (a >= 0) & (a <= 1), "a share between 0 and 1")
+    _check("choke", g["choke"], g["choke"] > 1, "a price ratio > 1")
+    _check("substitution_elasticity", lv["substitution_elasticity"],
+           lv["substitution_elasticity"] <= 0, "<= 0")
+    secondary = np.maximum(secondary, 0.0)
+
+    t = np.arange(shape[1])[None, :]
+    active = (t >= start) & (t < start + duration) & (level > 0)
+    on = active.astype(float)
+    theta = g["dest_share"]
+    div = np.where(theta < 1, g["diversion"], 0.0)
+    restart = g["idle_available"] * g["idle_capacity"] * ramp(active, g["response_speed"])
+    draws = stock_draws(active, g["stocks"], g["stock_draw"])
+    lever_supply = on * (lv["stockpile_release"] + lv["project_capacity"]
+                         + lv["recycling_increase"] * q0 + lv["reserved_supply"])
+    shift = on * lv["substitution_shift"]
+    ed, ed_r = g["demand_elasticity"], g["demand_elasticity"] + on * lv[
+        "substitution_elasticity"]
+    lvl = on * level
+    hi = np.log(g["choke"])
+    es, cap = g["supply_elasticity"], g["capacity_other"]
+
+    # one market: every ex-restrictor buyer pays the same price
+    exo_one = (e0 * (1 - lvl * theta * (1 - div)) + secondary + draws + restart
+               + lever_supply)
+    a_r, a_w = theta * q0 * (1 - shift), (1 - theta) * q0
+    x_one, it1 = solve_log_price(a_r, ed_r, a_w, ed, s0, es, cap, exo_one, hi)
+    rest_local = (1 - theta) * (e0 + secondary + draws) + div * lvl * theta * e0
+    rest_demand = a_w * np.exp(ed * x_one)
+    separate = rest_local > rest_demand * (1 + 1e-9) + 1e-12
+
+    # separated markets: the rest clears on its local (restrictor-origin) supply
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x_rest = np.clip(np.log(rest_local / a_w) / ed, -hi, hi)
+    exo_r = (1 - lvl) * theta * e0 + theta * (secondary + draws) + restart + lever_supply
+    zero = np.zeros(shape)
+    x_sep, it2 = solve_log_price(a_r, ed_r, zero, ed, s0, es, cap, exo_r, hi)
+
+    x_r = np.where(separate, x_sep, x_one)
+    x_w = np.where(separate, x_rest, x_one)
+    operating = np.minimum(s0 * np.exp(es * x_r), cap)
+    q_r = a_r * np.exp(ed_r * x_r)
+    q_w = a_w * np.exp(ed * x_w)
+    choked = x_r >= hi - 1e-12
+    supply_total = operating + np.where(separate, exo_r, exo_one)
+    # at the choke price, consumption is what is available (demand is rationed)
+    q_r = np.where(choked & ~separate, np.maximum(supply_total - q_w, 0.0), q_r)
+    q_r = np.where(choked & separate, supply_total, q_r)
+    p_r, p_w = np.exp(x_r), np.where(theta < 1, np.exp(x_w), np.nan)
+    reserved = on * lv["reserved_supply"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        paid = np.where(
+            q_r > 0,
+            (p_r * np.maximum(q_r - reserved, 0) + lv["floor_price"] * np.minimum(reserved, q_r))
+            / q_r, p_r)  # fmt: skip
+    return {
+        "price_ratio_restricted": p_r,
+        "price_ratio_rest": p_w,
+        "consumption_restricted": q_r,
+        "consumption_rest": np.where(theta < 1, q_w, np.nan),
+        "baseline_restricted": theta * q0,
+        "shortfall_restricted": theta * q0 - q_r,
+        "supply_operating": operating,
+        "supply_restart": restart,
+        "supply_stocks": draws,
+        "supply_levers": lever_supply,
+        "separated": separate,
+        "choked": choked,
+        "price_ratio_paid_restricted": paid,
+        "active": active,
+        "iterations": np.full(shape, max(it1, it2)),
+    }
