@@ -241,8 +241,10 @@ def simulate(
     zero = np.zeros(shape)
     x_sep, it2 = solve_log_price(a_r, ed_r, zero, ed, s0, es, cap, exo_r, hi)
 
-    x_r = np.where(separate, x_sep, x_one)
-    x_w = np.where(separate, x_rest, x_one)
+    # outside the restriction every period is the baseline, exactly
+    x_r = np.where(active, np.where(separate, x_sep, x_one), 0.0)
+    x_w = np.where(active, np.where(separate, x_rest, x_one), 0.0)
+    separate &= active
     operating = np.minimum(s0 * np.exp(es * x_r), cap)
     q_r = a_r * np.exp(ed_r * x_r)
     q_w = a_w * np.exp(ed * x_w)
