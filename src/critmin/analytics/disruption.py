@@ -103,11 +103,21 @@ def ramp(active: np.ndarray, speed: np.ndarray) -> np.ndarray:
     return np.where(active, 1.0 - (1.0 - speed) ** k, 0.0)
 
 
-def stock_draws(active: np.ndarray, stocks: np.ndarray, rate: np.ndarray) -> np.ndarray:
-    """Commercial stock drawn in each active period: ``rate * stocks`` until exhausted."""
-    before = np.cumsum(active, axis=1) - active
-    per = rate * stocks
-    return np.where(active, np.clip(stocks - before * per, 0.0, per), 0.0)
+def responses(
+    need: np.ndarray, restart: np.ndarray, stocks: np.ndarray, rate: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Restarted capacity and commercial stock draws used in each period, filling at most
+    ``need`` (the market's shortfall at the baseline price): restarts first, then stocks,
+    at most ``rate * stocks`` a period until the stocks are gone. The loop runs over
+    periods; every scenario is handled at once."""
+    used = np.minimum(restart, need)
+    gap = need - used
+    draws = np.zeros(need.shape)
+    left = stocks[:, 0].copy()
+    for t in range(need.shape[1]):  # periods, not scenarios
+        draws[:, t] = np.minimum(np.minimum(rate[:, t] * stocks[:, t], left), gap[:, t])
+        left -= draws[:, t]
+    return used, draws
 
 
 def solve_log_price(
@@ -215,7 +225,6 @@ def simulate(
     theta = g["dest_share"]
     div = np.where(theta < 1, g["diversion"], 0.0)
     restart = g["idle_available"] * g["idle_capacity"] * ramp(active, g["response_speed"])
-    draws = stock_draws(active, g["stocks"], g["stock_draw"])
     lever_supply = on * (lv["stockpile_release"] + lv["project_capacity"]
                          + lv["recycling_increase"] * q0 + lv["reserved_supply"])
     shift = on * lv["substitution_shift"]
@@ -224,20 +233,26 @@ def simulate(
     lvl = on * level
     hi = np.log(g["choke"])
     es, cap = g["supply_elasticity"], g["capacity_other"]
+    a_r, a_w = theta * q0 * (1 - shift), (1 - theta) * q0
+    op0 = np.minimum(s0, cap)
 
     # one market: every ex-restrictor buyer pays the same price
-    exo_one = (e0 * (1 - lvl * theta * (1 - div)) + secondary + draws + restart
-               + lever_supply)
-    a_r, a_w = theta * q0 * (1 - shift), (1 - theta) * q0
+    base_one = e0 * (1 - lvl * theta * (1 - div)) + secondary + lever_supply
+    need = np.where(active, np.maximum(a_r + a_w - op0 - base_one, 0.0), 0.0)
+    restart_one, draws_one = responses(need, restart, g["stocks"], g["stock_draw"])
+    exo_one = base_one + restart_one + draws_one
     x_one, it1 = solve_log_price(a_r, ed_r, a_w, ed, s0, es, cap, exo_one, hi)
-    rest_local = (1 - theta) * (e0 + secondary + draws) + div * lvl * theta * e0
+    rest_local = (1 - theta) * (e0 + secondary) + div * lvl * theta * e0
     rest_demand = a_w * np.exp(ed * x_one)
     separate = rest_local > rest_demand * (1 + 1e-9) + 1e-12
 
     # separated markets: the rest clears on its local (restrictor-origin) supply
     with np.errstate(divide="ignore", invalid="ignore"):
         x_rest = np.clip(np.log(rest_local / a_w) / ed, -hi, hi)
-    exo_r = (1 - lvl) * theta * e0 + theta * (secondary + draws) + restart + lever_supply
+    base_r = (1 - lvl) * theta * e0 + theta * secondary + lever_supply
+    need = np.where(active, np.maximum(a_r - op0 - base_r, 0.0), 0.0)
+    restart_r, draws_r = responses(need, restart, g["stocks"], g["stock_draw"])
+    exo_r = base_r + restart_r + draws_r
     zero = np.zeros(shape)
     x_sep, it2 = solve_log_price(a_r, ed_r, zero, ed, s0, es, cap, exo_r, hi)
 
@@ -268,8 +283,8 @@ def simulate(
         "baseline_restricted": theta * q0,
         "shortfall_restricted": theta * q0 - q_r,
         "supply_operating": operating,
-        "supply_restart": restart,
-        "supply_stocks": draws,
+        "supply_restart": np.where(separate, restart_r, restart_one),
+        "supply_stocks": np.where(separate, draws_r, draws_one),
         "supply_levers": lever_supply,
         "separated": separate,
         "choked": choked,
