@@ -123,39 +123,57 @@ def responses(
 def solve_log_price(
     a1: np.ndarray, b1: np.ndarray, a2: np.ndarray, b2: np.ndarray,
     s0: np.ndarray, es: np.ndarray, cap: np.ndarray, exo: np.ndarray,
-    hi: np.ndarray, tol: float = TOL, max_iter: int = 200,
+    hi: np.ndarray, tol: float = TOL, max_iter: int = 100, rows: np.ndarray | None = None,
 ) -> tuple[np.ndarray, int]:
     """Root in ``x`` of ``a1 e^(b1 x) + a2 e^(b2 x) = min(s0 e^(es x), cap) + exo`` on
-    ``[-hi, hi]`` (all arrays one shape, ``b1, b2 < 0``), by Newton steps kept inside a
-    shrinking bracket (bisection when a step leaves it). Where there is no root below
-    ``hi`` the answer is ``hi``. Returns ``(x, iterations)``."""  # fmt: skip
-    def f(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        d1, d2, s = a1 * np.exp(b1 * x), a2 * np.exp(b2 * x), s0 * np.exp(es * x)
-        capped = s >= cap
-        val = d1 + d2 - np.where(capped, cap, s) - exo
-        slope = b1 * d1 + b2 * d2 - np.where(capped, 0.0, es * s)
+    ``[-hi, hi]`` (arrays broadcast to ``hi``'s shape; ``b1, b2 < 0``, ``a1 + a2 > 0``).
+
+    Newton steps on ``g(x) = ln(demand) - ln(supply)``, which is concave (and Newton
+    monotone) when ``a2 = 0`` and the cap does not bind, kept inside a shrinking
+    bracket (bisection when a step leaves it); only unconverged scenarios are iterated.
+    Where demand exceeds supply even at ``hi`` the answer is ``hi``. ``rows`` (a boolean
+    mask) limits the solve to some scenarios (0 elsewhere). Returns ``(x, iterations)``."""
+    shape = hi.shape
+    out = np.zeros(hi.size)
+    idx = np.flatnonzero(rows) if rows is not None else np.arange(hi.size)
+    A1, B1, A2, B2, S0, ES, CAP, X, HI = (
+        np.broadcast_to(v, shape).ravel()[idx] for v in (a1, b1, a2, b2, s0, es, cap, exo, hi))
+
+    def g(x: np.ndarray, k: np.ndarray | slice = slice(None)) -> tuple[np.ndarray, np.ndarray]:
+        d1, d2 = A1[k] * np.exp(B1[k] * x), A2[k] * np.exp(B2[k] * x)
+        s = S0[k] * np.exp(ES[k] * x)
+        capped = s >= CAP[k]
+        sup = np.where(capped, CAP[k], s) + X[k]
+        dem = d1 + d2
+        with np.errstate(divide="ignore", invalid="ignore"):
+            val = np.log(dem) - np.log(sup)
+            slope = (B1[k] * d1 + B2[k] * d2) / dem - np.where(capped, 0.0, ES[k] * s) / sup
         return val, slope
 
-    lo, up = -hi.copy(), hi.copy()
-    x = np.clip(np.zeros_like(hi), lo, up)
-    done = f(up)[0] >= 0  # demand exceeds supply even at the choke price
-    x = np.where(done, up, x)
+    choke = g(HI)[0] >= 0  # demand exceeds supply even at the choke price
+    x = np.where(choke, HI, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        start = np.log((np.minimum(S0, CAP) + X) / (A1 + A2)) * (A1 + A2) / (A1 * B1 + A2 * B2)
+    x = np.where(choke, HI, np.clip(np.nan_to_num(start), -HI, HI))
+    lo, up = -HI.copy(), HI.copy()
+    todo = np.flatnonzero(~choke)
     it = 0
     for it in range(1, max_iter + 1):  # noqa: B007 (iterations, not scenarios)
-        val, slope = f(x)
-        lo = np.where(val > 0, x, lo)
-        up = np.where(val > 0, up, x)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            step = x - val / slope
-        bad = ~np.isfinite(step) | (step <= lo) | (step >= up)
-        new = np.where(bad, 0.5 * (lo + up), step)
-        new = np.where(done, x, new)
-        moved = np.abs(new - x)
-        x = new
-        done = done | (moved < tol) | ((up - lo) < tol)
-        if done.all():
+        if todo.size == 0:
             break
-    return x, it
+        xk = x[todo]
+        val, slope = g(xk, todo)
+        lk = np.where(val > 0, xk, lo[todo])
+        uk = np.where(val > 0, up[todo], xk)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            step = xk - val / slope
+        bad = ~np.isfinite(step) | (step < lk) | (step > uk)
+        new = np.where(bad, 0.5 * (lk + uk), step)
+        x[todo], lo[todo], up[todo] = new, lk, uk
+        moving = (np.abs(new - xk) >= tol) & ((uk - lk) >= tol)
+        todo = todo[moving]
+    out[idx] = x
+    return out.reshape(shape), it
 
 
 def simulate(
@@ -207,6 +225,7 @@ def simulate(
     _check("consumption", q0, secondary >= -1e-9 * np.maximum(q0, 1),
            ">= exports + production_other (the balance: consumption = restrictor exports "
            "+ other production + secondary supply)")
+    _check("consumption", q0, q0 > 0, "> 0")
     _check("capacity_other", g["capacity_other"], g["capacity_other"] >= s0,
            ">= production_other")
     for name, a in (("level", level), ("dest_share", g["dest_share"]),
@@ -241,7 +260,7 @@ def simulate(
     need = np.where(active, np.maximum(a_r + a_w - op0 - base_one, 0.0), 0.0)
     restart_one, draws_one = responses(need, restart, g["stocks"], g["stock_draw"])
     exo_one = base_one + restart_one + draws_one
-    x_one, it1 = solve_log_price(a_r, ed_r, a_w, ed, s0, es, cap, exo_one, hi)
+    x_one, it1 = solve_log_price(a_r, ed_r, a_w, ed, s0, es, cap, exo_one, hi, rows=active)
     rest_local = (1 - theta) * (e0 + secondary) + div * lvl * theta * e0
     rest_demand = a_w * np.exp(ed * x_one)
     separate = rest_local > rest_demand * (1 + 1e-9) + 1e-12
@@ -254,7 +273,8 @@ def simulate(
     restart_r, draws_r = responses(need, restart, g["stocks"], g["stock_draw"])
     exo_r = base_r + restart_r + draws_r
     zero = np.zeros(shape)
-    x_sep, it2 = solve_log_price(a_r, ed_r, zero, ed, s0, es, cap, exo_r, hi)
+    x_sep, it2 = solve_log_price(a_r, ed_r, zero, ed, s0, es, cap, exo_r, hi,
+                                 rows=separate & active)
 
     # outside the restriction every period is the baseline, exactly
     x_r = np.where(active, np.where(separate, x_sep, x_one), 0.0)
