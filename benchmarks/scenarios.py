@@ -29,8 +29,9 @@ import numpy as np
 from scipy.optimize import brentq
 
 from critmin.analytics.disruption import TOL, simulate
-from critmin.analytics.disruption_mc import draw, sweep_cases, sweep_dask
+from critmin.analytics.disruption_mc import draw, sweep_cases
 from critmin.ingest.scenario_defaults import load_defaults
+from critmin.services.disruption_dask import sweep_dask
 
 HERE = Path(__file__).resolve().parent
 

@@ -1,4 +1,4 @@
-"""Uncertainty and sweeps of the disruption market stage, including a real Dask cluster."""
+"""Uncertainty and sweeps of the disruption market stage."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from critmin.analytics.disruption_mc import (
     draw,
     monte_carlo,
     sweep_cases,
-    sweep_dask,
     sweep_summary,
 )
 
@@ -71,27 +70,3 @@ def test_sweep_case_equals_its_own_monte_carlo_run():
     rng = np.random.default_rng(np.random.SeedSequence([9, 1]))
     e = draw(UNCERTAIN, 400, rng)["demand_elasticity"]
     assert got["price_ratio"][1, 0] == pytest.approx(0.6 ** (1 / e), rel=1e-9)
-
-
-def test_dask_sweep_equals_the_in_process_sweep():
-    cases = [{"key": f"case{i}", "params": {**FIXED, "exports": 10.0 + 5 * i,
-                                             "production_other": 90.0 - 5 * i},
-              "uncertain": UNCERTAIN} for i in range(7)]  # fmt: skip
-    levels = [0.0, 0.5, 1.0]
-    local = sweep_cases(cases, levels, 50, 21)
-    remote = sweep_dask(cases, levels, 50, 21, chunk_cases=3, processes=False)
-    assert set(remote) == set(local)
-    for k in local:
-        assert np.array_equal(local[k], remote[k], equal_nan=True), k
-
-
-def test_dask_sweep_on_a_given_client():
-    from dask.distributed import Client, LocalCluster
-
-    case = {"params": FIXED, "uncertain": UNCERTAIN}
-    with LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster, \
-            Client(cluster) as client:  # fmt: skip
-        remote = sweep_dask([case] * 3, [1.0], 20, 2, chunk_cases=1, client=client)
-        assert client.status == "running"  # a caller's client is left open
-    local = sweep_cases([case] * 3, [1.0], 20, 2)
-    assert np.array_equal(local["price_ratio"], remote["price_ratio"])

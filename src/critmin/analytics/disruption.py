@@ -10,9 +10,10 @@ scenario ``s`` and period ``t`` (log price ratio ``x = ln(P / P0)``):
 - operating producers outside the restricting country supply
   ``min(S0 e^(e_s x), C_op)`` (constant elasticity ``e_s >= 0`` up to their capacity);
 - idle capacity restarts along a ramp ``a * K_idle * (1 - (1 - speed)^k)``, ``k`` the
-  number of restricted periods so far, price-independent;
+  number of restricted periods so far; restarts and commercial stock draws fill at
+  most the market's shortfall at the baseline price;
 - every other source is exogenous in a period: the restrictor's remaining exports,
-  baseline secondary (scrap) supply, commercial stock draws, and the mitigation levers.
+  baseline secondary (scrap) supply, and the mitigation levers.
 
 The restricted destinations (a ``dest_share`` of ex-restrictor demand) and the rest
 clear together (one price) when arbitrage can serve the restricted market; when the

@@ -1,6 +1,5 @@
 """Uncertainty and sweeps for the disruption market stage: seeded Monte Carlo draws of
-the uncertain parameters, quantile summaries, restriction-level sweeps, and the same
-sweep split into chunks on a Dask cluster.
+the uncertain parameters, quantile summaries and restriction-level sweeps.
 
 Every uncertain parameter is drawn from a triangular distribution on its documented
 range ``(low, central, high)`` (a uniform one where the central value is not given; a
@@ -10,11 +9,10 @@ default. A sweep reuses the same draws at every restriction level (common random
 numbers), so each draw's path over the levels is a proper curve.
 
 A sweep *case* is one mineral and restricting country: ``{"key", "params",
-"uncertain", "restriction", "levers", "n_periods"}``. :func:`sweep_cases` evaluates
-many cases x levels x draws in one vectorised call; :func:`sweep_dask` splits the cases
-into chunks and runs :func:`sweep_cases` on each chunk on a ``dask.distributed``
-cluster. A case's draws depend only on ``(seed, case index)``, so the chunked sweep
-equals the in-process one exactly.
+"uncertain", "restriction", "levers"}``. :func:`sweep_cases` evaluates many cases x
+levels x draws in one vectorised call; ``critmin.services.disruption_dask`` splits the
+cases into chunks run on a Dask cluster. A case's draws depend only on
+``(seed, case index)``, so a chunked sweep equals the in-process one exactly.
 """
 
 from __future__ import annotations
@@ -153,44 +151,3 @@ def sweep_cases(
 def sweep_summary(values: Mapping[str, np.ndarray]) -> dict[str, dict[str, np.ndarray]]:
     """Quantiles over the draws of a :func:`sweep_cases` result: ``(n_cases, n_levels)``."""
     return {k: summarise(v, axis=-1) for k, v in values.items()}
-
-
-def _chunk(cases: list[dict[str, Any]], levels: list[float], n_draws: int, seed: int,
-           first: int, n_periods: int) -> dict[str, np.ndarray]:
-    return sweep_cases(cases, levels, n_draws, seed, first_index=first, n_periods=n_periods)
-
-
-def sweep_dask(
-    cases: Sequence[Mapping[str, Any]], levels: Sequence[float], n_draws: int, seed: int,
-    *, n_periods: int = 1, chunk_cases: int = 8, address: str | None = None,
-    client: Any = None, n_workers: int = 2, processes: bool = True,
-) -> dict[str, np.ndarray]:
-    """:func:`sweep_cases` split into chunks of ``chunk_cases`` cases, run on a
-    ``dask.distributed`` cluster: ``client`` when given, else the scheduler at
-    ``address``, else a new ``LocalCluster`` (closed afterwards). Same result as the
-    in-process sweep."""
-    from dask.distributed import Client, LocalCluster
-
-    own_cluster = own_client = None
-    if client is None:
-        if address:
-            own_client = client = Client(address)
-        else:
-            own_cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1,
-                                       processes=processes, dashboard_address=None)
-            own_client = client = Client(own_cluster)
-    try:
-        items = [dict(c) for c in cases]
-        lv = [float(x) for x in levels]
-        futures = [client.submit(_chunk, items[i:i + chunk_cases], lv, n_draws, seed, i,
-                                 n_periods, pure=False)
-                   for i in range(0, len(items), chunk_cases)]  # fmt: skip
-        parts = client.gather(futures)
-    finally:
-        if own_client is not None:
-            own_client.close()
-        if own_cluster is not None:
-            own_cluster.close()
-    if not parts:
-        return {k: np.zeros((0, len(levels), n_draws)) for k in METRICS}
-    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
