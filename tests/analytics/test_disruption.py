@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy.optimize import brentq
 
-from critmin.analytics.disruption import ramp, responses, simulate
+from critmin.analytics.disruption import projects_from_outlook, ramp, responses, simulate
 
 UNIT = dict(price=1.0, consumption=100.0, exports=50.0, production_other=50.0,
             demand_elasticity=-1.0, supply_elasticity=1.0)  # fmt: skip
@@ -166,3 +166,12 @@ def test_bad_inputs_are_named():
         simulate({**UNIT, "stocks": np.ones((3, 5))}, {"level": np.ones(3)}, n_periods=2)
     with pytest.raises(ValueError, match="unknown parameter"):
         simulate({**UNIT, "elasticity": 1.0}, {"level": [1.0]})
+
+
+def test_projects_from_outlook_p50():
+    years = np.array([2025, 2026, 2027, 2028])
+    p50 = np.array([120.0, 130.0, 150.0, 145.0])
+    # restriction from 2026: increments over 2025's 120 t; 2028's carries on
+    got = projects_from_outlook(years, p50, 2026, 4)
+    assert got.tolist() == [10.0, 30.0, 25.0, 25.0]
+    assert projects_from_outlook(years, p50, 2025, 2, baseline=125.0).tolist() == [0.0, 5.0]

@@ -8,7 +8,12 @@ import yaml
 
 from critmin.analytics.disruption import simulate
 from critmin.ingest.errors import IngestError
-from critmin.ingest.scenario_defaults import DEFAULTS_DIR, available, load_defaults
+from critmin.ingest.scenario_defaults import (
+    DEFAULTS_DIR,
+    available,
+    load_defaults,
+    market_inputs,
+)
 
 
 def test_gallium_defaults_derive_from_usgs_and_label_assumptions():
@@ -70,3 +75,14 @@ def test_missing_source_and_bad_range_are_named(tmp_path):
 def test_unknown_mineral_lists_the_available_ones():
     with pytest.raises(IngestError, match="expected one of .*gallium"):
         load_defaults("unobtainium")
+
+
+def test_market_inputs_for_destinations():
+    d = load_defaults("gallium")
+    assert market_inputs(d, "CHN")["exports"] == 100.0
+    assert "dest_share" not in market_inputs(d, "chn")
+    assert market_inputs(d, "CHN", ["usa"])["dest_share"] == pytest.approx(0.112)
+    with pytest.raises(ValueError, match="restrictions by CHN; got country 'RUS'"):
+        market_inputs(d, "RUS")
+    with pytest.raises(ValueError, match="destination.*FRA.*known: USA"):
+        market_inputs(d, "CHN", ["FRA"])

@@ -104,6 +104,23 @@ def ramp(active: np.ndarray, speed: np.ndarray) -> np.ndarray:
     return np.where(active, 1.0 - (1.0 - speed) ** k, 0.0)
 
 
+def projects_from_outlook(
+    years: np.ndarray, p50: np.ndarray, first_year: int, n_periods: int,
+    baseline: float | None = None,
+) -> np.ndarray:
+    """The ``project_capacity`` lever from a capacity outlook: for each period (year
+    ``first_year + t``), the outlook's P50 capacity outside the restrictor above its
+    ``baseline`` (default: the P50 of the year before ``first_year``, or the first
+    year's), never negative; the last year's value carries on past the outlook."""
+    years, p50 = np.asarray(years, dtype=int), np.asarray(p50, dtype=float)
+    if baseline is None:
+        before = years < first_year
+        baseline = float(p50[before][-1]) if before.any() else float(p50[0])
+    want = first_year + np.arange(n_periods)
+    pos = np.clip(np.searchsorted(years, want, side="right") - 1, 0, len(years) - 1)
+    return np.maximum(p50[pos] - baseline, 0.0)
+
+
 def responses(
     need: np.ndarray, restart: np.ndarray, stocks: np.ndarray, rate: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -40,6 +40,27 @@ class ScenarioDefaults:
     assumptions: list[dict[str, Any]] = field(default_factory=list)
 
 
+def market_inputs(
+    defaults: ScenarioDefaults, country: str, destinations: list[str] | None = None
+) -> dict[str, float]:
+    """Central market parameters for a restriction by ``country`` (ISO3) on
+    ``destinations`` (ISO3 codes with a documented demand share; None = every
+    destination). ValueError naming what is not covered."""
+    if country.upper() != defaults.restrictor:
+        raise ValueError(f"the {defaults.mineral} defaults describe restrictions by "
+                         f"{defaults.restrictor}; got country {country!r}")
+    params = dict(defaults.params)
+    if destinations:
+        codes = [d.upper() for d in destinations]
+        unknown = [d for d in codes if d not in defaults.destinations]
+        if unknown:
+            raise ValueError(f"no demand share for destination(s) {', '.join(unknown)} in "
+                             f"the {defaults.mineral} defaults; known: "
+                             f"{', '.join(sorted(defaults.destinations)) or 'none'}")
+        params["dest_share"] = min(sum(defaults.destinations[d] for d in set(codes)), 1.0)
+    return params
+
+
 def available() -> list[str]:
     """Minerals with a bundled defaults file."""
     return sorted(p.stem for p in DEFAULTS_DIR.glob("*.yaml"))
