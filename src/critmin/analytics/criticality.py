@@ -36,9 +36,10 @@ def governance_risk(estimate: ArrayLike) -> FloatArray:
     return np.clip((WGI_HIGH - _f(estimate)) / (WGI_HIGH - WGI_LOW), 0.0, 1.0)
 
 
-def production_hhi(production: ArrayLike) -> FloatArray:
-    """HHI (0..1) of each row of producing-country quantities."""
-    return np.asarray(hhi(market_shares(np.atleast_2d(_f(production)))), dtype=float)
+def production_hhi(production: ArrayLike, total: ArrayLike | None = None) -> FloatArray:
+    """HHI (0..1) of each row of producing-country quantities, shares of ``total`` (one
+    per row; default the row's sum)."""
+    return np.asarray(hhi(market_shares(np.atleast_2d(_f(production)), total)), dtype=float)
 
 
 def governance_weighted_hhi(shares: ArrayLike, risk: ArrayLike) -> FloatArray:
@@ -117,10 +118,12 @@ def usgs_supply_risk(disruption_potential: ArrayLike, trade_exposure: ArrayLike,
 
 def geopolrisk(production: ArrayLike, imports: ArrayLike, risk: ArrayLike,
                domestic_production: ArrayLike,
-               partner_in_region: ArrayLike | None = None) -> tuple[FloatArray, ...]:  # fmt: skip
+               partner_in_region: ArrayLike | None = None,
+               world_total: ArrayLike | None = None) -> tuple[FloatArray, ...]:  # fmt: skip
     """GeoPolRisk as geopolrisk-py computes it: ``(hhi, import_risk, score)`` per row.
 
-    ``hhi = sum p_c^2 / (sum p_c)^2`` over world production; ``import_risk =
+    ``hhi = sum p_c^2 / (sum p_c)^2`` over world production (``world_total`` instead of
+    the sum where a published world total exists); ``import_risk =
     sum_i q_i * g_i / (sum_i q_i + P_importer)`` over the importer's imports ``q_i`` by
     exporter with governance risk ``g_i`` (0..1; a missing score counts 0.5, and
     exporters inside the importing region count 0); ``score = hhi * import_risk``.
@@ -130,7 +133,7 @@ def geopolrisk(production: ArrayLike, imports: ArrayLike, risk: ArrayLike,
     g = np.broadcast_to(np.where(np.isnan(_f(risk)), 0.5, _f(risk)), q.shape)
     if partner_in_region is not None:
         g = np.where(np.broadcast_to(np.asarray(partner_in_region, dtype=bool), q.shape), 0.0, g)
-    conc = production_hhi(p)
+    conc = production_hhi(p, world_total)
     denom = q.sum(axis=-1) + _f(domestic_production)
     with np.errstate(divide="ignore", invalid="ignore"):
         risk_ = np.where(denom > 0, (q * g).sum(axis=-1) / np.where(denom > 0, denom, 1), 0.0)
