@@ -203,7 +203,7 @@ def assess(*, session: Session, caller: Caller, region: str, year: int,
     own = np.where(in_region[None, :], np.nan_to_num(P, nan=0.0), 0.0).sum(axis=1)
     trade_state = []
     for i, m in enumerate(minerals):
-        stale = {hs: last[hs] for hs in codes[m] if last.get(hs, 0) < year}
+        stale = {hs: last.get(hs) for hs in codes[m] if last.get(hs, 0) < year}
         if use_given[i]:
             trade_state.append(("given", None, stale))
         elif not codes[m]:
@@ -211,7 +211,8 @@ def assess(*, session: Session, caller: Caller, region: str, year: int,
                                            "its imports in the inputs file", stale))  # fmt: skip
         elif len(stale) == len(codes[m]):
             trade_state.append(("missing", "stale trade data: " + ", ".join(
-                f"HS {hs} has no rows after {y}" for hs, y in stale.items()), stale))
+                f"HS {hs} has no rows after {y}" if y else f"HS {hs} has no rows"
+                for hs, y in stale.items()), stale))
         elif np.isnan(factor[i]):
             trade_state.append(("missing", f"trade in t cannot be put in {prod[m].get('unit')}",
                                 stale))  # fmt: skip
