@@ -300,10 +300,28 @@ def geopolrisk_from_files(*, importer: str, production: tuple[str, str],
     """GeoPolRisk from three explicit CSV files, each ``(text, file name)``: production
     (country,quantity), the importer's imports (exporter,quantity) and governance
     (country,score on 0..1, 1 the highest risk). -> {hhi, import_risk, score, ...}."""
-    code, _, members = resolve_region(importer)
     p = read_geopolrisk_csv(*production, "production")
     q = read_geopolrisk_csv(*imports, "imports")
     g = read_geopolrisk_csv(*governance, "governance")
+    return geopolrisk_from_values(importer=importer, production=p, imports=q, governance=g)
+
+
+def geopolrisk_from_values(*, importer: str, production: dict[str, float],
+                           imports: dict[str, float],
+                           governance: dict[str, float]) -> dict[str, Any]:  # fmt: skip
+    """GeoPolRisk of ``importer`` from {ISO3: quantity} production and imports and
+    {ISO3: score 0..1} governance (public inputs only; no stored data is read)."""
+    code, _, members = resolve_region(importer)
+    for field, table in (("production", production), ("imports", imports),
+                         ("governance", governance)):  # fmt: skip
+        for iso in table:
+            try:
+                country_name(iso)
+            except Exception:  # noqa: BLE001 - any unknown code is a bad request
+                raise _bad(field, f"ISO3 country codes, not {iso!r}") from None
+    if not production or sum(production.values()) <= 0:
+        raise _bad("production", "at least one country with a positive quantity")
+    p, q, g = production, imports, governance
     countries = sorted(set(p) | set(q))
     pv = np.array([p.get(c, 0.0) for c in countries])
     qv = np.array([q.get(c, 0.0) for c in countries])
