@@ -45,9 +45,34 @@ def test_assessment_json_contract(url):
     assert ga["hhi"] == pytest.approx((839 / 848) ** 2 + (6 / 848) ** 2 + (3 / 848) ** 2)
     assert ga["import_reliance"] == 1.0  # USGS: 100 %
     # null with a reason, never a silent zero
-    assert ga["geopolrisk"] is None and "no HS code" in ga["inputs"]["geopolrisk"]["reason"]
     assert ga["eu_supply_risk"] is None and ga["inputs"]["eu_supply_risk"]["reason"]
+    assert rows["germanium"]["hhi"] is None and rows["germanium"]["inputs"]["hhi"]["reason"]
     assert rows["germanium"]["stale_trade"] == [{"hs6": "811230", "last_year": 2016}]
+
+
+def _pv(url: str, countries: list[str]) -> dict[str, float]:
+    """Governance risk (2.5 - PV) / 5 of the stored WGI 2023 political stability."""
+    engine = make_engine(url)
+    with transaction(engine) as s:
+        pv = dict(s.execute(select(GovernanceIndicator.iso3, GovernanceIndicator.estimate).where(
+            GovernanceIndicator.indicator == "PV", GovernanceIndicator.year == 2023,
+            GovernanceIndicator.iso3.in_(countries))).all())  # fmt: skip
+    engine.dispose()
+    return {k: (2.5 - v) / 5 for k, v in pv.items()}
+
+
+def test_gallium_geopolrisk_from_usgs_import_sources(url):
+    """No HS code for gallium in BACI: USGS MCS 2026's US import sources of gallium metal
+    2021-24 (Canada 28 %, Japan 22 %, China 18 %, Germany 16 %, other 16 %) with net
+    import reliance 100 % and no US production."""
+    rows = _by_mineral(invoke("criticality", "--format", "json", "--db", url).output)
+    ga = rows["gallium"]
+    g = _pv(url, ["CAN", "JPN", "CHN", "DEU"])
+    risk = 0.28 * g["CAN"] + 0.22 * g["JPN"] + 0.18 * g["CHN"] + 0.16 * g["DEU"] + 0.16 * 0.5
+    assert ga["geopolrisk_import_risk"] == pytest.approx(risk)
+    assert ga["geopolrisk"] == pytest.approx(ga["hhi"] * risk)
+    trade = ga["inputs"]["geopolrisk"]["inputs"][-1]
+    assert trade["status"] == "derived" and "US import sources 2021–2024 (metal)" in trade["source"]
 
 
 def test_table_and_csv(url):
@@ -61,13 +86,7 @@ def test_inputs_file_gives_gallium_imports(url, tmp_path):
     path = tmp_path / "inputs.yaml"
     path.write_text("minerals:\n  gallium:\n    imports: {JPN: 60, DEU: 40}\n"
                     "    imports_source: test figures\n", encoding="utf-8")  # fmt: skip
-    engine = make_engine(url)
-    with transaction(engine) as s:
-        pv = dict(s.execute(select(GovernanceIndicator.iso3, GovernanceIndicator.estimate).where(
-            GovernanceIndicator.indicator == "PV", GovernanceIndicator.year == 2023,
-            GovernanceIndicator.iso3.in_(["JPN", "DEU"]))).all())  # fmt: skip
-    engine.dispose()
-    risk = {k: (2.5 - v) / 5 for k, v in pv.items()}
+    risk = _pv(url, ["JPN", "DEU"])
     result = invoke("criticality", "--inputs", str(path), "--format", "json", "--db", url)
     assert result.exit_code == 0, result.output
     ga = _by_mineral(result.output)["gallium"]

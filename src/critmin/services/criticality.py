@@ -101,6 +101,36 @@ def _reliance_given(session: Session, mineral: str, year: int) -> dict[str, Any]
     return {"value": float(value) / 100.0, "measure": measure, "note": note}
 
 
+def _usgs_import_shares(session: Session, minerals: list[str],
+                        year: int) -> dict[str, dict[str, Any]]:  # fmt: skip
+    """Per mineral, USGS's US import sources (shares of imports by country, ``other`` for
+    the rest; normalised to sum to 1) of the latest period ending by ``year``."""
+    s = ProductionStat
+    rows = session.execute(select(s.mineral, s.measure, s.country, s.year, s.year_start,
+                                  s.value).where(
+        s.mineral.in_(minerals), s.measure.like("import_share:%"), s.year <= year,
+        s.value.is_not(None))).all()  # fmt: skip
+    frame = pd.DataFrame(rows, columns=["mineral", "measure", "country", "year", "start",
+                                        "value"])  # fmt: skip
+    out: dict[str, dict[str, Any]] = {}
+    for mineral, group in frame.groupby("mineral"):
+        latest = group[group["year"] == group["year"].max()]
+        names = sorted(latest["measure"].unique())
+        pick = next((n for n in names if n == "import_share:all"), None) or next(
+            (n for n in names if "total" in n or "combined" in n), names[0])
+        chosen = latest[latest["measure"] == pick]
+        values = chosen["value"].to_numpy(dtype=float)
+        shares = dict(zip(chosen["country"].fillna("other"), values / values.sum(), strict=True))
+        first, last = chosen["start"].min(), chosen["year"].max()
+        period = f"{int(first)}–{int(last)}" if pd.notna(first) else str(int(last))
+        category = pick.split(":", 1)[1].replace("_", " ")
+        out[str(mineral)] = {"shares": shares, "source": (
+            f"USGS Mineral Commodity Summaries, US import sources {period} ({category}), "
+            f"average shares scaled to USGS net import reliance; 'other' counted at "
+            f"governance risk 0.5; stated shares summed to {values.sum():.0f} %")}
+    return out
+
+
 def _trade(session: Session, codes: dict[str, list[str]], members: tuple[str, ...],
            year: int) -> tuple[pd.DataFrame, pd.Series, dict[str, int]]:  # fmt: skip
     """Imports into the region by (mineral, exporter), exports from it by mineral (t,
@@ -179,8 +209,12 @@ def assess(*, session: Session, caller: Caller, region: str, year: int,
     codes = {m: [c["hs6"] for c in hs_codes_for(m, catalogue[m])] for m in minerals}
     imports, exports, last = _trade(session, codes, members, year)
     given_imports = {m: e["imports"] for m, e in inputs.items() if e.get("imports")}
+    reliance_given = {m: r for m in minerals
+                      if code == "USA" and (r := _reliance_given(session, m, year))}  # fmt: skip
+    proxies = _usgs_import_shares(session, minerals, year) if code == "USA" else {}
     countries = sorted({c for p in prod.values() for c in p.get("values", {})}
                        | set(imports.columns) | {c for v in given_imports.values() for c in v}
+                       | {c for v in proxies.values() for c in v["shares"]}
                        | set(members))  # fmt: skip
     col = {c: i for i, c in enumerate(countries)}
     in_region = np.isin(countries, members)
@@ -218,12 +252,23 @@ def assess(*, session: Session, caller: Caller, region: str, year: int,
                                 stale))  # fmt: skip
         else:
             trade_state.append(("derived", None, stale))
+    # no usable BACI trade for the US: USGS's import sources, scaled so that imports /
+    # (imports + production) is USGS's net import reliance
+    own_g = own.copy()
+    own_cols = np.where(in_region[None, :], np.nan_to_num(P, nan=0.0), 0.0)
+    used_proxy: dict[str, str] = {}
+    for i, m in enumerate(minerals):
+        if trade_state[i][0] == "missing" and m in proxies and m in reliance_given:
+            r = min(max(reliance_given[m]["value"], 0.0), 1.0)
+            imp[i] = np.array([proxies[m]["shares"].get(c, 0.0) for c in countries]) * r
+            own_g[i] = 1.0 - r
+            own_cols[i] = in_region * (1.0 - r)
+            used_proxy[m] = proxies[m]["source"]
+            trade_state[i] = ("derived", None, trade_state[i][2])
     has_trade = np.array([s[0] != "missing" for s in trade_state])
     has_prod = np.array(["values" in prod[m] for m in minerals])
     # indicators, vectorised over minerals
     hhi = np.where(has_prod, crit.governance_weighted_hhi(S, 1.0), np.nan)
-    reliance_given = {m: r for m in minerals
-                      if code == "USA" and (r := _reliance_given(session, m, year))}  # fmt: skip
     derived_nir = crit.net_import_reliance(own, imp.sum(axis=1), exp)
     nir = np.array([reliance_given[m]["value"] if m in reliance_given
                     else (derived_nir[i] if has_trade[i] and has_prod[i] else np.nan)
@@ -235,7 +280,7 @@ def assess(*, session: Session, caller: Caller, region: str, year: int,
             if iso in col and v is not None:
                 t[minerals.index(m), col[iso]] = v
     hhi_gs = crit.hhi_wgi_t(S, risk_all, t)
-    sourcing = np.where(in_region[None, :], np.nan_to_num(P, nan=0.0), imp)
+    sourcing = np.where(in_region[None, :], own_cols, imp)
     with np.errstate(invalid="ignore", divide="ignore"):
         src_shares = sourcing / sourcing.sum(axis=1, keepdims=True)
     hhi_src = crit.hhi_wgi_t(np.nan_to_num(src_shares, nan=0.0), risk_all, t)
@@ -260,7 +305,7 @@ def assess(*, session: Session, caller: Caller, region: str, year: int,
     ev = np.array([_get(inputs, m, "usgs", "economic_vulnerability") for m in minerals],
                   dtype=float)  # fmt: skip
     usgs = crit.usgs_supply_risk(gw, nir, ev)
-    g_hhi, g_risk, g_score = crit.geopolrisk(np.nan_to_num(P, nan=0.0), imp, risk_pv, own,
+    g_hhi, g_risk, g_score = crit.geopolrisk(np.nan_to_num(P, nan=0.0), imp, risk_pv, own_g,
                                              in_region, world)  # fmt: skip
     ok = has_prod & has_trade
     g_hhi, g_risk, g_score = (np.where(ok, x, np.nan) for x in (g_hhi, g_risk, g_score))
@@ -274,7 +319,7 @@ def assess(*, session: Session, caller: Caller, region: str, year: int,
                "reliance_given": reliance_given, "catalogue": catalogue,
                "hhi_gs": hhi_gs, "hhi_src": hhi_src, "ir": ir, "ev": ev,
                "unscored": _unscored(minerals, countries, P, risk_all), "g_hhi": g_hhi,
-               "g_risk": g_risk, "imports_total": imp.sum(axis=1), "own": own}
+               "g_risk": g_risk, "imports_total": imp.sum(axis=1), "proxy": used_proxy}
     return [explain(i, m, values, context) for i, m in enumerate(minerals)]
 
 

@@ -36,7 +36,8 @@ def explain(i: int, m: str, values: dict[str, np.ndarray],
     pv = (_inp("governance risk (WGI political stability, scaled 0-1)", "derived", None, gov_src)
           if gov_src else governance)  # fmt: skip
     state, why, stale = ctx["trade"][i]
-    trade_source = inputs.get("imports_source") or "inputs file" if state == "given" else BACI
+    trade_source = (inputs.get("imports_source") or "inputs file" if state == "given"
+                    else ctx["proxy"].get(m, BACI))  # fmt: skip
     trade = _inp(f"imports into {ctx['region_label']} by exporter", state,
                  _num(ctx["imports_total"][i]) if state != "missing" else None,
                  trade_source if state != "missing" else None, reason=why)  # fmt: skip
@@ -92,7 +93,9 @@ def explain(i: int, m: str, values: dict[str, np.ndarray],
         reason = _status(items)
         value = None if reason else _num(values[key][i])
         if value is None and not reason:
-            reason = ctx["unscored"].get(m) or "not computable from these inputs (zero total)"
+            reason = ctx["unscored"].get(m) or ("not computable: an input has no value (an "
+                                                "exporter or producer without a governance "
+                                                "score, or a zero total)")  # fmt: skip
         row[key] = value
         inputs_out[key] = {"label": LABELS[key][0], "unit": LABELS[key][1], "value": value,
                            "reason": None if value is not None else reason,
