@@ -34,7 +34,8 @@ INPUTS_BODY = {
         "required": True,
         "description": "The criticality inputs document (YAML or JSON; layout in "
                        "docs/criticality.md).",
-        "content": {"application/yaml": {"schema": {"type": "string"}},
+        "content": {"application/yaml": {"schema": {
+                        "description": "YAML text whose top level is a mapping"}},
                     "application/json": {"schema": {"type": "object"}}},
     }
 }  # fmt: skip

@@ -80,6 +80,8 @@ def _eu(log: _Log, row: str, data: Any) -> dict[str, Any]:
                       ("largest_sector_value_added", None)):  # fmt: skip
         if key in raw:
             out[key] = _number(log, row, key, raw[key], 0.0, high)
+    if out.get("largest_sector_value_added") == 0.0:
+        log.add(row, "largest_sector_value_added", 0, "a number > 0")
     if "end_use" in raw:
         sectors = raw["end_use"]
         if not isinstance(sectors, list) or not sectors:
@@ -105,7 +107,7 @@ def _eu(log: _Log, row: str, data: Any) -> dict[str, Any]:
                         set(raw["trade_adjustment"] or {}) if isinstance(
                             raw["trade_adjustment"], dict) else set())  # fmt: skip
         out["trade_adjustment"] = {
-            iso: _number(log, f"{row}.trade_adjustment", str(k), v, 0.8, 1.3)
+            iso: _number(log, f"{row}.trade_adjustment", str(k), v, 0.5, 2.0)
             for k, v in factors.items()
             if (iso := _iso(log, f"{row}.trade_adjustment", str(k), k))
         }
@@ -116,10 +118,13 @@ def load_inputs(text: str, file: str) -> dict[str, dict[str, Any]]:
     """The per-mineral inputs of a criticality YAML file (layout in docs/criticality.md)."""
     log = _Log(file)
     try:
-        data = yaml.safe_load(text) or {}
+        data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         log.add(mark.line + 1 if mark else None, None, str(exc).splitlines()[0], "valid YAML")
+        log.raise_if_any()
+    if data is None:
+        log.add(None, None, "", "a document with the key 'minerals'")
         log.raise_if_any()
     top = _keys(log, "(top)", data, {"minerals"})
     minerals = _keys(log, "minerals", top.get("minerals", {}), set(top.get("minerals") or {})
