@@ -166,3 +166,26 @@ def test_bundled_data_usa_2024(bundled_db_url):
     assert ga["inputs"]["import_reliance"]["inputs"][0]["status"] == "given"
     ge = _row(rows, "germanium")
     assert {"hs6": "811230", "last_year": 2016} in ge["stale_trade"]
+
+
+def test_us_import_structure_from_usgs_import_sources(seeded):
+    """No BACI code for gallium: the US import sources (synthetic: Japan 40 %, other 40 %,
+    i.e. 50/50 once normalised) scaled to a net import reliance of 80 %."""
+    with transaction(seeded) as s:
+        for iso, label, value in (("JPN", "Japan", 40.0), (None, "other", 40.0)):
+            s.add(ProductionStat(mineral="gallium", measure="import_share:metal", year=2024,
+                                 year_start=2021, country=iso, country_label=label,
+                                 value=value, unit="percent"))  # fmt: skip
+        s.add(ProductionStat(mineral="gallium", measure="net_import_reliance", year=2024,
+                             country="USA", value=80.0, raw_value="80", unit="percent"))
+        s.flush()
+        us = _row(service.assess(session=s, caller=LOCAL, region="USA", year=2024), "gallium")
+        eu = _row(service.assess(session=s, caller=LOCAL, region="EU", year=2024), "gallium")
+    # imports .5 * .8 from JPN (g .25) and .5 * .8 from "other" (g .5); production .2
+    #   import risk = (.4 * .25 + .4 * .5) / (.8 + .2) = .3
+    assert us["import_reliance"] == pytest.approx(0.8)
+    assert us["geopolrisk_import_risk"] == pytest.approx(0.3)
+    assert us["geopolrisk"] == pytest.approx(0.82 * 0.3)
+    source = us["inputs"]["geopolrisk"]["inputs"][-1]["source"]
+    assert "US import sources 2021–2024 (metal)" in source and "summed to 80 %" in source
+    assert eu["geopolrisk"] is None  # the US figures say nothing about EU imports
