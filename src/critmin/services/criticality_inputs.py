@@ -73,6 +73,14 @@ def _keys(log: _Log, row: str, data: Any, allowed: set[str]) -> dict[str, Any]:
     return data
 
 
+def _mapping(log: _Log, row: str, column: str, data: Any) -> dict[Any, Any]:
+    """``data`` if it is a mapping (any keys), else a problem and {}."""
+    if isinstance(data, dict):
+        return data
+    log.add(row, column, data, "a mapping")
+    return {}
+
+
 def _eu(log: _Log, row: str, data: Any) -> dict[str, Any]:
     raw = _keys(log, row, data, EU_KEYS)
     out: dict[str, Any] = {"source": raw.get("source")}
@@ -103,9 +111,7 @@ def _eu(log: _Log, row: str, data: Any) -> dict[str, Any]:
                 log.add(f"{row}.end_use", "share", round(total, 4), "shares summing to 1")
             out["end_use"] = rows
     if "trade_adjustment" in raw:
-        factors = _keys(log, f"{row}.trade_adjustment", raw["trade_adjustment"],
-                        set(raw["trade_adjustment"] or {}) if isinstance(
-                            raw["trade_adjustment"], dict) else set())  # fmt: skip
+        factors = _mapping(log, row, "trade_adjustment", raw["trade_adjustment"])
         out["trade_adjustment"] = {
             iso: _number(log, f"{row}.trade_adjustment", str(k), v, 0.5, 2.0)
             for k, v in factors.items()
@@ -127,8 +133,7 @@ def load_inputs(text: str, file: str) -> dict[str, dict[str, Any]]:
         log.add(None, None, "", "a document with the key 'minerals'")
         log.raise_if_any()
     top = _keys(log, "(top)", data, {"minerals"})
-    minerals = _keys(log, "minerals", top.get("minerals", {}), set(top.get("minerals") or {})
-                     if isinstance(top.get("minerals"), dict) else set())  # fmt: skip
+    minerals = _mapping(log, "(top)", "minerals", top.get("minerals", {}))
     out: dict[str, dict[str, Any]] = {}
     for name, spec in minerals.items():
         row = f"minerals.{name}"
