@@ -11,7 +11,18 @@ from __future__ import annotations
 import typer
 
 from critmin import __version__
-from critmin.cli import analysis, controls, db, monitor, orgs, prices, projects, serve, trade
+from critmin.cli import (
+    analysis,
+    controls,
+    criticality,
+    db,
+    monitor,
+    orgs,
+    prices,
+    projects,
+    serve,
+    trade,
+)
 
 app = typer.Typer(
     name="critmin",
@@ -38,5 +49,6 @@ def main(
     """critmin: critical-minerals supply-chain intelligence and decisions."""
 
 
-for _module in (db, projects, analysis, orgs, serve, prices, monitor, trade, controls):
+for _module in (db, projects, analysis, orgs, serve, prices, monitor, trade, controls,
+                criticality):
     _module.register(app)
