@@ -69,3 +69,20 @@ def test_unknown_mineral_and_bad_levels_exit_2():
     assert res.exit_code == 2 and "between 0 and 1" in res.output
     res = invoke("ban", *BASE, "--region", "FRA")
     assert res.exit_code == 2 and "USA only" in res.output
+
+
+def test_run_spec_file(tmp_path):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("scenarios:\n  - name: one year\n    mineral: gallium\n"
+                    "    country: CHN\n    levels: [0, 1]\n", encoding="utf-8")
+    res = invoke("run", str(spec), "--draws", "300", "--seed", "2", "--format", "json")
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert out[0]["name"] == "one year"
+    assert [r["level"] for r in out[0]["results"]] == [0, 1]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("scenarios: [{mineral: gallium}]\n", encoding="utf-8")
+    res = invoke("run", str(bad))
+    assert res.exit_code == 2 and "scenario 1" in res.output
+    res = invoke("run", str(tmp_path / "missing.yaml"))
+    assert res.exit_code == 2 and "cannot read" in res.output

@@ -124,3 +124,37 @@ def test_bad_input_is_named(kwargs, message):
                        .replace("[", r"\[")):  # fmt: skip
         service.ban(args.pop("mineral"), args.pop("country"), args.pop("level"),
                     n_draws=10, **args)
+
+
+def test_spec_runs_every_scenario_with_durations_and_levers():
+    doc = {"scenarios": [
+        {"name": "ban", "mineral": "gallium", "country": "CHN", "levels": [1.0]},
+        {"mineral": "gallium", "country": "CHN", "levels": [1.0],
+         "levers": {"stockpile_release": 30}},
+        {"mineral": "gallium", "country": "CHN", "levels": [1.0], "duration": 3},
+    ]}  # fmt: skip
+    runs = service.run_spec(doc, seed=4, n_draws=DRAWS)
+    assert [r["name"] for r in runs] == ["ban", "scenario 2", "scenario 3"]
+    plain, released, longer = (r["results"][0] for r in runs)
+    assert plain == service.ban("gallium", "CHN", 1.0, seed=4, n_draws=DRAWS)
+    # a 30 t/year release (of about 65 t short) cuts the shortfall and the loss
+    assert released["shortfall_t"]["central"] < plain["shortfall_t"]["central"]
+    assert released["gdp_loss_usd"]["central"] < plain["gdp_loss_usd"]["central"]
+    assert {"name": "lever stockpile_release", "value": 30.0, "unit": "",
+            "source": "given by the caller", "assumption": True} in released["assumptions"]
+    assert longer["duration"] == 3 and longer["shortfall_t"]["central"] > \
+        plain["shortfall_t"]["central"]
+
+
+@pytest.mark.parametrize(("doc", "message"), [
+    ({}, "non-empty list 'scenarios'"),
+    ({"scenarios": [{"mineral": "gallium"}]}, "scenario 1: unknown field.*missing \\['country'\\]"),
+    ({"scenarios": [{"mineral": "gallium", "country": "CHN", "levers": {"magic": 1}}]},
+     "scenario 1: unknown lever\\(s\\) magic"),
+    ({"scenarios": [{"mineral": "gallium", "country": "CHN"},
+                    {"mineral": "gallium", "country": "CHN", "duration": "long"}]},
+     "scenario 2: invalid literal"),
+])  # fmt: skip
+def test_bad_spec_names_the_scenario(doc, message):
+    with pytest.raises(ScenarioError, match=message):
+        service.run_spec(doc, n_draws=10)

@@ -3,6 +3,7 @@ loss by industry (``ban`` for one level, ``sweep`` for several)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -98,6 +99,31 @@ def sweep(mineral: Mineral, country: Country,
                     n_draws=draws, model=model, dependent_share=dependent_share,
                     duration=duration)  # fmt: skip
     _show(results, fmt, single=False)
+
+
+@scenario_app.command("run")
+def run(spec: Annotated[Path, typer.Argument(help="YAML: a list 'scenarios' (see "
+                                             "docs/scenarios.md).")],
+        seed: Seed = 0, draws: Draws = 2000,
+        fmt: FormatOption = OutputFormat.table) -> None:  # fmt: skip
+    """Every scenario of a SPEC file (minerals, countries, levels, durations, levers)."""
+    import yaml
+
+    from critmin.services import scenario as service
+
+    try:
+        doc = yaml.safe_load(spec.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise fail(f"cannot read {spec}: {getattr(exc, 'strerror', None) or exc}", 2) from None
+    except yaml.YAMLError as exc:
+        raise fail(f"{spec}: not valid YAML: {str(exc)[:200]}", 2) from None
+    runs = _call(service.run_spec, doc, seed=seed, n_draws=draws)
+    if fmt == OutputFormat.json:
+        emit(runs, fmt)
+        return
+    for r in runs:
+        typer.echo(r["name"])
+        _show(r["results"], fmt, single=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -145,6 +145,10 @@ def _assumptions(defaults: Any, econ: dict[str, Any], region: str, model: Model,
         {"name": "price and GDP dollars", "value": "2017 economy, 2017 USD", "unit": "",
          "source": "GDP losses are measured on the 2017 BEA table, not rescaled",
          "assumption": True},
+        {"name": "GDP loss period", "value": "one year", "unit": "",
+         "source": "the economy stage runs on annual tables; over a restriction of "
+                   "several years it gives the loss per year at the window's average "
+                   "shortfall share", "assumption": True},
         {"name": "Monte Carlo", "value": {"draws": n_draws, "seed": seed,
                                           "quantiles": list(QUANTILES)},
          "unit": "", "source": "central = median (P50), low = P5, high = P95",
@@ -155,7 +159,8 @@ def _assumptions(defaults: Any, econ: dict[str, Any], region: str, model: Model,
 
 def _run(mineral: str, country: str, levels: Sequence[float], *, region: str, seed: int,
          n_draws: int, model: Model, dependent_share: float | None,
-         duration: int) -> list[dict[str, Any]]:
+         duration: int, levers: dict[str, float] | None = None) -> list[dict[str, Any]]:
+    from critmin.analytics.disruption import LEVERS
     from critmin.ingest.scenario_defaults import market_inputs
 
     if region.upper() not in REGIONS:
@@ -166,6 +171,10 @@ def _run(mineral: str, country: str, levels: Sequence[float], *, region: str, se
     if n_draws < 1 or duration < 1:
         raise ScenarioError("draws and duration must be at least 1")
     lv = _levels(levels)
+    unknown = sorted(set(levers or {}) - set(LEVERS))
+    if unknown:
+        raise ScenarioError(f"unknown lever(s) {', '.join(unknown)}; expected any of "
+                            f"{', '.join(LEVERS)}")
     defaults = _defaults(mineral)
     try:
         params = market_inputs(defaults, country)
@@ -174,8 +183,11 @@ def _run(mineral: str, country: str, levels: Sequence[float], *, region: str, se
     econ = _economy(defaults.mineral, dependent_share)
     case = {"key": (defaults.mineral, country.upper()), "params": params,
             "uncertain": defaults.uncertain,
-            "restriction": {"start": 0, "duration": duration}}
-    m = sweep_cases([case], lv, n_draws, seed, n_periods=duration)
+            "restriction": {"start": 0, "duration": duration}, "levers": dict(levers or {})}
+    try:
+        m = sweep_cases([case], lv, n_draws, seed, n_periods=duration)
+    except ValueError as exc:
+        raise ScenarioError(str(exc)) from None
     price = summarise(m["price_ratio"][0], axis=-1)
     short = summarise(m["shortfall_share"][0], axis=-1)
     short_t = summarise(m["shortfall_t"][0], axis=-1)
@@ -185,6 +197,9 @@ def _run(mineral: str, country: str, levels: Sequence[float], *, region: str, se
     total = loss.sum(axis=-1)
     t = econ["table"]
     assumptions = _assumptions(defaults, econ, region.upper(), model, n_draws, seed)
+    assumptions += [{"name": f"lever {k}", "value": float(v), "unit": "",
+                     "source": "given by the caller", "assumption": True}
+                    for k, v in sorted((levers or {}).items())]  # fmt: skip
     out = []
     for i, level in enumerate(lv):
         nz = np.flatnonzero(np.abs(loss[0, i]) > 0.5)
@@ -192,6 +207,7 @@ def _run(mineral: str, country: str, levels: Sequence[float], *, region: str, se
         out.append({
             "mineral": defaults.mineral, "country": country.upper(),
             "region": region.upper(), "level": float(level), "model": model,
+            "duration": duration,
             "price_ratio": {k: float(price[k][i]) for k in ("central", "low", "high")},
             "shortfall_share": {k: float(short[k][i]) for k in ("central", "low", "high")},
             "shortfall_t": {k: float(short_t[k][i]) for k in ("central", "low", "high")},
@@ -218,3 +234,40 @@ def sweep(mineral: str, country: str, levels: Sequence[float], *, region: str = 
     """One result per restriction level, on the same draws (common random numbers)."""
     return _run(mineral, country, levels, region=region, seed=seed, n_draws=n_draws,
                 model=model, dependent_share=dependent_share, duration=duration)
+
+
+SPEC_KEYS = {"mineral", "country", "levels", "region", "model", "dependent_share",
+             "duration", "levers", "name"}
+
+
+def run_spec(doc: Any, seed: int = 0, n_draws: int = 2000) -> list[dict[str, Any]]:
+    """Every scenario of a spec document: ``{"scenarios": [{mineral, country, levels,
+    [name, region, duration, model, dependent_share, levers]}, ...]}``. ScenarioError
+    naming the scenario and field at fault; nothing is returned when any entry is bad."""
+    items = doc.get("scenarios") if isinstance(doc, dict) else None
+    if not isinstance(items, list) or not items:
+        raise ScenarioError("spec: expected a mapping with a non-empty list 'scenarios'")
+    for k, item in enumerate(items, start=1):
+        if not isinstance(item, dict):
+            raise ScenarioError(f"spec: scenario {k}: expected a mapping, got {item!r}")
+        extra = sorted(set(item) - SPEC_KEYS)
+        missing = sorted({"mineral", "country"} - set(item))
+        if extra or missing:
+            raise ScenarioError(f"spec: scenario {k}: unknown field(s) {extra} or missing "
+                                f"{missing}; fields: {', '.join(sorted(SPEC_KEYS))}")
+    out = []
+    for k, item in enumerate(items, start=1):  # one vectorised run per scenario entry
+        levels = item.get("levels", [1.0])
+        try:
+            results = _run(str(item["mineral"]), str(item["country"]),
+                           levels if isinstance(levels, list) else [levels],
+                           region=str(item.get("region", "USA")), seed=seed,
+                           n_draws=n_draws, model=item.get("model", "supply_constrained"),
+                           dependent_share=item.get("dependent_share"),
+                           duration=int(item.get("duration", 1)),
+                           levers={str(a): float(b) for a, b in
+                                   (item.get("levers") or {}).items()})  # fmt: skip
+        except (TypeError, ValueError) as exc:
+            raise ScenarioError(f"spec: scenario {k}: {exc}") from None
+        out.append({"name": str(item.get("name", f"scenario {k}")), "results": results})
+    return out
