@@ -20,6 +20,7 @@ from critmin.cli import (
     orgs,
     prices,
     projects,
+    scenario,
     serve,
     trade,
 )
@@ -50,5 +51,5 @@ def main(
 
 
 for _module in (db, projects, analysis, orgs, serve, prices, monitor, trade, controls,
-                criticality):
+                criticality, scenario):
     _module.register(app)

@@ -1,0 +1,130 @@
+"""``critmin scenario``: a mineral export restriction carried from market prices to GDP
+loss by industry (``ban`` for one level, ``sweep`` for several)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from critmin.cli.common import FormatOption, OutputFormat, emit, fail
+
+scenario_app = typer.Typer(
+    help="Disruption scenarios: price, shortfall and GDP loss of a mineral export "
+    "restriction (market stage Monte Carlo, then the input-output economy stage).",
+    no_args_is_help=True, rich_markup_mode=None,
+)  # fmt: skip
+
+Mineral = Annotated[str, typer.Option("--mineral", help="Mineral with bundled defaults.")]
+Country = Annotated[str, typer.Option("--country", help="Restricting country, ISO3.")]
+Region = Annotated[str, typer.Option("--region", help="Economy assessed, ISO3 (USA).")]
+Seed = Annotated[int, typer.Option("--seed", help="Random seed of the Monte Carlo.")]
+Draws = Annotated[int, typer.Option("--draws", min=1, max=200_000,
+                                    help="Monte Carlo draws.")]  # fmt: skip
+Model = Annotated[str, typer.Option(
+    "--model", help="Economy model: supply_constrained (LP) or leontief.")]
+Dependent = Annotated[float | None, typer.Option(
+    "--dependent-share", help="Share of each using industry's output that needs the "
+    "mineral (default: the documented value for the mineral).")]
+Duration = Annotated[int, typer.Option("--duration", min=1, max=20,
+                                       help="Restricted years.")]  # fmt: skip
+
+COLUMNS = ["level", "price_ratio", "shortfall", "gdp_loss"]
+HEADERS = {"level": "Level", "price_ratio": "Price ratio (P50 [P5-P95])",
+           "shortfall": "Shortfall (P50 [P5-P95])", "gdp_loss": "GDP loss, USD B (P50 [P5-P95])"}
+
+
+def _band(q: dict[str, float], scale: float = 1.0, fmt: str = "{:.2f}") -> str:
+    c, lo, hi = (fmt.format(q[k] / scale) for k in ("central", "low", "high"))
+    return f"{c} [{lo}-{hi}]"
+
+
+def _rows(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"level": f"{r['level']:g}", "price_ratio": _band(r["price_ratio"]),
+             "shortfall": _band(r["shortfall_share"], 0.01, "{:.0f}%"),
+             "gdp_loss": _band(r["gdp_loss_usd"], 1e9)} for r in results]
+
+
+def _show(results: list[dict[str, Any]], fmt: OutputFormat, single: bool) -> None:
+    if fmt == OutputFormat.json:
+        emit(results[0] if single else results, fmt)
+        return
+    r0 = results[0]
+    emit(_rows(results), fmt, title=f"{r0['mineral'].title()}: restriction by "
+         f"{r0['country']}, GDP loss in {r0['region']} ({r0['model']}; estimates)",
+         columns=COLUMNS, headers=HEADERS, right=tuple(COLUMNS))  # fmt: skip
+
+
+def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    from critmin.services.scenario import ScenarioError
+
+    try:
+        return fn(*args, **kwargs)
+    except ScenarioError as exc:
+        raise fail(str(exc), 2) from None
+
+
+@scenario_app.command("ban")
+def ban(mineral: Mineral, country: Country,
+        level: Annotated[float, typer.Option("--level", min=0.0, max=1.0,
+                                             help="Share of net exports withheld.")] = 1.0,
+        region: Region = "USA", seed: Seed = 0, draws: Draws = 2000,
+        model: Model = "supply_constrained", dependent_share: Dependent = None,
+        duration: Duration = 1, fmt: FormatOption = OutputFormat.table) -> None:  # fmt: skip
+    """Withhold LEVEL of COUNTRY's net exports of MINERAL from every destination."""
+    from critmin.services import scenario as service
+
+    result = _call(service.ban, mineral, country, level, region=region, seed=seed,
+                   n_draws=draws, model=model, dependent_share=dependent_share,
+                   duration=duration)  # fmt: skip
+    _show([result], fmt, single=True)
+
+
+@scenario_app.command("sweep")
+def sweep(mineral: Mineral, country: Country,
+          levels: Annotated[str, typer.Option("--levels", help="Comma-separated levels, "
+                                              "0-1.")] = "0,0.25,0.5,0.75,1",
+          region: Region = "USA", seed: Seed = 0, draws: Draws = 2000,
+          model: Model = "supply_constrained", dependent_share: Dependent = None,
+          duration: Duration = 1, fmt: FormatOption = OutputFormat.table) -> None:  # fmt: skip
+    """One result per restriction level, on the same Monte Carlo draws."""
+    from critmin.services import scenario as service
+
+    try:
+        values = [float(v) for v in levels.split(",") if v.strip()]
+    except ValueError:
+        raise fail(f"--levels: expected comma-separated numbers, got {levels!r}", 2) from None
+    results = _call(service.sweep, mineral, country, values, region=region, seed=seed,
+                    n_draws=draws, model=model, dependent_share=dependent_share,
+                    duration=duration)  # fmt: skip
+    _show(results, fmt, single=False)
+
+
+@scenario_app.command("run")
+def run(spec: Annotated[Path, typer.Argument(help="YAML: a list 'scenarios' (see "
+                                             "docs/scenarios.md).")],
+        seed: Seed = 0, draws: Draws = 2000,
+        fmt: FormatOption = OutputFormat.table) -> None:  # fmt: skip
+    """Every scenario of a SPEC file (minerals, countries, levels, durations, levers)."""
+    import yaml
+
+    from critmin.services import scenario as service
+
+    try:
+        doc = yaml.safe_load(spec.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise fail(f"cannot read {spec}: {getattr(exc, 'strerror', None) or exc}", 2) from None
+    except yaml.YAMLError as exc:
+        raise fail(f"{spec}: not valid YAML: {str(exc)[:200]}", 2) from None
+    runs = _call(service.run_spec, doc, seed=seed, n_draws=draws)
+    if fmt == OutputFormat.json:
+        emit(runs, fmt)
+        return
+    for r in runs:
+        typer.echo(r["name"])
+        _show(r["results"], fmt, single=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(scenario_app, name="scenario")

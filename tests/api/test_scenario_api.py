@@ -1,0 +1,59 @@
+"""/api/v1/scenarios over real HTTP: a ban and a sweep agree with the service, need no
+account (public bundled data only), are documented in the OpenAPI, and bad input is a
+422 naming the field."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from critmin.services import scenario as service
+from critmin.store.migrate import upgrade
+
+BODY = {"mineral": "gallium", "country": "CHN", "seed": 7, "draws": 400}
+
+
+@pytest.fixture(scope="module")
+def api(live, tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('scn') / 'critmin.db'}"
+    upgrade(url)
+    with live(url) as base, httpx.Client(base_url=f"{base}/api/v1", timeout=60) as client:
+        yield client
+
+
+def test_ban_matches_the_service_without_an_account(api):
+    r = api.post("/scenarios/ban", json={**BODY, "level": 1.0})
+    assert r.status_code == 200, r.text
+    out = r.json()
+    expected = service.ban("gallium", "CHN", 1.0, seed=7, n_draws=400)
+    assert out["gdp_loss_usd"] == pytest.approx(expected["gdp_loss_usd"])
+    assert out["price_ratio"] == pytest.approx(expected["price_ratio"])
+    assert out["by_industry"][0]["code"] == "334413"
+    assert any(a["name"] == "dependent_share" for a in out["assumptions"])
+
+
+def test_sweep_is_monotone(api):
+    r = api.post("/scenarios/sweep", json={**BODY, "levels": [0, 0.5, 1]})
+    assert r.status_code == 200, r.text
+    losses = [x["gdp_loss_usd"]["central"] for x in r.json()]
+    assert losses[0] == 0 and losses == sorted(losses) and losses[-1] > 0
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({**BODY, "mineral": "tin"}, "body.mineral"),
+    ({**BODY, "country": "RUS"}, "body.country"),
+    ({**BODY, "region": "FRA"}, "body.region"),
+    ({**BODY, "level": 2}, "body.level"),
+    ({**BODY, "draws": 0}, "body.draws"),
+    ({**BODY, "colour": "red"}, "body.colour"),
+])  # fmt: skip
+def test_bad_input_is_a_422_naming_the_field(api, body, field):
+    r = api.post("/scenarios/ban", json=body)
+    assert r.status_code == 422, r.text
+    assert field in [e["field"] for e in r.json()["errors"]], r.text
+
+
+def test_openapi_documents_both_operations(api):
+    paths = api.get("/openapi.json").json()["paths"]
+    for op in ("/api/v1/scenarios/ban", "/api/v1/scenarios/sweep"):
+        assert "post" in paths[op] and "422" in paths[op]["post"]["responses"]
