@@ -117,9 +117,10 @@ def list_runs(session: SessionDep, caller: CallerDep,
     return Response(dumps({"data": rows}), media_type="application/json", headers=PRIVATE)
 
 
-@router.get("/runs/{run_id}", summary="A saved run: spec, results and data versions")
+@router.get("/runs/{id}", summary="A saved run: spec, results and data versions")
 def get_run(session: SessionDep, caller: CallerDep,
-            run_id: Annotated[int, Path(ge=1, le=2**31 - 1)]) -> Response:
+            run_id: Annotated[int, Path(alias="id", ge=1, le=2**31 - 1,
+                                        description="Run id.")]) -> Response:
     """The run as saved; 404 when missing or not visible to the caller."""
     try:
         run = runs.get_run(session=session, caller=caller, run_id=run_id)
