@@ -1,20 +1,27 @@
 """Disruption-scenario endpoints: one export restriction (``ban``) or several levels
 (``sweep``) carried from market prices to US GDP loss by industry.
 
-Only bundled public data is read (scenario defaults, end-use shares, BEA tables) and
-nothing is written, so any caller may use them. Bad input is a 422 naming the field.
+Only bundled public data is read (scenario defaults, end-use shares, BEA tables), so any
+caller may run them; ``?save=true`` stores the run for the caller's organisation (owner
+only unless ``sharing`` says otherwise) and needs a token. Saved runs are read through
+the caller's view: one the caller may not see is a 404 like a missing one. Bad input is a
+422 naming the field.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from critmin.api.deps import CallerDep, SessionDep
 from critmin.api.reads import dumps
 from critmin.services import scenario as service
+from critmin.services import scenario_runs as runs
+from critmin.services.auth import Caller
+from critmin.services.entities import NotFound
 
 router = APIRouter(prefix="/scenarios", tags=["scenarios"])
 
@@ -50,7 +57,18 @@ class SweepBody(BanBody):
                                 max_length=21, description="Restriction levels (0-1).")
 
 
-def _answer(fn: Any, body: BanBody, first: Any) -> Response:
+SaveQ = Annotated[bool, Query(description="Store the run for the caller's organisation "
+                                          "(needs a token); the answer gains `run_id`.")]
+SharingQ = Annotated[Literal["owner", "partners", "public"], Query(
+    description="Who may see the saved run: owner (default), partners or public.")]
+
+
+def _answer(fn: Any, body: BanBody, first: Any, save: bool = False, sharing: str = "owner",
+            session: Any = None, caller: Caller | None = None, kind: str = "ban") -> Response:
+    if save and (caller is None or caller.anonymous):
+        raise HTTPException(status_code=401, detail="saving a run needs an API token: "
+                            "'Authorization: Bearer <token>'",
+                            headers={"WWW-Authenticate": "Bearer"})  # fmt: skip
     try:
         result = fn(body.mineral, body.country, first, region=body.region, seed=body.seed,
                     n_draws=body.draws, model=body.model,
@@ -62,19 +80,50 @@ def _answer(fn: Any, body: BanBody, first: Any) -> Response:
         return JSONResponse({"detail": str(exc), "errors": [
             {"field": f"body.{field}" if field != "body" else field, "problem": str(exc)}]},
             status_code=422, headers=PRIVATE)  # fmt: skip
+    if save:
+        saved = runs.save(session=session, caller=caller, kind=kind, spec=body.model_dump(),
+                          results=result, sharing=sharing)  # fmt: skip
+        headers = {**PRIVATE, "X-Scenario-Run": str(saved["id"])}
+        return Response(dumps({"run_id": saved["id"], "result": result}),
+                        media_type="application/json", status_code=201, headers=headers)
     return Response(dumps(result), media_type="application/json", headers=PRIVATE)
 
 
 @router.post("/ban", summary="Price, shortfall and GDP loss of one export restriction")
-def ban(body: BanBody) -> Response:
+def ban(body: BanBody, session: SessionDep, caller: CallerDep, save: SaveQ = False,
+        sharing: SharingQ = "owner") -> Response:
     """`price_ratio`, `shortfall_share`, `shortfall_t` and `gdp_loss_usd` (USD, 2017
     economy), each `{central, low, high}` = median, P5, P95 of the draws (estimates);
     `by_industry` (BEA industry label, code, loss); `assumptions` (name, value, unit,
-    source, assumption)."""
-    return _answer(service.ban, body, body.level)
+    source, assumption). With `?save=true`: 201, `{run_id, result}`."""
+    return _answer(service.ban, body, body.level, save, sharing, session, caller, "ban")
 
 
 @router.post("/sweep", summary="The same restriction at several levels")
-def sweep(body: SweepBody) -> Response:
-    """A list with one `ban` result per level (same draws: losses non-decreasing)."""
-    return _answer(service.sweep, body, body.levels)
+def sweep(body: SweepBody, session: SessionDep, caller: CallerDep, save: SaveQ = False,
+          sharing: SharingQ = "owner") -> Response:
+    """A list with one `ban` result per level (same draws: losses non-decreasing). With
+    `?save=true`: 201, `{run_id, result}`."""
+    return _answer(service.sweep, body, body.levels, save, sharing, session, caller, "sweep")
+
+
+@router.get("/runs", summary="Saved scenario runs the caller may see, newest first")
+def list_runs(session: SessionDep, caller: CallerDep,
+              kind: Annotated[Literal["ban", "sweep", "spec"] | None,
+                              Query(description="Only runs of this kind.")] = None,
+              limit: Annotated[int, Query(ge=1, le=500)] = 100) -> Response:  # fmt: skip
+    """`data`: id, kind, minerals, created_at, sharing and spec of each run (no results)."""
+    rows = runs.list_runs(session=session, caller=caller, kind=kind, limit=limit)
+    return Response(dumps({"data": rows}), media_type="application/json", headers=PRIVATE)
+
+
+@router.get("/runs/{id}", summary="A saved run: spec, results and data versions")
+def get_run(session: SessionDep, caller: CallerDep,
+            run_id: Annotated[int, Path(alias="id", ge=1, le=2**31 - 1,
+                                        description="Run id.")]) -> Response:
+    """The run as saved; 404 when missing or not visible to the caller."""
+    try:
+        run = runs.get_run(session=session, caller=caller, run_id=run_id)
+    except NotFound as exc:
+        return JSONResponse({"detail": str(exc)}, status_code=404, headers=PRIVATE)
+    return Response(dumps(run), media_type="application/json", headers=PRIVATE)

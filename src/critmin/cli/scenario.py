@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from critmin.cli.common import FormatOption, OutputFormat, emit, fail
+from critmin.cli.common import DbOption, FormatOption, OutputFormat, emit, fail, session_for
 
 scenario_app = typer.Typer(
     help="Disruption scenarios: price, shortfall and GDP loss of a mineral export "
@@ -29,6 +29,8 @@ Dependent = Annotated[float | None, typer.Option(
     "mineral (default: the documented value for the mineral).")]
 Duration = Annotated[int, typer.Option("--duration", min=1, max=20,
                                        help="Restricted years.")]  # fmt: skip
+Save = Annotated[bool, typer.Option("--save", help="Store the run (reference data, public) "
+                                    "and print its id; reload it with 'scenario show ID'.")]
 
 COLUMNS = ["level", "price_ratio", "shortfall", "gdp_loss"]
 HEADERS = {"level": "Level", "price_ratio": "Price ratio (P50 [P5-P95])",
@@ -71,14 +73,20 @@ def ban(mineral: Mineral, country: Country,
                                              help="Share of net exports withheld.")] = 1.0,
         region: Region = "USA", seed: Seed = 0, draws: Draws = 2000,
         model: Model = "supply_constrained", dependent_share: Dependent = None,
-        duration: Duration = 1, fmt: FormatOption = OutputFormat.table) -> None:  # fmt: skip
+        duration: Duration = 1, save: Save = False, db: DbOption = None,
+        fmt: FormatOption = OutputFormat.table) -> None:  # fmt: skip
     """Withhold LEVEL of COUNTRY's net exports of MINERAL from every destination."""
     from critmin.services import scenario as service
 
     result = _call(service.ban, mineral, country, level, region=region, seed=seed,
                    n_draws=draws, model=model, dependent_share=dependent_share,
                    duration=duration)  # fmt: skip
+    spec = {"mineral": mineral, "country": country, "level": level, "region": region,
+            "seed": seed, "draws": draws, "model": model, "dependent_share": dependent_share,
+            "duration": duration}  # fmt: skip
     _show([result], fmt, single=True)
+    if save:
+        _save("ban", spec, result, db)
 
 
 @scenario_app.command("sweep")
@@ -87,7 +95,8 @@ def sweep(mineral: Mineral, country: Country,
                                               "0-1.")] = "0,0.25,0.5,0.75,1",
           region: Region = "USA", seed: Seed = 0, draws: Draws = 2000,
           model: Model = "supply_constrained", dependent_share: Dependent = None,
-          duration: Duration = 1, fmt: FormatOption = OutputFormat.table) -> None:  # fmt: skip
+          duration: Duration = 1, save: Save = False, db: DbOption = None,
+          fmt: FormatOption = OutputFormat.table) -> None:  # fmt: skip
     """One result per restriction level, on the same Monte Carlo draws."""
     from critmin.services import scenario as service
 
@@ -98,13 +107,18 @@ def sweep(mineral: Mineral, country: Country,
     results = _call(service.sweep, mineral, country, values, region=region, seed=seed,
                     n_draws=draws, model=model, dependent_share=dependent_share,
                     duration=duration)  # fmt: skip
+    spec = {"mineral": mineral, "country": country, "levels": values, "region": region,
+            "seed": seed, "draws": draws, "model": model, "dependent_share": dependent_share,
+            "duration": duration}  # fmt: skip
     _show(results, fmt, single=False)
+    if save:
+        _save("sweep", spec, results, db)
 
 
 @scenario_app.command("run")
 def run(spec: Annotated[Path, typer.Argument(help="YAML: a list 'scenarios' (see "
                                              "docs/scenarios.md).")],
-        seed: Seed = 0, draws: Draws = 2000,
+        seed: Seed = 0, draws: Draws = 2000, save: Save = False, db: DbOption = None,
         fmt: FormatOption = OutputFormat.table) -> None:  # fmt: skip
     """Every scenario of a SPEC file (minerals, countries, levels, durations, levers)."""
     import yaml
@@ -120,10 +134,82 @@ def run(spec: Annotated[Path, typer.Argument(help="YAML: a list 'scenarios' (see
     runs = _call(service.run_spec, doc, seed=seed, n_draws=draws)
     if fmt == OutputFormat.json:
         emit(runs, fmt)
+    else:
+        for r in runs:
+            typer.echo(r["name"])
+            _show(r["results"], fmt, single=False)
+    if save:
+        kept = {"file": spec.name, "seed": seed, "draws": draws, "scenarios": doc["scenarios"]}
+        _save("spec", kept, runs, db)
+
+
+def _save(kind: str, spec: dict[str, Any], results: Any, db: str | None) -> None:
+    """Store a run as the local operator; its id goes to stderr, so JSON output stays JSON."""
+    from critmin.services.auth import LOCAL
+    from critmin.services.scenario_runs import save
+
+    with session_for(db) as session:
+        run = save(session=session, caller=LOCAL, kind=kind, spec=spec, results=results)
+    typer.echo(f"saved scenario run {run['id']}", err=True)
+
+
+RUN_COLUMNS = ["id", "kind", "minerals", "spec", "created_at", "sharing"]
+RUN_HEADERS = {"id": "Run", "kind": "Kind", "minerals": "Minerals", "spec": "Scenario",
+               "created_at": "Saved (UTC)", "sharing": "Sharing"}
+
+
+def _describe(spec: dict[str, Any]) -> str:
+    levels = spec.get("levels", [spec.get("level")])
+    shown = ", ".join(f"{v:g}" for v in levels if isinstance(v, int | float))
+    return f"{spec.get('country', '')} level {shown}" if shown else ""
+
+
+@scenario_app.command("runs")
+def runs_cmd(kind: Annotated[str | None, typer.Option("--kind", help="ban, sweep or spec.")]
+             = None, db: DbOption = None,
+             fmt: FormatOption = OutputFormat.table) -> None:  # fmt: skip
+    """Saved runs, newest first."""
+    from critmin.services.auth import LOCAL
+    from critmin.services.scenario_runs import list_runs
+
+    with session_for(db) as session:
+        rows = list_runs(session=session, caller=LOCAL, kind=kind)
+    if fmt == OutputFormat.json:
+        emit(rows, fmt)
         return
-    for r in runs:
-        typer.echo(r["name"])
-        _show(r["results"], fmt, single=False)
+    emit([{**r, "minerals": ", ".join(m.title() for m in r["minerals"]),
+           "spec": _describe(r["spec"]), "created_at": (r["created_at"] or "")[:19]}
+          for r in rows], fmt, title="Saved scenario runs", columns=RUN_COLUMNS,
+         headers=RUN_HEADERS)  # fmt: skip
+
+
+@scenario_app.command("show")
+def show_cmd(run_id: Annotated[int, typer.Argument(help="Run id (see 'scenario runs').")],
+             db: DbOption = None, fmt: FormatOption = OutputFormat.table) -> None:  # fmt: skip
+    """A saved run: its spec, data versions and results as when it was run."""
+    from critmin.services.auth import LOCAL
+    from critmin.services.entities import NotFound
+    from critmin.services.scenario_runs import get_run
+
+    with session_for(db) as session:
+        try:
+            run = get_run(session=session, caller=LOCAL, run_id=run_id)
+        except NotFound as exc:
+            raise fail(str(exc), 1) from None
+    if fmt == OutputFormat.json:
+        emit(run, fmt)
+        return
+    typer.echo(f"Run {run['id']} ({run['kind']}), saved {(run['created_at'] or '')[:19]} UTC")
+    for v in run["data_versions"]:
+        typer.echo(f"  data: {v.get('dataset') or v['file']} "
+                   f"{v.get('version') or v.get('note') or v.get('sha256', '')[:12]}")
+    results = run["results"]
+    if run["kind"] == "spec":
+        for r in results:
+            typer.echo(r["name"])
+            _show(r["results"], fmt, single=False)
+    else:
+        _show([results] if run["kind"] == "ban" else results, fmt, single=run["kind"] == "ban")
 
 
 def register(app: typer.Typer) -> None:
