@@ -8,10 +8,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Path, Query
 
 from critmin.api.deps import AsciiId, CallerDep, SessionDep
-from critmin.services import controls
+from critmin.services import controls, scenario
 from critmin.services import dashboard as service
 from critmin.services import mineral_monitor as monitor
-from critmin.services import scenario
 
 router = APIRouter(prefix="/dashboard", tags=["dashboard"])
 
