@@ -26,9 +26,11 @@ def test_ban_json_contract():
         assert set(out[key]) >= {"central", "low", "high"}
         assert out[key]["low"] <= out[key]["central"] <= out[key]["high"]
     assert out["gdp_loss_usd"]["central"] > 1e8
-    assert out["by_industry"][0] == {"industry": "Semiconductor and related device "
-                                     "manufacturing", "code": "334413",
-                                     "gdp_loss_usd": out["gdp_loss_usd"]["central"]}
+    top = out["by_industry"][0]
+    assert top == {"industry": "Semiconductor and related device manufacturing",
+                   "code": "334413", "gdp_loss_usd": out["gdp_loss_usd"]["central"],
+                   "gdp_loss_low_usd": out["gdp_loss_usd"]["low"],
+                   "gdp_loss_high_usd": out["gdp_loss_usd"]["high"]}
     assert any(a["name"] == "dependent_share" for a in out["assumptions"])
 
 

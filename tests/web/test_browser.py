@@ -108,6 +108,20 @@ def test_market_monitor_chart_renders_with_measures_marked(page: Page) -> None:
     screenshot(page, "monitor-gallium.png")
 
 
+def test_scenario_charts_render(page: Page) -> None:
+    page.goto("/scenarios?mineral=gallium&country=CHN&level=0.8&draws=300&seed=2")
+    page.wait_for_selector("#chart-industry .main-svg")
+    page.wait_for_selector("#chart-sweep .main-svg")
+    assert page.locator("#chart-industry .bars .point").count() >= 1
+    assert page.locator("#chart-sweep .scatterlayer .trace").count() == 3  # band + median
+    page.get_by_label("Restriction level", exact=True).fill("0.5")
+    page.get_by_role("button", name="Run scenario").click()
+    page.wait_for_url("**level=0.5**")
+    page.wait_for_selector("#chart-sweep .main-svg")
+    assert "level 0.5" in page.locator("#result-h").inner_text()
+    screenshot(page, "scenario-gallium.png")
+
+
 def test_measures_timeline_renders(page: Page) -> None:
     page.goto("/measures")
     page.wait_for_selector("#chart-measures .main-svg")

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query
 
 from critmin.api.deps import AsciiId, CallerDep, SessionDep
-from critmin.services import controls
+from critmin.services import controls, scenario
 from critmin.services import dashboard as service
 from critmin.services import mineral_monitor as monitor
 
@@ -116,3 +116,22 @@ def measures(
 @router.get("/sources", summary="Datasets and curated citations")
 def sources(session: SessionDep, caller: CallerDep) -> dict[str, Any]:
     return _call(service.sources, session=session, caller=caller)
+
+
+@router.get("/scenarios", summary="The scenario page's data: one restriction and its sweep")
+def scenarios(
+    mineral: str = Query("gallium", max_length=40, description="Mineral with bundled defaults."),
+    country: str = Query("CHN", pattern=r"^[A-Za-z]{3}$", description="Restricting country."),
+    level: float = Query(1.0, ge=0.0, le=1.0, allow_inf_nan=False,
+                         description="Share of net exports withheld (0-1)."),
+    draws: int = Query(2000, ge=1, le=20_000, description="Monte Carlo draws."),
+    seed: int = Query(0, ge=0, le=2**32 - 1, description="Monte Carlo seed."),
+    model: Literal["supply_constrained", "leontief"] = Query("supply_constrained"),
+) -> dict[str, Any]:
+    """`result` as `POST /api/v1/scenarios/ban` gives it, and `sweep`, one result per
+    level 0, 0.25, 0.5, 0.75, 1 on the same draws. Public data only."""
+    try:
+        return scenario.dashboard(mineral, country, level, seed=seed, n_draws=draws,
+                                  model=model)
+    except scenario.ScenarioError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from None

@@ -139,8 +139,8 @@ def _assumptions(defaults: Any, econ: dict[str, Any], region: str, model: Model,
         {"name": "dependent_share", "value": econ["d"], "unit": "share of output",
          "source": econ["d_source"], "assumption": True},
         {"name": "economy model", "value": model, "unit": "",
-         "source": "supply_constrained: LP maximising value added under the mineral's "
-                   "limit; leontief: final sales of the dependent output cut by the "
+         "source": "supply-constrained: LP maximising value added under the mineral's "
+                   "limit; Leontief: final sales of the dependent output cut by the "
                    "shortfall", "assumption": True},
         {"name": "price and GDP dollars", "value": "2017 economy, 2017 USD", "unit": "",
          "source": "GDP losses are measured on the 2017 BEA table, not rescaled",
@@ -214,7 +214,9 @@ def _run(mineral: str, country: str, levels: Sequence[float], *, region: str, se
             "gdp_loss_usd": {"central": float(total[0, i]), "low": float(total[1, i]),
                              "high": float(total[2, i])},
             "by_industry": [{"industry": t.labels[j], "code": t.codes[j],
-                             "gdp_loss_usd": float(loss[0, i, j])} for j in order],
+                             "gdp_loss_usd": float(loss[0, i, j]),
+                             "gdp_loss_low_usd": float(loss[1, i, j]),
+                             "gdp_loss_high_usd": float(loss[2, i, j])} for j in order],
             "assumptions": assumptions,
         })
     return out
@@ -271,3 +273,25 @@ def run_spec(doc: Any, seed: int = 0, n_draws: int = 2000) -> list[dict[str, Any
             raise ScenarioError(f"spec: scenario {k}: {exc}") from None
         out.append({"name": str(item.get("name", f"scenario {k}")), "results": results})
     return out
+
+
+SWEEP_LEVELS: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 1.0)
+MODEL_LABELS = {"supply_constrained": "Supply-constrained (linear programme)",
+                "leontief": "Leontief (demand-driven)"}
+
+
+def dashboard(mineral: str, country: str, level: float = 1.0, *, seed: int = 0,
+              n_draws: int = 2000, model: Model = "supply_constrained") -> dict[str, Any]:
+    """One restriction and its sweep over :data:`SWEEP_LEVELS`, in one run on the same
+    draws: ``{"result": <ban result>, "sweep": [<one per sweep level>], ...labels}``."""
+    levels = sorted({*SWEEP_LEVELS, float(level)})
+    runs = sweep(mineral, country, levels, seed=seed, n_draws=n_draws, model=model)
+    by_level = {r["level"]: r for r in runs}
+    return {"result": by_level[float(level)], "sweep": [by_level[x] for x in SWEEP_LEVELS],
+            "model_label": MODEL_LABELS[model], "minerals": _available()}
+
+
+def _available() -> list[str]:
+    from critmin.ingest.scenario_defaults import available
+
+    return available()
