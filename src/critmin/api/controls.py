@@ -17,13 +17,13 @@ from starlette.concurrency import run_in_threadpool
 
 from critmin.api.deps import CallerDep, SessionDep
 from critmin.api.reads import dumps
+from critmin.api.replies import PRIVATE
 from critmin.services import controls as service
 
 router = APIRouter(prefix="/controls", tags=["controls"])
 
 NO_NUL = r"^[^\x00]*$"
 DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
-PRIVATE = {"Cache-Control": "private, no-cache", "Vary": "Authorization, Cookie"}
 CountryQ = Annotated[str, Query(min_length=1, max_length=60, pattern=NO_NUL,
                                 description="ISO3 code (or English name), e.g. CHN.")]  # fmt: skip
 BATCH_BODY = {

@@ -18,6 +18,8 @@ from starlette.concurrency import run_in_threadpool
 
 from critmin.api.deps import CallerDep, SessionDep
 from critmin.api.reads import dumps
+from critmin.api.replies import PRIVATE
+from critmin.api.replies import private_error as _error
 from critmin.ingest.errors import IngestError
 from critmin.services import criticality as service
 from critmin.services.criticality_inputs import load_inputs
@@ -25,7 +27,6 @@ from critmin.services.tracker import InvalidRecord
 
 router = APIRouter(prefix="/criticality", tags=["criticality"])
 
-PRIVATE = {"Cache-Control": "private, no-cache", "Vary": "Authorization, Cookie"}
 RegionQ = Annotated[str, Query(min_length=2, max_length=3, pattern=r"^[A-Za-z]{2,3}$",
                                description="ISO3 country code or EU.")]  # fmt: skip
 YearQ = Annotated[int, Query(ge=1990, le=2100, description="Data year.")]
@@ -39,11 +40,6 @@ INPUTS_BODY = {
                     "application/json": {"schema": {"type": "object"}}},
     }
 }  # fmt: skip
-
-
-def _error(status: int, detail: str, errors: list[dict[str, Any]] | None = None) -> Response:
-    return JSONResponse({"detail": detail, "errors": errors or []}, status_code=status,
-                        headers=PRIVATE)  # fmt: skip
 
 
 def _answer(work: Callable[[], Any], where: str = "query") -> Response:

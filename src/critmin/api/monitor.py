@@ -12,11 +12,12 @@ from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from critmin.api.deps import CallerDep, EditorDep, IsoDate, SessionDep, require
-from critmin.api.reads import dumps
+from critmin.api.replies import private_error as _error
+from critmin.api.replies import private_json as _json
 from critmin.domain.vocab import UnknownValue, resolve_mineral
 from critmin.services import monitor as service
 from critmin.services import monitor_rules as rules
@@ -26,7 +27,6 @@ from critmin.services.entities import NotFound
 from critmin.services.tracker import Conflict, Forbidden, InvalidRecord
 
 router = APIRouter(prefix="/monitor", tags=["monitor"])
-PRIVATE = {"Cache-Control": "private, no-cache", "Vary": "Authorization, Cookie"}
 NO_NUL = r"^[^\x00]*$"
 RuleRef = Annotated[str, Path(min_length=1, max_length=120, pattern=NO_NUL,
                               description="Rule key or id.")]  # fmt: skip
@@ -65,16 +65,6 @@ class RulePatch(BaseModel):
 class WebhookIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     url: str = Field(max_length=500, pattern=r"^https?://[^\s/$.?#][^\s]*$")
-
-
-def _json(data: Any, status: int = 200) -> Response:
-    return Response(dumps(data), status_code=status, media_type="application/json",
-                    headers=PRIVATE)  # fmt: skip
-
-
-def _error(status: int, detail: str, errors: list[dict[str, Any]] | None = None) -> Response:
-    return JSONResponse({"detail": detail, "errors": errors or []}, status_code=status,
-                        headers=PRIVATE)  # fmt: skip
 
 
 def _answer(work: Callable[[], Any], status: int = 200, where: str = "body") -> Response:

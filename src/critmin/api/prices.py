@@ -21,7 +21,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from critmin.api.deps import CallerDep, EditorDep, SessionDep
-from critmin.api.reads import dumps
+from critmin.api.replies import PRIVATE
+from critmin.api.replies import private_error as _error
+from critmin.api.replies import private_json as _json
 from critmin.domain.fx import MissingRate
 from critmin.domain.units import UnitError
 from critmin.domain.vocab import UnknownValue, resolve_mineral
@@ -45,7 +47,6 @@ Tolerance = Annotated[int, Query(ge=0, le=service.MAX_TOLERANCE_DAYS,
                                  description="Carry a value forward at most this many days.")]
 Windows = Annotated[list[int] | None, Query(
     max_length=service.MAX_WINDOWS, description="Event windows in days (repeat; default 30, 90).")]
-PRIVATE = {"Cache-Control": "private, no-cache", "Vary": "Authorization, Cookie"}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 IMPORT_BODY = {
     "requestBody": {
@@ -60,16 +61,6 @@ IMPORT_BODY = {
         },
     }
 }  # fmt: skip
-
-
-def _json(data: Any, status: int = 200) -> Response:
-    return Response(dumps(data), status_code=status, media_type="application/json",
-                    headers=PRIVATE)  # fmt: skip
-
-
-def _error(status: int, detail: str, errors: list[dict[str, Any]] | None = None) -> Response:
-    return JSONResponse({"detail": detail, "errors": errors or []}, status_code=status,
-                        headers=PRIVATE)  # fmt: skip
 
 
 def _answer(work: Callable[[], Any], field: str = "query.currency") -> Response:

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from critmin.api.deps import CallerDep, SessionDep
 from critmin.api.reads import dumps
+from critmin.api.replies import PRIVATE
 from critmin.services import scenario as service
 from critmin.services import scenario_runs as runs
 from critmin.services.auth import Caller
@@ -25,7 +26,6 @@ from critmin.services.entities import NotFound
 
 router = APIRouter(prefix="/scenarios", tags=["scenarios"])
 
-PRIVATE = {"Cache-Control": "private, no-cache", "Vary": "Authorization, Cookie"}
 Share = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 
 

@@ -19,7 +19,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from critmin.api.deps import CallerDep, EditorDep, SessionDep
-from critmin.api.reads import dumps
+from critmin.api.replies import PRIVATE
+from critmin.api.replies import private_error as _error
+from critmin.api.replies import private_json as _json
 from critmin.ingest.errors import IngestError
 from critmin.services import trade as service
 from critmin.services.auth import Caller
@@ -30,7 +32,6 @@ router = APIRouter(prefix="/trade", tags=["trade"])
 
 ISO3 = r"^[A-Za-z]{3}$"
 HS6 = r"^\d{4}\.?\d{2}$"
-PRIVATE = {"Cache-Control": "private, no-cache", "Vary": "Authorization, Cookie"}
 ImportQ = Annotated[int | None, Query(ge=1, le=2**31 - 1, description=(
     "A trade import's id; without it, the bundled CEPII BACI flows."))]  # fmt: skip
 HsQ = Annotated[list[str] | None, Query(max_length=50, description="HS six-digit codes (repeat).")]
@@ -47,16 +48,6 @@ IMPORT_BODY = {
         },
     }
 }  # fmt: skip
-
-
-def _json(data: Any, status: int = 200) -> Response:
-    return Response(dumps(data), status_code=status, media_type="application/json",
-                    headers=PRIVATE)  # fmt: skip
-
-
-def _error(status: int, detail: str, errors: list[dict[str, Any]] | None = None) -> Response:
-    return JSONResponse({"detail": detail, "errors": errors or []}, status_code=status,
-                        headers=PRIVATE)  # fmt: skip
 
 
 def _answer(work: Callable[[], Any], where: str = "query") -> Response:
