@@ -7,6 +7,9 @@
 - ``dask``: the same sweep (cases x levels x draws) in-process and on a local
   ``dask.distributed`` cluster, with the cluster's start-up and per-run overhead.
 - ``io``: the input-output stage, from ``benchmarks/scenarios_io.py`` when present.
+- ``grid``: the real large sweep of ``critmin scenario grid`` (every bundled mineral x
+  every major producer x levels x draws, from the USGS tables, with the economy stage
+  where end uses are mapped), in process and on a local cluster started for the run.
 
 The scenarios are SYNTHETIC: the documented gallium defaults with every uncertain
 parameter drawn over its range and a random restriction level; the Dask cases are the
@@ -132,6 +135,23 @@ def bench_dask(n_cases: int, n_levels: int, n_draws: int, workers: int,
             "overhead_s": dask_s - local_s, "identical": same}  # fmt: skip
 
 
+def bench_grid(n_levels: int, n_draws: int, workers: int) -> dict[str, Any]:
+    from critmin.services.scenario_grid import grid
+
+    levels = [round(x, 6) for x in np.linspace(0, 1, n_levels)]
+    here = grid(levels=levels, n_draws=n_draws, seed=1, scheduler="none")
+    t0 = time.perf_counter()
+    there = grid(levels=levels, n_draws=n_draws, seed=1, n_workers=workers)
+    wall = time.perf_counter() - t0
+    same = [c["results"] for c in here["cases"]] == [c["results"] for c in there["cases"]]
+    return {"part": "grid", "cases": len(here["cases"]), "levels": n_levels,
+            "draws": n_draws, "scenarios": here["scenarios"], "workers": workers,
+            "in_process_market_s": here["timing_s"]["market"],
+            "cluster_market_s": there["timing_s"]["market"],
+            "economy_s": here["timing_s"]["economy"], "cluster_wall_s": wall,
+            "identical": same}  # fmt: skip
+
+
 def bench_io(args: argparse.Namespace) -> dict[str, Any]:
     path = HERE / "scenarios_io.py"
     if not path.exists():
@@ -146,7 +166,7 @@ def bench_io(args: argparse.Namespace) -> dict[str, Any]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--part", choices=["market", "io", "dask", "all"], default="all")
+    ap.add_argument("--part", choices=["market", "io", "dask", "grid", "all"], default="all")
     ap.add_argument("--scenarios", type=int, default=100_000)
     ap.add_argument("--loop", type=int, default=2_000, help="scenarios in the brentq loop")
     ap.add_argument("--cases", type=int, default=32, help="Dask sweep: mineral x country cases")
@@ -156,7 +176,7 @@ def main() -> None:
     ap.add_argument("--chunk", type=int, default=4, help="cases per Dask task")
     ap.add_argument("--json-out", type=Path)
     args = ap.parse_args()
-    parts = ["market", "io", "dask"] if args.part == "all" else [args.part]
+    parts = ["market", "io", "dask", "grid"] if args.part == "all" else [args.part]
     results = []
     for part in parts:
         if part == "market":
@@ -173,6 +193,15 @@ def main() -> None:
                   f"local cluster ({r['workers']} workers) {r['dask_s']:.2f} s, start-up "
                   f"{r['cluster_start_s']:.2f} s, overhead {r['overhead_s']:+.2f} s; "
                   f"identical: {r['identical']}")
+        elif part == "grid":
+            r = bench_grid(args.levels, args.draws, args.workers)
+            print(f"grid: {r['scenarios']:,} market scenarios ({r['cases']} mineral x "
+                  f"producer cases x {r['levels']} levels x {r['draws']} draws); market "
+                  f"stage in-process {r['in_process_market_s']:.2f} s, on a local cluster "
+                  f"({r['workers']} workers, started for the run) "
+                  f"{r['cluster_market_s']:.2f} s; economy stage {r['economy_s']:.2f} s; "
+                  f"whole run on the cluster {r['cluster_wall_s']:.2f} s; identical: "
+                  f"{r['identical']}")
         else:
             r = bench_io(args)
             print("io: " + (r["status"] if r.get("status") == "not available"

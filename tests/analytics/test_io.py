@@ -164,9 +164,11 @@ def test_negative_value_added_industry_is_not_cut_for_gain():
     res = supply_constrained(A, v, X, F, np.array([1.0, 0.0]), 1000.0)
     assert res.output == pytest.approx(X)
     res = supply_constrained(A, v, X, F, np.array([1.0, 0.0]), 500.0)
-    # x1 <= 500 forces x2 <= 1700 as before; the loss uses the actual coefficients
+    # x1 <= 500 forces x2 <= 1700 as before; sector 2's forced cut of 300 counts as no
+    # gain (max(v, 0) = 0), so the loss is sector 1's alone, never reduced by it
     assert res.output == pytest.approx([500.0, 1700.0], abs=1e-6)
-    assert res.total_value_added_loss == pytest.approx(0.65 * 500 - 0.1 * 300, abs=1e-6)
+    assert res.total_value_added_loss == pytest.approx(0.65 * 500, abs=1e-6)
+    assert res.value_added_loss[1] == 0.0
 
 
 def test_floor_follows_the_tables_own_net_output():

@@ -75,3 +75,18 @@ def test_bad_query_values_are_422(api):
     assert owner.get("/runs", params={"kind": "nope"}).status_code == 422
     assert owner.get("/runs/0").status_code == 422
     assert owner.get("/runs/abc").status_code == 422
+
+
+def test_a_saved_spec_run_stays_with_its_owner(api):
+    owner, partner = api["owner"], api["partner"]
+    spec = {"seed": 1, "draws": 100, "scenarios": [
+        {"mineral": "gallium", "country": "CHN", "levels": [0.5, 1.0], "name": "halves"}]}
+    saved = owner.post("/run", params={"save": "true"}, json=spec)
+    assert saved.status_code == 201, saved.text
+    run_id = saved.json()["run_id"]
+    run = owner.get(f"/runs/{run_id}").json()
+    assert run["kind"] == "spec" and run["spec"]["scenarios"][0]["name"] == "halves"
+    assert run["results"][0]["results"][1]["level"] == 1.0
+    assert partner.get(f"/runs/{run_id}").status_code == 404
+    assert run_id not in [r["id"] for r in partner.get("/runs", params={"kind": "spec"})
+                          .json()["data"]]

@@ -23,6 +23,7 @@ def test_benchmark_parts_run_and_agree(tmp_path):
     assert "market: vectorised" in done.stdout and "dask: 240 scenarios" in done.stdout
     results = {r["part"]: r for r in json.loads(out.read_text())}
     market, dask = results["market"], results["dask"]
+    assert results["grid"]["identical"] is True and results["grid"]["cases"] >= 25
     assert market["scenarios"] == 5000 and market["loop_scenarios"] == 300
     assert market["max_abs_log_price_diff"] < 1e-8
     assert market["vectorised_per_s"] > 0 and market["loop_per_s"] > 0

@@ -88,3 +88,39 @@ def test_run_spec_file(tmp_path):
     assert res.exit_code == 2 and "scenario 1" in res.output
     res = invoke("run", str(tmp_path / "missing.yaml"))
     assert res.exit_code == 2 and "cannot read" in res.output
+
+
+def test_grid_on_a_running_scheduler_by_address(tmp_path):
+    from dask.distributed import LocalCluster
+
+    out_file = tmp_path / "grid.json"
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                      dashboard_address=None) as cluster:
+        res = invoke("grid", "--minerals", "gallium,antimony", "--levels", "0,0.5,1",
+                     "--draws", "200", "--seed", "3", "--scheduler", cluster.scheduler_address,
+                     "--format", "json", "-o", str(out_file))
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert json.loads(out_file.read_text()) == out
+    keys = [(c["mineral"], c["country"]) for c in out["cases"]]
+    assert keys == [("gallium", "CHN"), ("antimony", "CHN"), ("antimony", "RUS"),
+                    ("antimony", "TJK")]  # minerals in the order asked, largest producer first
+    gallium = out["cases"][0]
+    assert gallium["inputs"] == "curated"
+    losses = [r["gdp_loss_usd"]["central"] for r in gallium["results"]]
+    assert losses[0] == 0.0 and losses == sorted(losses) and losses[-1] > 1e8
+    assert out["cases"][1]["results"][-1]["gdp_loss_usd"] is None  # antimony: not mapped
+
+
+def test_grid_on_its_own_local_cluster_prints_a_table():
+    res = runner.invoke(app, ["scenario", "grid", "--minerals", "niobium", "--levels", "1",
+                              "--draws", "100", "--workers", "1", "--economy", "none"])
+    assert res.exit_code == 0, res.output
+    assert "Niobium" in res.stdout and "Brazil" in res.stdout
+    assert "local cluster" in res.stderr
+
+
+def test_grid_refuses_an_unknown_mineral():
+    res = runner.invoke(app, ["scenario", "grid", "--minerals", "tin", "--scheduler", "none"])
+    assert res.exit_code == 2
+    assert "no USGS MCS 2026 chapter for mineral(s) tin" in res.output

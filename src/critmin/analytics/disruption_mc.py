@@ -9,7 +9,9 @@ default. A sweep reuses the same draws at every restriction level (common random
 numbers), so each draw's path over the levels is a proper curve.
 
 A sweep *case* is one mineral and restricting country: ``{"key", "params",
-"uncertain", "restriction", "levers"}``. :func:`sweep_cases` evaluates many cases x
+"uncertain", "restriction", "levers"}`` and optionally ``"sums"``: parameters set, draw
+by draw, to the sum of others (``{"consumption": ["production_other", "exports"]}``
+keeps a market balance when its parts are uncertain). :func:`sweep_cases` evaluates many cases x
 levels x draws in one vectorised call; ``critmin.services.disruption_dask`` splits the
 cases into chunks run on a Dask cluster. A case's draws depend only on
 ``(seed, case index)``, so a chunked sweep equals the in-process one exactly.
@@ -115,6 +117,8 @@ def _case_rows(case: Mapping[str, Any], levels: np.ndarray, n_draws: int,
     n_lv = len(levels)
     params = {k: np.tile(np.broadcast_to(np.asarray(v, float), (n_draws,)), n_lv)
               for k, v in {**case["params"], **d}.items()}  # fmt: skip
+    for name, parts in case.get("sums", {}).items():  # e.g. consumption = balance
+        params[name] = np.sum([params[p] for p in parts], axis=0)
     restriction = {**case.get("restriction", {}), "level": np.repeat(levels, n_draws)}
     return params, restriction, dict(case.get("levers", {}))
 

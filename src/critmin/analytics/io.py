@@ -28,7 +28,8 @@ final demand, ``v`` value added per unit of output.
   published ``f0`` by rounding), so ``x0`` is feasible whenever ``s . x0 <= S``. Negative
   value-added coefficients count as zero in the objective (shutting a subsidised industry
   is no gain), and a tiny weight on output keeps industries at baseline unless a
-  constraint binds; losses are reported with the actual ``v``.
+  constraint binds; losses are reported the same way (``max(v, 0)`` per unit of output
+  lost), so cutting a subsidised user industry never shows as a GDP gain.
 """
 
 from __future__ import annotations
@@ -208,7 +209,7 @@ def supply_constrained(
     return SupplyConstrainedResult(
         output=x,
         output_loss=loss,
-        value_added_loss=v * loss,
+        value_added_loss=np.maximum(v, 0.0) * loss,
         net_output=leontief @ x,
         scarce_input_used=float(s[users] / d[users] @ res.x[n:]),
         status=str(res.message),

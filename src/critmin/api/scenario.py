@@ -107,6 +107,101 @@ def sweep(body: SweepBody, session: SessionDep, caller: CallerDep, save: SaveQ =
     return _answer(service.sweep, body, body.levels, save, sharing, session, caller, "sweep")
 
 
+class SpecItem(BaseModel):
+    """One scenario of a spec: a mineral, a restricting country and its options."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mineral: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z][A-Za-z _-]*$")
+    country: str = Field(pattern=r"^[A-Za-z]{3}$")
+    name: str | None = Field(None, max_length=120)
+    levels: list[Share] = Field(default=[1.0], min_length=1, max_length=21)
+    region: str = Field("USA", pattern=r"^[A-Za-z]{3}$")
+    model: Literal["supply_constrained", "leontief"] = "supply_constrained"
+    dependent_share: float | None = Field(None, gt=0.0, le=1.0, allow_inf_nan=False)
+    duration: int = Field(1, ge=1, le=10)
+    levers: dict[str, Annotated[float, Field(allow_inf_nan=False)]] = Field(
+        default_factory=dict, max_length=10,
+        description="Mitigation levers (docs/scenarios.md), e.g. stockpile_release.")
+
+
+class SpecBody(BaseModel):
+    """Several scenarios at once, as in ``critmin scenario run SPEC.yaml``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    scenarios: list[SpecItem] = Field(min_length=1, max_length=20)
+    seed: int = Field(0, ge=0, le=2**32 - 1)
+    draws: int = Field(2000, ge=1, le=20_000)
+
+
+class GridBody(BaseModel):
+    """Every (or the named) bundled mineral x every major producer x levels x draws."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    minerals: list[Annotated[str, Field(max_length=40, pattern=r"^[A-Za-z][A-Za-z _-]*$")]] \
+        | None = Field(None, max_length=40, description="Default: every bundled mineral.")
+    min_share: float = Field(0.10, ge=0.01, le=1.0, allow_inf_nan=False,
+                             description="Share of world output of a major producer.")
+    levels: list[Share] = Field(default=[0.0, 0.25, 0.5, 0.75, 1.0], min_length=1,
+                                max_length=11)
+    seed: int = Field(0, ge=0, le=2**32 - 1)
+    draws: int = Field(500, ge=1, le=2000, description="Draws per case and level (at most "
+                       "2,000 over HTTP; the CLI runs larger sweeps on Dask).")
+    economy: Literal["supply_constrained", "leontief", "none"] = "supply_constrained"
+
+
+def _unprocessable(exc: Exception) -> JSONResponse:
+    return JSONResponse({"detail": str(exc), "errors": [{"field": "body",
+                                                         "problem": str(exc)}]},
+                        status_code=422, headers=PRIVATE)  # fmt: skip
+
+
+@router.post("/run", summary="Several scenarios at once (a spec)")
+def run_spec(body: SpecBody, session: SessionDep, caller: CallerDep, save: SaveQ = False,
+             sharing: SharingQ = "owner") -> Response:
+    """A list of `{name, results}`, one per scenario, each result as from `/sweep`. With
+    `?save=true`: 201, `{run_id, result}`; the run is stored as kind `spec`."""
+    if save and (caller is None or caller.anonymous):
+        raise HTTPException(status_code=401, detail="saving a run needs an API token: "
+                            "'Authorization: Bearer <token>'",
+                            headers={"WWW-Authenticate": "Bearer"})  # fmt: skip
+    doc = {"scenarios": [i.model_dump(exclude_none=True) for i in body.scenarios]}
+    try:
+        result = service.run_spec(doc, seed=body.seed, n_draws=body.draws)
+    except service.ScenarioError as exc:
+        return _unprocessable(exc)
+    if not save:
+        return Response(dumps(result), media_type="application/json", headers=PRIVATE)
+    spec = {"file": None, "seed": body.seed, "draws": body.draws, **doc}
+    saved = runs.save(session=session, caller=caller, kind="spec", spec=spec,
+                      results=result, sharing=sharing)  # fmt: skip
+    return Response(dumps({"run_id": saved["id"], "result": result}),
+                    media_type="application/json", status_code=201,
+                    headers={**PRIVATE, "X-Scenario-Run": str(saved["id"])})
+
+
+@router.post("/grid", summary="Every mineral x major producer x level, market to GDP")
+def grid(body: GridBody) -> Response:
+    """Per case (mineral, producer, its share of world output, curated or generic inputs):
+    one result per level with `price_ratio`, `shortfall_share`, `shortfall_t` and
+    `gdp_loss_usd` (null where the mineral's end uses are not mapped), each `{central,
+    low, high}` = P50, P5, P95; `skipped` names what was left out and why. Runs in the
+    server's process."""
+    from critmin.services.scenario_grid import IN_PROCESS
+    from critmin.services.scenario_grid import grid as run_grid
+
+    try:
+        out = run_grid(body.minerals, min_share=body.min_share, levels=body.levels,
+                       n_draws=body.draws, seed=body.seed, scheduler=IN_PROCESS,
+                       economy=body.economy)  # fmt: skip
+    except service.ScenarioError as exc:
+        return _unprocessable(exc)
+    out["scheduler"] = "in process"
+    return Response(dumps(out), media_type="application/json", headers=PRIVATE)
+
+
 @router.get("/runs", summary="Saved scenario runs the caller may see, newest first")
 def list_runs(session: SessionDep, caller: CallerDep,
               kind: Annotated[Literal["ban", "sweep", "spec"] | None,

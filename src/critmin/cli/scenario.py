@@ -143,6 +143,88 @@ def run(spec: Annotated[Path, typer.Argument(help="YAML: a list 'scenarios' (see
         _save("spec", kept, runs, db)
 
 
+GRID_COLUMNS = ["mineral", "country", "share", "inputs", "half", "full", "shortfall", "gdp"]
+GRID_HEADERS = {"mineral": "Mineral", "country": "Producer", "share": "Share of world output",
+                "inputs": "Inputs", "half": "Price ratio at 50%", "full": "Price ratio at 100%",
+                "shortfall": "Shortfall at 100%", "gdp": "US GDP loss at 100%, USD B"}
+
+
+def _at(results: list[dict[str, Any]], level: float) -> dict[str, Any] | None:
+    return next((r for r in results if abs(r["level"] - level) < 1e-9), None)
+
+
+def _grid_rows(out: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = []
+    for c in out["cases"]:
+        half, full = _at(c["results"], 0.5), _at(c["results"], 1.0)
+        rows.append({
+            "mineral": c["mineral"].title(), "country": c["country_name"],
+            "share": f"{c['production_share']:.0%}", "inputs": c["inputs"],
+            "half": _band(half["price_ratio"]) if half else "",
+            "full": _band(full["price_ratio"]) if full else "",
+            "shortfall": _band(full["shortfall_share"], 0.01, "{:.0f}%") if full else "",
+            "gdp": (_band(full["gdp_loss_usd"], 1e9) if full and full["gdp_loss_usd"]
+                    else "not modelled"),
+        })
+    return rows
+
+
+@scenario_app.command("grid")
+def grid_cmd(
+    minerals: Annotated[str | None, typer.Option(
+        "--minerals", help="Comma-separated minerals (default: every bundled one).")] = None,
+    min_share: Annotated[float, typer.Option(
+        "--min-share", min=0.01, max=1.0,
+        help="A major producer has at least this share of world output.")] = 0.10,
+    levels: Annotated[str, typer.Option("--levels", help="Comma-separated levels, 0-1 "
+                                        "(default: 0, 0.1, ..., 1).")] = "",
+    draws: Annotated[int, typer.Option("--draws", min=1, max=100_000,
+                                       help="Monte Carlo draws per case and level.")] = 1000,
+    seed: Seed = 0,
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", help="Address of a running Dask scheduler (tcp://host:8786); "
+        "default: a local cluster; 'none' runs in this process.")] = None,
+    workers: Annotated[int, typer.Option("--workers", min=1, max=64,
+                                         help="Workers of the local cluster.")] = 2,
+    economy: Annotated[str, typer.Option(
+        "--economy", help="supply_constrained, leontief or none (market stage only).")]
+    = "supply_constrained",
+    output: Annotated[Path | None, typer.Option("-o", "--output",
+                                                help="Also write the JSON to FILE.")] = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:  # fmt: skip
+    """Every mineral x every major producer x restriction levels x draws, on Dask."""
+    import json
+
+    from critmin.services.scenario_grid import ELEVEN_LEVELS, grid
+
+    try:
+        values = ([float(v) for v in levels.split(",") if v.strip()] if levels.strip()
+                  else list(ELEVEN_LEVELS))
+    except ValueError:
+        raise fail(f"--levels: expected comma-separated numbers, got {levels!r}", 2) from None
+    names = [m.strip() for m in minerals.split(",") if m.strip()] if minerals else None
+    try:
+        out = _call(grid, names, min_share=min_share, levels=values, n_draws=draws,
+                    seed=seed, scheduler=scheduler, n_workers=workers, economy=economy)
+    except OSError as exc:  # an unreachable scheduler
+        raise fail(f"--scheduler {scheduler}: cannot connect ({exc})", 2) from None
+    if output is not None:
+        output.write_text(json.dumps(out, indent=1), encoding="utf-8")
+    if fmt == OutputFormat.json:
+        emit(out, fmt)
+        return
+    emit(_grid_rows(out), fmt, columns=GRID_COLUMNS, headers=GRID_HEADERS,
+         title=f"Export restrictions by major producers: {out['scenarios']:,} market "
+               f"scenarios, {out['draws']} draws (P50 [P5-P95], estimates)",
+         right=("share", "half", "full", "shortfall", "gdp"))  # fmt: skip
+    t = out["timing_s"]
+    typer.echo(f"market stage {t['market']:.1f} s on {out['scheduler']}; economy stage "
+               f"{t['economy']:.1f} s", err=True)
+    for s in out["skipped"]:
+        typer.echo(f"skipped {s['mineral']}: {s['reason']}", err=True)
+
+
 def _save(kind: str, spec: dict[str, Any], results: Any, db: str | None) -> None:
     """Store a run as the local operator; its id goes to stderr, so JSON output stays JSON."""
     from critmin.services.auth import LOCAL

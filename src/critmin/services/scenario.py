@@ -74,7 +74,7 @@ def _levels(levels: Sequence[float]) -> np.ndarray:
     return lv
 
 
-def _economy(mineral: str, dependent_share: float | None) -> dict[str, Any]:
+def economy_inputs(mineral: str, dependent_share: float | None) -> dict[str, Any]:
     """BEA 2017 detail table, the mineral's shares by industry and the dependent share."""
     from critmin.ingest.bea_io import load_bea
     from critmin.ingest.end_uses import industry_shares, load_end_uses
@@ -95,7 +95,7 @@ def _economy(mineral: str, dependent_share: float | None) -> dict[str, Any]:
             "d_source": source}
 
 
-def _losses(econ: dict[str, Any], shortfalls: np.ndarray, model: Model) -> np.ndarray:
+def value_added_losses(econ: dict[str, Any], shortfalls: np.ndarray, model: Model) -> np.ndarray:
     """Value-added loss by industry (million USD) for each shortfall share: (k, n)."""
     from critmin.analytics.io import LeontiefSolver, shortfall_impact
 
@@ -180,7 +180,7 @@ def _run(mineral: str, country: str, levels: Sequence[float], *, region: str, se
         params = market_inputs(defaults, country)
     except ValueError as exc:
         raise ScenarioError(str(exc)) from None
-    econ = _economy(defaults.mineral, dependent_share)
+    econ = economy_inputs(defaults.mineral, dependent_share)
     case = {"key": (defaults.mineral, country.upper()), "params": params,
             "uncertain": defaults.uncertain,
             "restriction": {"start": 0, "duration": duration}, "levers": dict(levers or {})}
@@ -193,7 +193,7 @@ def _run(mineral: str, country: str, levels: Sequence[float], *, region: str, se
     short_t = summarise(m["shortfall_t"][0], axis=-1)
     # (3, n_levels) shortfall quantiles -> losses (3 * n_levels, n_industries)
     grid = np.stack([short["central"], short["low"], short["high"]])
-    loss = _losses(econ, grid.ravel(), model).reshape(3, lv.size, -1) * MILLION
+    loss = value_added_losses(econ, grid.ravel(), model).reshape(3, lv.size, -1) * MILLION
     total = loss.sum(axis=-1)
     t = econ["table"]
     assumptions = _assumptions(defaults, econ, region.upper(), model, n_draws, seed)
