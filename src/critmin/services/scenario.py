@@ -39,13 +39,21 @@ MILLION = 1.0e6
 DEPENDENT_SHARE: dict[str, dict[str, Any]] = {
     "gallium": {
         "value": 0.10,
+        "low": 0.05,
+        "high": 0.20,
         "source": "analyst assumption: share of NAICS 334413 (semiconductors and related "
                   "devices) output made on gallium (GaAs and GaN devices, LEDs, laser "
                   "diodes); silicon devices, most of the industry's output, need none. "
-                  "Not from a bundled source; the GDP loss is proportional to it",
+                  "Not from a bundled source; the GDP loss is proportional to it. Drawn "
+                  "in the Monte Carlo (triangular 0.05, 0.10, 0.20)",
     },
 }
-"""Share of each gallium-using industry's output that cannot run without the mineral."""
+"""Share of each using industry's output that cannot run without the mineral; ``low`` and
+``high`` make it an uncertain parameter of the Monte Carlo (minerals with one using
+industry only: there the loss depends on the product of this share and the shortfall,
+so its quantiles stay exact with three solves per level)."""
+DEPENDENT_STREAM = 0xD5
+"""Seed-sequence key of the dependent-share draws (independent of the market draws)."""
 DEFAULT_DEPENDENT_SHARE = 1.0
 
 
@@ -91,8 +99,31 @@ def economy_inputs(mineral: str, dependent_share: float | None) -> dict[str, Any
     if not 0.0 < d <= 1.0:
         raise ScenarioError(f"dependent share must be in (0, 1], got {d}")
     source = spec["source"] if dependent_share is None else "given by the caller"
+    d_range = None
+    if dependent_share is None and "low" in spec and int((shares > 0).sum()) == 1:
+        d_range = (float(spec["low"]), d, float(spec["high"]))
     return {"table": table, "map": maps[mineral], "shares": shares, "d": d,
-            "d_source": source}
+            "d_source": source, "d_range": d_range}
+
+
+def loss_quantiles(econ: dict[str, Any], shortfall_draws: np.ndarray, model: Model,
+                   seed: int) -> np.ndarray:
+    """Value-added loss by industry (USD) at the central, low and high quantiles of the
+    draws, ``(3, n_levels, n_industries)``, from the shortfall shares ``(n_levels,
+    n_draws)`` (common draws across levels). With a dependent-share range (one using
+    industry) each draw's share is drawn too and the loss is a function of the product
+    ``d x shortfall``, solved with the whole-industry model at that product's quantiles."""
+    from critmin.analytics.disruption_mc import draw
+
+    short = np.atleast_2d(shortfall_draws)
+    if econ.get("d_range") is not None:
+        rng = np.random.default_rng(np.random.SeedSequence([seed, DEPENDENT_STREAM]))
+        d = draw({"dependent_share": econ["d_range"]}, short.shape[1], rng)["dependent_share"]
+        short, econ = short * d[None, :], {**econ, "d": 1.0}
+    q = summarise(short, axis=-1)
+    grid = np.stack([q["central"], q["low"], q["high"]])
+    return value_added_losses(econ, grid.ravel(), model).reshape(3, short.shape[0], -1) \
+        * MILLION
 
 
 def value_added_losses(econ: dict[str, Any], shortfalls: np.ndarray, model: Model) -> np.ndarray:
@@ -137,7 +168,9 @@ def _assumptions(defaults: Any, econ: dict[str, Any], region: str, model: Model,
         {"name": "input-output table", "value": "BEA 2017 detail, domestic requirements",
          "unit": t.unit, "source": t.source, "assumption": False},
         {"name": "dependent_share", "value": econ["d"], "unit": "share of output",
-         "source": econ["d_source"], "assumption": True},
+         "source": econ["d_source"], "assumption": True,
+         **({"low": econ["d_range"][0], "high": econ["d_range"][2]}
+            if econ.get("d_range") else {})},
         {"name": "economy model", "value": model, "unit": "",
          "source": "supply-constrained: LP maximising value added under the mineral's "
                    "limit; Leontief: final sales of the dependent output cut by the "
@@ -191,9 +224,7 @@ def _run(mineral: str, country: str, levels: Sequence[float], *, region: str, se
     price = summarise(m["price_ratio"][0], axis=-1)
     short = summarise(m["shortfall_share"][0], axis=-1)
     short_t = summarise(m["shortfall_t"][0], axis=-1)
-    # (3, n_levels) shortfall quantiles -> losses (3 * n_levels, n_industries)
-    grid = np.stack([short["central"], short["low"], short["high"]])
-    loss = value_added_losses(econ, grid.ravel(), model).reshape(3, lv.size, -1) * MILLION
+    loss = loss_quantiles(econ, m["shortfall_share"][0], model, seed)
     total = loss.sum(axis=-1)
     t = econ["table"]
     assumptions = _assumptions(defaults, econ, region.upper(), model, n_draws, seed)

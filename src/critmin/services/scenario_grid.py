@@ -20,13 +20,7 @@ from typing import Any
 import numpy as np
 
 from critmin.analytics.disruption_mc import QUANTILES, sweep_cases, sweep_summary
-from critmin.services.scenario import (
-    MILLION,
-    MODELS,
-    ScenarioError,
-    economy_inputs,
-    value_added_losses,
-)  # fmt: skip
+from critmin.services.scenario import MODELS, ScenarioError, economy_inputs, loss_quantiles
 
 ELEVEN_LEVELS: tuple[float, ...] = tuple(round(0.1 * i, 1) for i in range(11))
 ECONOMY = (*MODELS, "none")
@@ -123,7 +117,7 @@ def grid(minerals: Sequence[str] | None = None, *, min_share: float = 0.10,
     mapped = set(load_end_uses()) if economy != "none" else set()
     out_cases = []
     for i, c in enumerate(cases):
-        gdp = _gdp(c, summary["shortfall_share"], i, lv.size, economy, mapped)
+        gdp = _gdp(c, m["shortfall_share"][i], seed, economy, mapped)
         out_cases.append({
             "mineral": c["mineral"], "country": c["country"],
             "country_name": c["country_name"], "production_share": c["production_share"],
@@ -147,8 +141,8 @@ def grid(minerals: Sequence[str] | None = None, *, min_share: float = 0.10,
     }
 
 
-def _gdp(case: dict[str, Any], shortfall: dict[str, np.ndarray], i: int, n_levels: int,
-         economy: str, mapped: set[str]) -> dict[str, Any]:
+def _gdp(case: dict[str, Any], shortfall: np.ndarray, seed: int, economy: str,
+         mapped: set[str]) -> dict[str, Any]:
     if economy == "none":
         return {"loss": None, "note": "economy stage not run"}
     if case["mineral"] not in mapped:
@@ -157,9 +151,7 @@ def _gdp(case: dict[str, Any], shortfall: dict[str, np.ndarray], i: int, n_level
     if case["country"] == "USA":
         return {"loss": None, "note": "the restricting producer is the region assessed"}
     econ = economy_inputs(case["mineral"], None)
-    grid_q = np.stack([shortfall[k][i] for k in ("central", "low", "high")])
-    loss = value_added_losses(econ, grid_q.ravel(), economy)  # type: ignore[arg-type]
-    total = loss.sum(axis=-1).reshape(3, n_levels) * MILLION
+    total = loss_quantiles(econ, shortfall, economy, seed).sum(axis=-1)  # type: ignore[arg-type]
     return {"note": f"{economy}; dependent share {econ['d']:g} ({econ['d_source']})",
             "loss": [{"central": float(total[0, j]), "low": float(total[1, j]),
-                      "high": float(total[2, j])} for j in range(n_levels)]}
+                      "high": float(total[2, j])} for j in range(shortfall.shape[0])]}
