@@ -14,7 +14,12 @@ from critmin.api.limits import RateLimitMiddleware, carries_credentials
 from critmin.config import Settings
 from support import serve_app
 
+T = 60.0  # seconds: the first request of a fresh server may be slow on a busy machine
 LIMIT = 2048
+
+
+def GET(url: str, **kwargs):  # noqa: N802
+    return httpx.get(url, timeout=T, **kwargs)
 SECRET = "limits-test-secret-key-of-at-least-32-characters"
 
 
@@ -51,16 +56,16 @@ def test_body_over_the_limit_is_413(api_db_url, live, tokens):
 def test_rate_limit_per_token_and_per_ip(api_db_url, live, tokens):
     with live(api_db_url, rate_limit_per_minute=5) as base:
         url = f"{base}/api/v1/projects"
-        anon = [httpx.get(url).status_code for _ in range(6)]
+        anon = [GET(url).status_code for _ in range(6)]
         assert anon == [200] * 5 + [429]
-        r = httpx.get(url)
+        r = GET(url)
         assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
         assert "5 requests per minute" in r.json()["detail"]
         a = {"Authorization": f"Bearer {tokens['A']}"}
         b = {"Authorization": f"Bearer {tokens['B']}"}
-        assert [httpx.get(url, headers=a).status_code for _ in range(6)] == [200] * 5 + [429]
-        assert httpx.get(url, headers=b).status_code == 200  # each token has its own bucket
-        assert httpx.get(f"{base}/api/v1/health").status_code == 200  # exempt
+        assert [GET(url, headers=a).status_code for _ in range(6)] == [200] * 5 + [429]
+        assert GET(url, headers=b).status_code == 200  # each token has its own bucket
+        assert GET(f"{base}/api/v1/health").status_code == 200  # exempt
 
 
 def test_bucket_refills_over_time():
@@ -82,7 +87,7 @@ def test_made_up_tokens_are_limited_per_client_address(api_db_url, tokens):
     event.listen(app.state.engine, "before_cursor_execute",
                  lambda *args: statements.append(args[2]))  # fmt: skip
     per_minute = app.state.settings.auth_failures_per_minute
-    with serve_app(app) as base, httpx.Client(base_url=base) as client:
+    with serve_app(app) as base, httpx.Client(base_url=base, timeout=T) as client:
         codes = [client.get("/api/v1/projects", headers=_fake(n)).status_code
                  for n in range(per_minute + 10)]  # fmt: skip
         assert codes == [401] * per_minute + [429] * 10
@@ -98,7 +103,8 @@ def test_made_up_tokens_are_limited_per_client_address(api_db_url, tokens):
 
 
 def test_failed_logins_count_too(api_db_url, live):
-    with live(api_db_url, auth_failures_per_minute=3) as base, httpx.Client(base_url=base) as c:
+    with live(api_db_url, auth_failures_per_minute=3) as base, \
+            httpx.Client(base_url=base, timeout=T) as c:
         codes = []
         for _ in range(5):
             form = c.get("/login").text
@@ -123,7 +129,8 @@ def test_failure_bucket_refills_and_needs_credentials():
 def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_bucket(api_db_url, live):
     """uvicorn takes the client address from X-Forwarded-For sent by a trusted proxy
     (127.0.0.1 here, as in the deployment guide), so one client's failures lock out only it."""
-    with live(api_db_url, auth_failures_per_minute=2) as base, httpx.Client(base_url=base) as c:
+    with live(api_db_url, auth_failures_per_minute=2) as base, \
+            httpx.Client(base_url=base, timeout=T) as c:
         first = {**_fake(1), "X-Forwarded-For": "203.0.113.7"}
         other = {**_fake(2), "X-Forwarded-For": "198.51.100.9"}
         codes = [c.get("/api/v1/me", headers=first).status_code for _ in range(3)]
@@ -136,7 +143,7 @@ def test_every_read_endpoint_refuses_a_bad_token(api_db_url, live):
     they count towards the failed-authentication limit there as everywhere."""
     paths = ["/api/v1/stats/share?mineral=gallium", "/api/v1/projects", "/api/v1/measures"]
     with live(api_db_url, auth_failures_per_minute=len(paths)) as base:
-        codes = [httpx.get(base + p, headers=_fake(i)).status_code for i, p in enumerate(paths)]
+        codes = [GET(base + p, headers=_fake(i)).status_code for i, p in enumerate(paths)]
         assert codes == [401] * len(paths)
-        r = httpx.get(base + paths[0], headers=_fake(99))
+        r = GET(base + paths[0], headers=_fake(99))
         assert r.status_code == 429
