@@ -46,6 +46,8 @@ def test_sweep_is_monotone(api):
     ({**BODY, "level": 2}, "body.level"),
     ({**BODY, "draws": 0}, "body.draws"),
     ({**BODY, "colour": "red"}, "body.colour"),
+    ({**BODY, "seed": False}, "body.seed"),
+    ({**BODY, "draws": "400"}, "body.draws"),
 ])  # fmt: skip
 def test_bad_input_is_a_422_naming_the_field(api, body, field):
     r = api.post("/scenarios/ban", json=body)
@@ -80,7 +82,7 @@ def test_grid_over_http_matches_the_service(api):
     assert out["scheduler"] == "in process"
 
 
-@pytest.mark.parametrize("body", [{"minerals": ["tin"]}, {"draws": 5000},
+@pytest.mark.parametrize("body", [{"minerals": ["tin"]}, {"draws": 5000}, {"seed": False},
                                   {"levels": [2]}, {"economy": "cge"}])
 def test_bad_grid_requests_are_422(api, body):
     r = api.post("/scenarios/grid", json=body)

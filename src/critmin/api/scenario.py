@@ -32,7 +32,7 @@ Share = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 class BanBody(BaseModel):
     """A restriction of a country's net exports of a mineral to every destination."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     mineral: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z][A-Za-z _-]*$",
                          description="Mineral with bundled defaults, e.g. gallium.")
@@ -110,7 +110,7 @@ def sweep(body: SweepBody, session: SessionDep, caller: CallerDep, save: SaveQ =
 class SpecItem(BaseModel):
     """One scenario of a spec: a mineral, a restricting country and its options."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     mineral: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z][A-Za-z _-]*$")
     country: str = Field(pattern=r"^[A-Za-z]{3}$")
@@ -128,7 +128,7 @@ class SpecItem(BaseModel):
 class SpecBody(BaseModel):
     """Several scenarios at once, as in ``critmin scenario run SPEC.yaml``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     scenarios: list[SpecItem] = Field(min_length=1, max_length=20)
     seed: int = Field(0, ge=0, le=2**32 - 1)
@@ -138,7 +138,7 @@ class SpecBody(BaseModel):
 class GridBody(BaseModel):
     """Every (or the named) bundled mineral x every major producer x levels x draws."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     minerals: list[Annotated[str, Field(max_length=40, pattern=r"^[A-Za-z][A-Za-z _-]*$")]] \
         | None = Field(None, max_length=40, description="Default: every bundled mineral.")
