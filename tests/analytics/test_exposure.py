@@ -8,6 +8,7 @@ import pytest
 
 from critmin.analytics.exposure import (
     any_tier,
+    chokepoints,
     country_exposure,
     input_shares,
     paths,
@@ -126,3 +127,28 @@ def test_bad_targets_are_named():
         targets_for(net, node_ids=["zz"])
     with pytest.raises(ValueError, match="shape"):
         any_tier(net, np.zeros(3, bool))
+
+
+def test_chokepoints_hand_worked():
+    # a (source) -> b -> {c, d} -> e (end); b and the edge a->b cut e; c, d do not.
+    net = net_of("siiie", [("a", "b", NAN), ("b", "c", 0.4), ("b", "d", 0.6), ("c", "e", 0.5),
+                           ("d", "e", 0.5)], countries=["AUS", "CHN", "JPN", "KOR", "USA"])
+    got = chokepoints(net, top=10)
+    assert [(c["kind"], c["id"], c["end_products_cut"]) for c in got] == [
+        ("node", "a", 1), ("edge", "a->b", 1), ("node", "b", 1)]  # ties ranked by id
+    assert all(c["weighted_supply_lost"] == pytest.approx(1.0) for c in got)
+    assert got[1]["country"] == "AUS" and got[1]["index"] == 0
+    assert [c["kind"] for c in chokepoints(net, top=10, edges=False)] == ["node", "node"]
+
+
+def test_chokepoints_parallel_edges_and_cycles():
+    # two parallel edges a->b never cut; b <-> c is a cycle entered at b only, so b
+    # dominates c and d; c->d is d's only way in.
+    net = net_of("siie", [("a", "b", NAN), ("a", "b", NAN), ("b", "c", NAN), ("c", "b", NAN),
+                          ("c", "d", NAN)])
+    got = {(c["kind"], c["id"]): c["end_products_cut"] for c in chokepoints(net, top=10)}
+    assert got == {("node", "a"): 1, ("node", "b"): 1, ("node", "c"): 1, ("edge", "b->c"): 1,
+                   ("edge", "c->d"): 1}
+    # an end product with no source upstream is cut by nothing
+    net = net_of("iie", [("a", "b", NAN), ("b", "a", NAN), ("b", "c", NAN)])
+    assert chokepoints(net) == []

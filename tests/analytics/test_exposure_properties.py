@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 from exposure_reference import (
     ref_any_tier,
+    ref_chokepoints,
     ref_edge_shares,
     ref_share_matrix,
     ref_sources,
@@ -17,7 +18,14 @@ from exposure_reference import (
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from critmin.analytics.exposure import any_tier, edge_shares, input_shares, weighted, what_if
+from critmin.analytics.exposure import (
+    any_tier,
+    chokepoints,
+    edge_shares,
+    input_shares,
+    weighted,
+    what_if,
+)
 from critmin.analytics.network import Network
 
 SETTINGS = settings(max_examples=60, deadline=None,
@@ -95,3 +103,21 @@ def test_what_if_equals_rebuilding_the_network(net, seed):
     t[rn] = True
     t[net.n_nodes:] = True
     assert np.allclose(got["supply_lost"], ref_weighted_matrix(s, t)[ends], atol=1e-9, rtol=0)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(networks(max_nodes=12, max_edges=30))
+def test_chokepoints_equal_networkx_dominators(net):
+    got = chokepoints(net, top=10_000)
+    want = ref_chokepoints(net)
+    assert {(c["kind"], c["index"]): c["end_products_cut"] for c in got} == want
+    ends = np.flatnonzero(net.kind == 2)
+    edges = [c["index"] for c in got if c["kind"] == "edge"]
+    s = ref_subdivided_matrix(net, edges)
+    for c in got:
+        t = np.zeros(s.shape[0], bool)
+        t[c["index"] if c["kind"] == "node" else net.n_nodes + edges.index(c["index"])] = True
+        lost = ref_weighted_matrix(s, t)[ends].sum()
+        assert abs(c["weighted_supply_lost"] - lost) < 1e-9
+    keys = [(-c["end_products_cut"], -c["weighted_supply_lost"], c["id"]) for c in got]
+    assert keys == sorted(keys)
