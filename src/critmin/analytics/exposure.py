@@ -149,25 +149,27 @@ def _unpack(bits: np.ndarray, k: int) -> np.ndarray:
     return np.unpackbits(bits.view(np.uint8), axis=1, count=k, bitorder="little").astype(bool)
 
 
-def reach_bits(p: cond.Plan, src: np.ndarray, dst: np.ndarray, bits: np.ndarray) -> np.ndarray:
-    """OR of ``bits`` (n, W) over each vertex and everything upstream of it, per vertex."""
-    by_comp = np.argsort(p.comp, kind="stable")
-    starts = np.flatnonzero(np.r_[True, np.diff(p.comp[by_comp]) != 0])
-    cv = np.bitwise_or.reduceat(bits[by_comp], starts, axis=0) if p.n else bits[:0]
-    cs, cd = p.comp[src], p.comp[dst]
-    cross = cs != cd
-    cs, cd = cs[cross], cd[cross]
-    lev = p.level[cd]
-    o = np.lexsort((cd, lev))
-    cs, cd, lev = cs[o], cd[o], lev[o]
-    eptr = np.searchsorted(lev, np.arange(p.n_levels + 1))
+def reach_bits(p: cond.Plan, bits: np.ndarray) -> np.ndarray:
+    """OR of ``bits`` (n, W) over each vertex and everything upstream of it, per vertex:
+    per level, one gather of the predecessors' component values and one segmented OR
+    per component (a cycle's members share one value)."""
+    if p.n == 0:
+        return bits
+    comp_o = p.comp[p.order]
+    first_o = np.flatnonzero(np.r_[True, comp_o[1:] != comp_o[:-1]])
+    cv = np.zeros((p.n_comp, bits.shape[1]), dtype=bits.dtype)
+    cv[comp_o[first_o]] = np.bitwise_or.reduceat(bits[p.order], first_o, axis=0)
     for lv in range(1, p.n_levels):
-        a, b = eptr[lv], eptr[lv + 1]
-        if a == b:
+        a, b = int(p.lptr[lv]), int(p.lptr[lv + 1])
+        f = first_o[np.searchsorted(first_o, a):np.searchsorted(first_o, b)]
+        e0, e1 = p.in_ptr[f], np.r_[p.in_ptr[f[1:]], p.in_ptr[b]]
+        nonempty = e1 > e0
+        if not nonempty.any():
             continue
-        d = cd[a:b]
-        first = np.flatnonzero(np.r_[True, d[1:] != d[:-1]])
-        cv[d[first]] |= np.bitwise_or.reduceat(cv[cs[a:b]], first, axis=0)
+        f, e0 = f[nonempty], e0[nonempty]
+        base = p.in_ptr[a]
+        pred = p.comp[p.in_src[base:p.in_ptr[b]]]
+        cv[comp_o[f]] |= np.bitwise_or.reduceat(cv[pred], e0 - base, axis=0)
     return cv[p.comp]
 
 
@@ -176,8 +178,7 @@ def any_tier(net: Network, targets: np.ndarray) -> np.ndarray:
     ``targets`` (n,) or (n, k) bool, the answer has the same shape. All k columns are
     carried together as bitsets, one sparse sweep for all of them."""
     t, squeeze = _as_2d(targets, net.n_nodes)
-    keep = net.supplier != net.customer
-    bits = reach_bits(structure(net), net.supplier[keep], net.customer[keep], _pack(t))
+    bits = reach_bits(structure(net), _pack(t))
     out = _unpack(bits, t.shape[1])
     return out[:, 0] if squeeze else out
 
@@ -344,8 +345,7 @@ def what_if(net: Network, remove_nodes: Iterable[int] | np.ndarray | None = None
     keep[re_] = False
     keep &= ~gone[net.supplier] & ~gone[net.customer] & (net.supplier != net.customer)
     p_after = cond.plan(n, net.supplier[keep], net.customer[keep])
-    after_bits = reach_bits(p_after, net.supplier[keep], net.customer[keep],
-                            _pack((src & ~gone)[:, None]))
+    after_bits = reach_bits(p_after, _pack((src & ~gone)[:, None]))
     after = _unpack(after_bits, 1)[:, 0]
     after[gone] = False
     cut = before & ~after[ends]
