@@ -53,21 +53,17 @@ def edge_shares(net: Network) -> np.ndarray:
 
 
 def _edge_shares(net: Network) -> np.ndarray:
-    n = net.n_nodes
-    keep = net.supplier != net.customer
-    known = ~np.isnan(net.share) & keep
-    unknown = np.isnan(net.share) & keep
-    cust = net.customer
-    sum_known = np.bincount(cust[known], weights=net.share[known], minlength=n)
-    n_unknown = np.bincount(cust[unknown], minlength=n)
-    rest = np.maximum(0.0, 1.0 - sum_known)
-    share = np.zeros(net.n_edges, dtype=np.float64)
-    share[known] = net.share[known]
-    share[unknown] = rest[cust[unknown]] / n_unknown[cust[unknown]]
+    n, cust = net.n_nodes, net.customer
+    keep = net.supplier != cust
+    nan = np.isnan(net.share)
+    known = keep & ~nan
+    unknown = keep & nan
+    sum_known = np.bincount(cust, weights=np.where(known, net.share, 0.0), minlength=n)
+    n_unknown = np.bincount(cust, weights=unknown, minlength=n)
+    per_unknown = np.maximum(0.0, 1.0 - sum_known) / np.maximum(n_unknown, 1.0)
+    share = np.where(known, net.share, np.where(unknown, per_unknown[cust], 0.0))
     total = np.bincount(cust, weights=share, minlength=n)
-    pos = total[cust] > 0
-    share[pos] /= total[cust[pos]]
-    return share
+    return share / np.where(total > 0, total, 1.0)[cust]
 
 
 def input_shares(net: Network) -> sp.csr_matrix:
