@@ -140,3 +140,29 @@ def plan(n: int, src: IntArray, dst: IntArray) -> Plan:
     return Plan(n=n, comp=comp, n_comp=int(n_comp), cyclic=cyclic, level=level,
                 order=order, lptr=lptr, cptr=cptr, in_ptr=into.indptr.astype(np.int64),
                 in_src=into.indices.astype(np.int64), in_mult=into.data)
+
+
+def with_root(p: Plan, targets: IntArray) -> Plan:
+    """The plan of the same graph plus a root vertex ``p.n`` with an edge to each of
+    ``targets`` (indices, distinct): the root alone at level 0, every other level one
+    down (still a valid topological levelling), no new component or sort."""
+    n = p.n
+    targets = np.asarray(targets, dtype=np.int64)
+    pos_of = np.empty(n, dtype=np.int64)
+    pos_of[p.order] = np.arange(n)
+    extra = np.zeros(n, dtype=np.int64)
+    extra[pos_of[targets]] = 1
+    cnt = np.diff(p.in_ptr) + extra
+    in_ptr = np.zeros(n + 2, dtype=np.int64)
+    np.cumsum(cnt, out=in_ptr[2:])
+    # each position's root edge (if any) goes first, then its old in-edges
+    old_slot = np.arange(p.in_src.size) + np.repeat(np.cumsum(extra), np.diff(p.in_ptr))
+    in_src = np.full(in_ptr[-1], n, dtype=np.int64)
+    in_mult = np.ones(in_ptr[-1], dtype=p.in_mult.dtype)
+    in_src[old_slot] = p.in_src
+    in_mult[old_slot] = p.in_mult
+    return Plan(n=n + 1, comp=np.append(p.comp, p.n_comp), n_comp=p.n_comp + 1,
+                cyclic=np.append(p.cyclic, False), level=np.append(p.level + 1, 0),
+                order=np.concatenate([[n], p.order]), lptr=np.concatenate([[0], p.lptr + 1]),
+                cptr=np.concatenate([[1], p.cptr + 1]), in_ptr=in_ptr, in_src=in_src,
+                in_mult=in_mult)

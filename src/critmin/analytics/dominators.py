@@ -38,6 +38,12 @@ from critmin.analytics import condensation as cond
 from critmin.analytics.network import END, Network
 
 
+def structure(net: Network) -> cond.Plan:
+    from critmin.analytics.exposure import structure as plan_of
+
+    return plan_of(net)
+
+
 @dataclass(frozen=True)
 class DominatorTree:
     """``idom[x]`` for the ``n`` nodes and the super-source ``root = n`` (-1 where not
@@ -111,15 +117,12 @@ class _Builder:
             self.up[j, x] = self.up[j - 1, self.up[j - 1, x]]
 
 
-def dominator_tree(n: int, src: np.ndarray, dst: np.ndarray,
-                   sources: np.ndarray) -> DominatorTree:
-    """The dominator tree of the graph ``src -> dst`` on ``n`` nodes (no self-loops)
+def dominator_tree(structure: cond.Plan, sources: np.ndarray) -> DominatorTree:
+    """The dominator tree of a graph (given by its condensation plan, no self-loops)
     from a super-source ``n`` linked to the nodes in ``sources`` (indices)."""
-    root = n
-    nv = n + 1
-    s = np.concatenate([np.asarray(src, np.int64), np.full(sources.size, root, np.int64)])
-    d = np.concatenate([np.asarray(dst, np.int64), np.asarray(sources, np.int64)])
-    p = cond.plan(nv, s, d)
+    root = structure.n
+    nv = root + 1
+    p = cond.with_root(structure, sources)
     b = _Builder(nv, root)
     for lv in range(1, p.n_levels):
         lo, mid, hi = int(p.lptr[lv]), int(p.cptr[lv]), int(p.lptr[lv + 1])
@@ -207,7 +210,7 @@ def cut_counts(net: Network, sources: np.ndarray) -> dict[str, Any]:
     keep = np.flatnonzero(net.supplier != net.customer)
     src, dst = net.supplier[keep], net.customer[keep]
     src_idx = np.flatnonzero(sources)
-    t = dominator_tree(n, src, dst, src_idx)
+    t = dominator_tree(structure(net), src_idx)
     reach = t.reachable()
     cnt = np.zeros(n + 1, dtype=np.int64)
     cnt[:n] = (net.kind == END) & reach[:n]

@@ -189,7 +189,11 @@ def _positive_plan(s: sp.csr_matrix) -> cond.Plan:
 
 def positive_structure(net: Network) -> cond.Plan:
     """The condensation plan of the positive entries of :func:`input_shares`."""
-    return _cached(net, "positive_plan", lambda: _positive_plan(input_shares(net)))
+    def make() -> cond.Plan:
+        s, p = input_shares(net), structure(net)
+        # zero shares aside, the share pattern is the edge pattern: same plan
+        return p if s.nnz == p.in_src.size else _positive_plan(s)
+    return _cached(net, "positive_plan", make)
 
 
 def solve_weighted(s: sp.csr_matrix, t: np.ndarray, p: cond.Plan | None = None) -> np.ndarray:
