@@ -189,20 +189,32 @@ def nx_cut_counts(net: Network) -> dict[tuple[str, int], int]:
 # ------------------------------------------------------------------ the run
 
 
-def questions(net: Network) -> dict[str, Any]:
+def questions(net: Network, exposure_columns: int = 0,
+              weighted_columns: int = 1) -> dict[str, Any]:
+    """The three questions. Exposure: one column per country, or ``exposure_columns``
+    scenario columns (column j: country j mod K, each node kept with probability 1/2,
+    SYNTHETIC); weighted: CHN, or the ``weighted_columns`` most frequent countries."""
     countries = np.unique(net.country)
     cols = net.country[:, None] == countries[None, :]
+    if exposure_columns:
+        rng = np.random.default_rng(0)
+        cols = cols[:, np.arange(exposure_columns) % countries.size]
+        cols &= rng.random(cols.shape) < 0.5
+    freq = np.array([(net.country == c).sum() for c in countries])
+    wt = net.country == "CHN" if weighted_columns == 1 else \
+        net.country[:, None] == countries[np.argsort(-freq)[:weighted_columns]][None, :]
     ends = net.kind == END
     return {
         "countries": countries,
         "exposure": lambda: ex.any_tier(net, cols)[ends],
-        "weighted": lambda: ex.weighted(net, net.country == "CHN"),
+        "weighted": lambda: ex.weighted(net, wt),
         "chokepoints": lambda: ex.chokepoints(net, top=20),
     }
 
 
-def run_ours(net: Network, memory: bool) -> dict[str, Any]:
-    q = questions(net)
+def run_ours(net: Network, memory: bool, exposure_columns: int = 0,
+             weighted_columns: int = 1) -> dict[str, Any]:
+    q = questions(net, exposure_columns, weighted_columns)
     out: dict[str, Any] = {}
     for name in ("exposure", "weighted", "chokepoints"):
         wall, peak, res = timed(q[name], net, memory)
@@ -218,8 +230,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--nx", choices=("on", "off"), default="on")
     ap.add_argument("--nx-countries", type=int, default=2)
-    ap.add_argument("--nx-scale", type=int, default=10)
+    ap.add_argument("--nx-scale", type=int, default=2)
     ap.add_argument("--no-memory", action="store_true", help="skip the tracemalloc runs")
+    ap.add_argument("--exposure-columns", type=int, default=0,
+                    help="scenario columns for exposure (0: one per country)")
+    ap.add_argument("--weighted-columns", type=int, default=1,
+                    help="countries for weighted (1: CHN)")
     ap.add_argument("--json-out", type=Path)
     args = ap.parse_args(argv)
     memory = not args.no_memory
@@ -230,14 +246,15 @@ def main(argv: list[str] | None = None) -> int:
     report["generate_s"] = time.perf_counter() - t0
     print(f"SYNTHETIC network: {net.n_nodes:,} nodes, {net.n_edges:,} edges, seed {args.seed}; "
           f"generated in {report['generate_s']:.2f} s")
-    ours = run_ours(net, memory)
-    k = int(ours["countries"].size)
+    ours = run_ours(net, memory, args.exposure_columns, args.weighted_columns)
+    k = args.exposure_columns or int(ours["countries"].size)
     report["countries"] = k
     for name in ("exposure", "weighted", "chokepoints"):
         r = ours[name]
         mem = "" if r["tracemalloc_peak_mib"] is None else \
             f", tracemalloc peak {r['tracemalloc_peak_mib']:.0f} MiB"
-        what = f" ({k} countries at once)" if name == "exposure" else ""
+        what = {"exposure": f" ({k} {'columns' if args.exposure_columns else 'countries'} at once)",
+                "weighted": f" ({args.weighted_columns} column(s))"}.get(name, "")
         print(f"ours {name}{what}: {r['wall_s']:.2f} s{mem}")
         report[f"ours_{name}_s"] = r["wall_s"]
         report[f"ours_{name}_tracemalloc_mib"] = r["tracemalloc_peak_mib"]
@@ -246,6 +263,8 @@ def main(argv: list[str] | None = None) -> int:
     report["top_chokepoints"] = [{k_: v for k_, v in c.items()}
                                  for c in ours["chokepoints"]["result"][:5]]
 
+    if args.nx == "on" and (args.exposure_columns or args.weighted_columns != 1):
+        raise SystemExit("--nx on compares the default questions: drop the column options")
     if args.nx == "on":
         report.update(run_nx(net, ours, args))
     if args.json_out:

@@ -75,7 +75,8 @@ class _Builder:
         self.idom = np.full(n_vertices, -1, dtype=np.int64)
         self.depth = np.full(n_vertices, -1, dtype=np.int64)
         self.log = max(1, int(n_vertices).bit_length())
-        self.up = np.zeros((self.log, n_vertices), dtype=np.int64)
+        small = n_vertices < 2**31
+        self.up = np.zeros((self.log, n_vertices), dtype=np.int32 if small else np.int64)
         self.idom[root] = root
         self.depth[root] = 0
         self.up[:, root] = root
