@@ -9,8 +9,9 @@ G = sum_k S^k (expected visits, G[e, v]) and h_v(e) = G[e, v] / G[v, v]:
 - y = 1_ends + S^T y, one *downstream* level sweep over the condensation (the adjoint
   of :func:`weighted`), gives y_v = sum_e G[e, v] for every v at once;
 - G[v, v] = 1 outside cycles; inside a cycle it is the diagonal of (I - S_CC)^-1,
-  from one LU per cyclic component that holds a candidate (a loop over those
-  components, not over nodes);
+  from the LU of (I - S_BB) that the sweep already made for the level's cycles (it
+  solved the transposed system with it): one solve per level, all candidates as
+  columns;
 - an edge (u, v) with share s, subdivided by a vertex x: sum_e G'[e, x] = s y_v and
   G'[x, x] = 1 + s G[u, v], so L(u, v) = s y_v / (1 + s G[u, v]) (G[u, v] = 0 unless
   the edge lies inside a cycle);
@@ -20,6 +21,8 @@ G = sum_k S^k (expected visits, G[e, v]) and h_v(e) = G[e, v] / G[v, v]:
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -38,13 +41,16 @@ def _closed(s: sp.csr_matrix, p: cond.Plan) -> np.ndarray:
     return p.cyclic & ~fed
 
 
-def downstream_totals(s: sp.csr_matrix, p: cond.Plan, rhs: np.ndarray) -> np.ndarray:
+def downstream_totals(s: sp.csr_matrix, p: cond.Plan,
+                      rhs: np.ndarray) -> tuple[np.ndarray, dict[int, tuple[np.ndarray, Any]]]:
     """y = rhs + S^T y swept from the last level to the first; on a closed cycle K every
-    node gets rhs summed over K plus what leaves K (see the module doc)."""
+    node gets rhs summed over K plus what leaves K (see the module doc). Also returns,
+    per level with open cycles, their vertices and the LU of (I - S_BB), reused for G."""
     n = s.shape[0]
     y = np.zeros(n)
     st = s.T.tocsr()[p.order] if n else s
     closed = _closed(s, p)
+    blocks: dict[int, tuple[np.ndarray, Any]] = {}
     for lv in reversed(range(p.n_levels)):
         a, c, b = int(p.lptr[lv]), int(p.cptr[lv]), int(p.lptr[lv + 1])
         if c > a:
@@ -62,30 +68,28 @@ def downstream_totals(s: sp.csr_matrix, p: cond.Plan, rhs: np.ndarray) -> np.nda
             if open_.size:
                 nodes = block[open_]
                 sbb = s[nodes][:, nodes]
-                a_ = (sp.identity(nodes.size, format="csc") - sbb.T.tocsc()).tocsc()
-                y[nodes] = splu(a_).solve(out[open_])
-    return y
+                lu = splu((sp.identity(nodes.size, format="csc") - sbb.tocsc()).tocsc())
+                blocks[lv] = (nodes, lu)
+                y[nodes] = lu.solve(out[open_], trans="T")
+    return y, blocks
 
 
-def _green_entries(s: sp.csr_matrix, p: cond.Plan, rows: np.ndarray,
-                   cols: np.ndarray) -> np.ndarray:
-    """G[rows, cols] = [(I - S)^-1] entries for pairs inside one non-closed cyclic
-    component each (one LU per component involved)."""
+def _green_entries(p: cond.Plan, blocks: dict[int, tuple[np.ndarray, Any]],
+                   rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """G[rows, cols] = [(I - S)^-1] entries for pairs inside one open cyclic component
+    each, from the LU of their level's block (block-diagonal, so the same entries)."""
     out = np.zeros(rows.size)
-    comps = p.comp[cols]
-    by_comp = np.argsort(p.comp, kind="stable")
-    starts = np.searchsorted(p.comp[by_comp], np.arange(p.n_comp + 1))
-    for c in np.unique(comps):
-        members = by_comp[starts[c]:starts[c + 1]]
-        srt = np.sort(members)
-        scc = s[srt][:, srt]
-        lu = splu((sp.identity(srt.size, format="csc") - scc.tocsc()).tocsc())
-        pick = np.flatnonzero(comps == c)
-        want_cols, inv = np.unique(np.searchsorted(srt, cols[pick]), return_inverse=True)
-        rhs = np.zeros((srt.size, want_cols.size))
-        rhs[want_cols, np.arange(want_cols.size)] = 1.0
-        g = lu.solve(rhs).reshape(srt.size, want_cols.size)
-        out[pick] = g[np.searchsorted(srt, rows[pick]), inv]
+    lev = p.level[p.comp[cols]]
+    for lv in np.unique(lev):
+        nodes, lu = blocks[int(lv)]
+        o = np.argsort(nodes)
+        pick = np.flatnonzero(lev == lv)
+        r = o[np.searchsorted(nodes[o], rows[pick])]
+        want, inv = np.unique(o[np.searchsorted(nodes[o], cols[pick])], return_inverse=True)
+        rhs = np.zeros((nodes.size, want.size))
+        rhs[want, np.arange(want.size)] = 1.0
+        g = lu.solve(rhs).reshape(nodes.size, want.size)
+        out[pick] = g[r, inv.ravel()]
     return out
 
 
@@ -96,14 +100,14 @@ def supply_lost(net: Network, kinds: np.ndarray, index: np.ndarray) -> np.ndarra
     s = input_shares(net)
     p = positive_structure(net)
     closed = _closed(s, p)
-    y = downstream_totals(s, p, (net.kind == END).astype(np.float64))
+    y, blocks = downstream_totals(s, p, (net.kind == END).astype(np.float64))
     out = np.zeros(index.size)
     is_node = kinds == 0
     v = index[is_node]
     val = y[v]
     inner = p.cyclic[p.comp[v]] & ~closed[p.comp[v]]
     if inner.any():
-        val[inner] /= _green_entries(s, p, v[inner], v[inner])
+        val[inner] /= _green_entries(p, blocks, v[inner], v[inner])
     out[is_node] = val
     e = index[~is_node]
     if e.size:
@@ -116,6 +120,6 @@ def supply_lost(net: Network, kinds: np.ndarray, index: np.ndarray) -> np.ndarra
         loop = same & ~closed[p.comp[w]] & (es > 0)
         if loop.any():
             val[loop] = es[loop] * y[w[loop]] / (
-                1.0 + es[loop] * _green_entries(s, p, u[loop], w[loop]))
+                1.0 + es[loop] * _green_entries(p, blocks, u[loop], w[loop]))
         out[~is_node] = val
     return out
