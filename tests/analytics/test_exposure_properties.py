@@ -4,8 +4,10 @@ reference exactly (exposed sets, chokepoints) and to 1e-9 (weighted)."""
 
 from __future__ import annotations
 
+import networkx as nx
 import numpy as np
 from exposure_reference import (
+    digraph,
     ref_any_tier,
     ref_chokepoints,
     ref_edge_shares,
@@ -23,6 +25,7 @@ from critmin.analytics.exposure import (
     chokepoints,
     edge_shares,
     input_shares,
+    paths,
     weighted,
     what_if,
 )
@@ -137,3 +140,21 @@ def test_supply_lost_of_every_node_and_edge_equals_one_weighted_solve_each(net):
         t = np.zeros(s.shape[0], bool)
         t[j] = True
         assert abs(got[j] - ref_weighted_matrix(s, t)[ends].sum()) < 1e-9
+
+
+@SETTINGS
+@given(networks(), st.integers(0, 2**16))
+def test_paths_are_the_nodes_between_targets_and_the_end_product(net, seed):
+    t = target_columns(net, seed, k=1)[:, 0]
+    end = seed % net.n_nodes
+    got = paths(net, end, t)
+    g = digraph(net)
+    up = nx.ancestors(g, end) | {end}
+    want = sorted(v for v in up if ref_any_tier(net, t)[v])
+    assert got["nodes"].tolist() == want and got["truncated"] is False
+    inside = set(want)
+    edges = {(int(u), int(v)) for u, v in zip(net.supplier, net.customer, strict=True)
+             if u != v and u in inside and v in inside}
+    assert set(zip(got["supplier"].tolist(), got["customer"].tolist(), strict=True)) == edges
+    lengths = nx.single_source_shortest_path_length(g.reverse(), end)
+    assert got["hops"].tolist() == [lengths[v] for v in want]
