@@ -20,7 +20,8 @@ synthetic wherever it is shown. The shape is meant to be plausible, not true:
 - shares: random weights normalised per customer, then a fraction ``missing_share``
   set unknown (NaN).
 
-1 M nodes / 5 M edges take a few seconds and about 0.5 GB.
+1 M nodes / 5 M edges take 2-4 s on one core, with a peak resident set of about
+540 MiB (measured, whole process).
 """
 
 from __future__ import annotations
