@@ -11,6 +11,7 @@ Results are plain JSON-ready dicts with labels next to codes. A synthetic networ
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +60,8 @@ def generate(*, n_nodes: int, n_edges: int, seed: int, folder: Path,
     """Write a SYNTHETIC network (and a ``network.json`` saying so) to ``folder``."""
     from critmin.analytics.network_synth import generate as synthesise
 
-    net = synthesise(n_nodes, n_edges, seed)
+    # the documented columns only: id,country,kind and supplier,customer,share
+    net = replace(synthesise(n_nodes, n_edges, seed), mineral=None, product=None)
     meta = {"synthetic": True, "generator": "critmin.analytics.network_synth", "seed": seed,
             "requested": {"nodes": n_nodes, "edges": n_edges}}  # fmt: skip
     files = ingest.write_network(net, folder, meta=meta, fmt=fmt)
@@ -244,16 +246,22 @@ def paths(loaded: Loaded, *, end: str, countries: Sequence[str] = (),
     mask, about = targets(loaded, countries=countries, suppliers=suppliers, minerals=minerals)
     found = engine.paths(net, int(index), mask, max_nodes=max_nodes)
     node_ids = np.asarray(found["nodes"], dtype=np.int64)
-    edge_ids = np.asarray(found["edges"], dtype=np.int64)
-    shares = engine.input_shares(net)
-    nodes = [{**_node(net, i), "target": bool(mask[i]), "end": i == int(index)}
-             for i in node_ids.tolist()]  # fmt: skip
+    inside = np.zeros(net.n_nodes, dtype=bool)
+    inside[node_ids] = True
+    edge_ids = np.flatnonzero((net.supplier != net.customer) & inside[net.supplier]
+                              & inside[net.customer])  # the engine's edges, with their numbers
+    hops = dict(zip(node_ids.tolist(), np.asarray(found["hops"]).tolist(), strict=True))
+    shares = engine.edge_shares(net)[edge_ids]
+    raw = net.share[edge_ids]
+    products = net.product[edge_ids].tolist() if net.product is not None else [""] * len(raw)
+    nodes = [{**_node(net, i), "hops": int(hops[i]), "target": bool(mask[i]),
+              "end": i == int(index)} for i in node_ids.tolist()]  # fmt: skip
     edges = [{"supplier": str(net.ids[s]), "customer": str(net.ids[c]),
-              "share": None if np.isnan(net.share[e]) else float(net.share[e]),
-              "input_share": float(shares[c, s]),
-              "product": str(net.product[e]) if net.product is not None else ""}
-             for e, s, c in zip(edge_ids.tolist(), net.supplier[edge_ids].tolist(),
-                                net.customer[edge_ids].tolist(), strict=True)]  # fmt: skip
+              "share": None if np.isnan(r) else float(r), "input_share": float(v),
+              "product": str(p)}
+             for s, c, r, v, p in zip(net.supplier[edge_ids].tolist(),
+                                      net.customer[edge_ids].tolist(), raw.tolist(),
+                                      shares.tolist(), products, strict=True)]  # fmt: skip
     return {**_about(loaded), "end": _node(net, int(index)), "targets": about,
             "nodes": nodes, "edges": edges, "truncated": bool(found["truncated"])}
 
