@@ -27,6 +27,7 @@ from critmin.analytics.exposure import (
     what_if,
 )
 from critmin.analytics.network import Network
+from critmin.analytics.supply_lost import supply_lost
 
 SETTINGS = settings(max_examples=60, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
@@ -121,3 +122,18 @@ def test_chokepoints_equal_networkx_dominators(net):
         assert abs(c["weighted_supply_lost"] - lost) < 1e-9
     keys = [(-c["end_products_cut"], -c["weighted_supply_lost"], c["id"]) for c in got]
     assert keys == sorted(keys)
+
+
+@SETTINGS
+@given(networks())
+def test_supply_lost_of_every_node_and_edge_equals_one_weighted_solve_each(net):
+    ends = np.flatnonzero(net.kind == 2)
+    edges = [i for i in range(net.n_edges) if net.supplier[i] != net.customer[i]]
+    kinds = np.r_[np.zeros(net.n_nodes, np.int8), np.ones(len(edges), np.int8)]
+    index = np.r_[np.arange(net.n_nodes), np.array(edges, dtype=np.int64)]
+    got = supply_lost(net, kinds, index)
+    s = ref_subdivided_matrix(net, edges)
+    for j in range(index.size):  # vertex j of the subdivided graph is candidate j
+        t = np.zeros(s.shape[0], bool)
+        t[j] = True
+        assert abs(got[j] - ref_weighted_matrix(s, t)[ends].sum()) < 1e-9

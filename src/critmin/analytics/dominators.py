@@ -240,15 +240,11 @@ def cut_counts(net: Network, sources: np.ndarray) -> dict[str, Any]:
     return {"node_cut": node_cut, "edge_index": e_idx[pos], "edge_cut": e_cut[pos], "tree": t}
 
 
-def rank_chokepoints(net: Network, top: int = 20, edges: bool = True,
-                     pool_cap: int | None = None, chunk: int = 32) -> list[dict[str, Any]]:
-    """The ``top`` chokepoints by end products cut, then weighted supply lost, then id.
-
-    ``weighted_supply_lost`` is computed (as columns of one weighted solve, ``chunk``
-    at a time) for every candidate that can still reach the top by its cut count: all
-    with more cuts than the ``top``-th and all tied with it, up to ``pool_cap``
-    (default ``max(4 * top, 256)``) taken by id; past the cap a tie is ranked by id."""
-    from critmin.analytics.exposure import solve_weighted, sources_of, subdivided_shares
+def rank_chokepoints(net: Network, top: int = 20, edges: bool = True) -> list[dict[str, Any]]:
+    """The ``top`` chokepoints by end products cut, then weighted supply lost, then id
+    (``weighted_supply_lost`` of every candidate, exactly, by :func:`supply_lost`)."""
+    from critmin.analytics.exposure import sources_of
+    from critmin.analytics.supply_lost import supply_lost
 
     c = cut_counts(net, sources_of(net))
     node_idx = np.flatnonzero(c["node_cut"] > 0)
@@ -259,24 +255,18 @@ def rank_chokepoints(net: Network, top: int = 20, edges: bool = True,
         kinds = np.concatenate([kinds, np.ones(c["edge_index"].size, dtype=np.int8)])
         index = np.concatenate([index, c["edge_index"]])
         cuts = np.concatenate([cuts, c["edge_cut"]])
-    names = np.where(kinds == 0, net.ids[np.where(kinds == 0, index, 0)],
-                     _edge_names(net, np.where(kinds == 1, index, 0)))
     if index.size == 0 or top <= 0:
         return []
-    cap = pool_cap if pool_cap is not None else max(4 * top, 256)
-    o = np.lexsort((names, -cuts))
-    if o.size > top:
-        threshold = cuts[o[top - 1]]
-        o = o[cuts[o] >= threshold][:max(cap, top)]
-    pool_kind, pool_index = kinds[o], index[o]
-    lost = _supply_lost(net, pool_kind, pool_index, chunk, solve_weighted, subdivided_shares)
-    r = np.lexsort((names[o], -lost, -cuts[o]))[:top]
+    names = np.where(kinds == 0, net.ids[np.where(kinds == 0, index, 0)],
+                     _edge_names(net, np.where(kinds == 1, index, 0)))
+    lost = supply_lost(net, kinds, index)
+    r = np.lexsort((names, -lost, -cuts))[:top]
     out = []
     for i in r:
-        k, j = int(pool_kind[i]), int(pool_index[i])
+        k, j = int(kinds[i]), int(index[i])
         node = j if k == 0 else int(net.supplier[j])
-        out.append({"kind": "node" if k == 0 else "edge", "id": str(names[o][i]), "index": j,
-                    "country": str(net.country[node]), "end_products_cut": int(cuts[o][i]),
+        out.append({"kind": "node" if k == 0 else "edge", "id": str(names[i]), "index": j,
+                    "country": str(net.country[node]), "end_products_cut": int(cuts[i]),
                     "weighted_supply_lost": float(lost[i])})
     return out
 
@@ -285,25 +275,3 @@ def _edge_names(net: Network, e: np.ndarray) -> np.ndarray:
     sup = net.ids[net.supplier[e]].astype(str)
     cus = net.ids[net.customer[e]].astype(str)
     return np.char.add(np.char.add(sup, "->"), cus)
-
-
-def _supply_lost(net: Network, kinds: np.ndarray, index: np.ndarray, chunk: int,
-                 solve_weighted, subdivided_shares) -> np.ndarray:  # type: ignore[no-untyped-def]
-    """Sum over end products of the input that traces to each node / flows over each
-    edge, all candidates as columns of weighted solves on one subdivided matrix."""
-    from critmin.analytics.exposure import _positive_plan
-
-    n = net.n_nodes
-    edge_cols = np.flatnonzero(kinds == 1)
-    s = subdivided_shares(net, index[edge_cols])
-    p = _positive_plan(s)
-    vertex = index.copy()
-    vertex[edge_cols] = n + np.arange(edge_cols.size)
-    ends = np.flatnonzero(net.kind == END)
-    out = np.zeros(index.size)
-    for a in range(0, index.size, chunk):
-        cols = vertex[a:a + chunk]
-        t = np.zeros((s.shape[0], cols.size), dtype=bool)
-        t[cols, np.arange(cols.size)] = True
-        out[a:a + chunk] = solve_weighted(s, t, p)[ends].sum(axis=0)
-    return out

@@ -190,6 +190,11 @@ def _positive_plan(s: sp.csr_matrix) -> cond.Plan:
     return cond.plan(s.shape[0], coo.col.astype(np.int64), coo.row.astype(np.int64))
 
 
+def positive_structure(net: Network) -> cond.Plan:
+    """The condensation plan of the positive entries of :func:`input_shares`."""
+    return _cached(net, "positive_plan", lambda: _positive_plan(input_shares(net)))
+
+
 def solve_weighted(s: sp.csr_matrix, t: np.ndarray, p: cond.Plan | None = None) -> np.ndarray:
     """Least non-negative solution of w = 1 on targets ``t`` (n, k), w = S w elsewhere,
     for a share matrix ``s`` (rows = customers, non-negative, row sums <= 1)."""
@@ -259,9 +264,7 @@ def weighted(net: Network, targets: np.ndarray) -> np.ndarray:
     cycles the least non-negative solution (the limit of fixed-point iteration from 0).
     ``targets`` (n,) or (n, k) bool; the answer has the same shape."""
     t, squeeze = _as_2d(targets, net.n_nodes)
-    s = input_shares(net)
-    p = _cached(net, "positive_plan", lambda: _positive_plan(s))
-    w = solve_weighted(s, t, p)
+    w = solve_weighted(input_shares(net), t, positive_structure(net))
     return w[:, 0] if squeeze else w
 
 
