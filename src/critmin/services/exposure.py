@@ -61,7 +61,10 @@ def generate(*, n_nodes: int, n_edges: int, seed: int, folder: Path,
     from critmin.analytics.network_synth import generate as synthesise
 
     # the documented columns only: id,country,kind and supplier,customer,share
-    net = replace(synthesise(n_nodes, n_edges, seed), mineral=None, product=None)
+    try:
+        net = replace(synthesise(n_nodes, n_edges, seed), mineral=None, product=None)
+    except ValueError as exc:
+        raise _bad("nodes", str(exc)) from None
     meta = {"synthetic": True, "generator": "critmin.analytics.network_synth", "seed": seed,
             "requested": {"nodes": n_nodes, "edges": n_edges}}  # fmt: skip
     files = ingest.write_network(net, folder, meta=meta, fmt=fmt)

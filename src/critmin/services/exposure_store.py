@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from critmin.analytics.network import Network, from_arrays
+from critmin.analytics.network import Network
 from critmin.ingest import network as ingest
 from critmin.services.access import LEVEL_RANK, check_caller, own_clause, visible_clause
 from critmin.services.auth import Caller, Role
@@ -56,15 +57,24 @@ def not_found(ref: str | int) -> NotFound:
 
 
 def encode(net: Network) -> tuple[bytes, bytes]:
-    """The node and edge tables as Parquet (zstd) bytes."""
+    """The node table (id, country, kind code, mineral) and the edge table (supplier and
+    customer as node numbers, share, product) as Parquet (zstd) bytes."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    nodes = {"id": pa.array(net.ids, pa.string()), "country": pa.array(net.country, pa.string()),
+             "kind": pa.array(net.kind, pa.int8())}  # fmt: skip
+    if net.mineral is not None:
+        nodes["mineral"] = pa.array(net.mineral, pa.string())
+    edges = {"supplier": pa.array(net.supplier, pa.int64()),
+             "customer": pa.array(net.customer, pa.int64()),
+             "share": pa.array(net.share, pa.float64())}  # fmt: skip
+    if net.product is not None:
+        edges["product"] = pa.array(net.product, pa.string())
     blobs = []
-    for frame in ingest.network_frames(net):
+    for columns in (nodes, edges):
         buffer = io.BytesIO()
-        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), buffer,
-                       compression="zstd")  # fmt: skip
+        pq.write_table(pa.table(columns), buffer, compression="zstd")
         blobs.append(buffer.getvalue())
     return blobs[0], blobs[1]
 
@@ -76,17 +86,18 @@ def decode(nodes_blob: bytes, edges_blob: bytes) -> Network:
     nodes = pq.read_table(io.BytesIO(nodes_blob))
     edges = pq.read_table(io.BytesIO(edges_blob))
 
-    def text(table: Any, name: str) -> Any:
-        return table.column(name).to_numpy(zero_copy_only=False).astype(str)
+    def column(table: Any, name: str, text: bool = True) -> Any:
+        if name not in table.column_names:
+            return None
+        values = table.column(name).to_numpy()
+        return values.astype(str) if text else values
 
-    kinds = nodes.column("kind").to_numpy(zero_copy_only=False).astype(str)
-    return from_arrays(
-        text(nodes, "id"), text(nodes, "country"), kinds, text(edges, "supplier"),
-        text(edges, "customer"),
-        edges.column("share").to_numpy(zero_copy_only=False).astype(float),
-        mineral=text(nodes, "mineral") if "mineral" in nodes.column_names else None,
-        product=text(edges, "product") if "product" in edges.column_names else None,
-    )  # fmt: skip
+    return Network(ids=column(nodes, "id"), country=column(nodes, "country"),
+                   kind=column(nodes, "kind", text=False).astype(np.int8),
+                   supplier=column(edges, "supplier", text=False).astype(np.int64),
+                   customer=column(edges, "customer", text=False).astype(np.int64),
+                   share=column(edges, "share", text=False).astype(np.float64),
+                   mineral=column(nodes, "mineral"), product=column(edges, "product"))
 
 
 def _owner(caller: Caller, owner_org_id: int | None) -> int | None:
