@@ -159,12 +159,16 @@ def country(loaded: Loaded, *, countries: Sequence[str] = (), suppliers: Sequenc
     with ``per_node`` every end product's ``id``, ``exposed`` and ``weighted``."""
     mask, about = targets(loaded, countries=countries, suppliers=suppliers, minerals=minerals)
     result = engine.country_exposure(loaded.net, mask)
-    out = {**_about(loaded), "targets": about,
-           "end_products": int(result["end_products"]), "exposed": int(result["exposed"]),
-           "share": float(result["share"]), "weighted_mean": float(result["weighted_mean"])}
+    out = _headline(loaded, result, about)
     if per_node:
         out["per_node"] = per_node_rows(result)
     return out
+
+
+def _headline(loaded: Loaded, result: dict[str, Any], about: dict[str, Any]) -> dict[str, Any]:
+    return {**_about(loaded), "targets": about,
+            "end_products": int(result["end_products"]), "exposed": int(result["exposed"]),
+            "share": float(result["share"]), "weighted_mean": float(result["weighted_mean"])}
 
 
 def per_node_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
@@ -274,17 +278,20 @@ def dashboard(loaded: Loaded, *, country_code: str = "CHN", top: int = 10,
     """What an exposure page shows for one country: the headline numbers, the top
     chokepoints and the paths subgraph of one end product (``end``, or the end product
     most exposed to the country; none when no end product is exposed)."""
-    full = country(loaded, countries=[country_code], per_node=True)
-    rows = full.pop("per_node")
+    mask, about = targets(loaded, countries=[country_code])
+    result = engine.country_exposure(loaded.net, mask)
+    full = _headline(loaded, result, about)
     chosen = end
-    if chosen is None:
-        exposed = [r for r in rows if r["exposed"]]
-        if exposed:
-            chosen = min(exposed, key=lambda r: (-r["weighted"], r["id"]))["id"]
+    nodes = result["per_node"]
+    exposed = np.flatnonzero(np.asarray(nodes["exposed"], dtype=bool))
+    if chosen is None and exposed.size:
+        ids = np.asarray(nodes["ids"]).astype(str)[exposed]
+        weights = np.asarray(nodes["weighted"], dtype=np.float64)[exposed]
+        chosen = str(ids[np.lexsort((ids, -weights))[0]])  # most exposed, then by id
     graph = None
     if chosen is not None:
         graph = paths(loaded, end=chosen, countries=[country_code], max_nodes=max_nodes)
     return {**_about(loaded), "headline": full,
             "chokepoints": chokepoints(loaded, top=top)["chokepoints"], "paths": graph,
             "paths_reason": None if graph else "no end product is exposed to "
-            + label_country(full["targets"]["countries"][0]["code"])}  # fmt: skip
+            + about["countries"][0]["label"]}  # fmt: skip
