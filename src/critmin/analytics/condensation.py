@@ -61,7 +61,9 @@ class Plan:
     ``comp[v]`` is v's component; ``cyclic[c]`` marks components with more than one
     vertex (self-loops are ignored by the callers). ``order`` lists the vertices by
     (level, cyclic, component); vertices of level L are ``order[lptr[L]:lptr[L+1]]``,
-    the acyclic ones first, up to ``order[cptr[L]]``.
+    the acyclic ones first, up to ``order[cptr[L]]``. The in-edges of the vertex at
+    position i of ``order`` are ``in_src[in_ptr[i]:in_ptr[i+1]]`` (parallel edges
+    merged; ``in_mult`` counts them).
     """
 
     n: int
@@ -72,26 +74,21 @@ class Plan:
     order: IntArray  # (n,) vertices by (level, cyclic, comp)
     lptr: IntArray  # (levels + 1,)
     cptr: IntArray  # (levels,) first cyclic position within each level
+    in_ptr: IntArray  # (n + 1,) by position in order
+    in_src: IntArray  # predecessors
+    in_mult: IntArray  # multiplicity of each (predecessor, vertex) pair
 
     @property
     def n_levels(self) -> int:
         return int(self.lptr.size - 1)
 
-    def node_level(self) -> IntArray:
-        return self.level[self.comp]
-
-    def node_cyclic(self) -> IntArray:
-        return self.cyclic[self.comp]
-
 
 def topo_levels(n_comp: int, src: IntArray, dst: IntArray) -> IntArray:
     """Longest-path level of each vertex of a DAG given by edges ``src -> dst``
     (duplicates allowed), by in-degree peeling: one vectorised step per level."""
-    indeg = np.bincount(dst, minlength=n_comp).astype(np.int64)
-    by_src = np.argsort(src, kind="stable")
-    out_dst = dst[by_src]
-    ptr = np.zeros(n_comp + 1, dtype=np.int64)
-    np.cumsum(np.bincount(src, minlength=n_comp), out=ptr[1:])
+    out = sp.csr_matrix((np.ones(src.size, dtype=np.int32), (src, dst)), shape=(n_comp, n_comp))
+    ptr, out_dst = out.indptr.astype(np.int64), out.indices
+    indeg = np.bincount(out_dst, minlength=n_comp).astype(np.int64)
     level = np.full(n_comp, -1, dtype=np.int64)
     frontier = np.flatnonzero(indeg == 0)
     depth = 0
@@ -100,7 +97,12 @@ def topo_levels(n_comp: int, src: IntArray, dst: IntArray) -> IntArray:
         reached = out_dst[ranges(ptr[frontier], ptr[frontier + 1] - ptr[frontier])]
         if reached.size == 0:
             break
-        vertex, hits = np.unique(reached, return_counts=True)
+        if reached.size * 8 > n_comp:
+            hits = np.bincount(reached, minlength=n_comp)
+            vertex = np.flatnonzero(hits)
+            hits = hits[vertex]
+        else:
+            vertex, hits = np.unique(reached, return_counts=True)
         indeg[vertex] -= hits
         frontier = vertex[indeg[vertex] == 0]
         depth += 1
@@ -110,28 +112,57 @@ def topo_levels(n_comp: int, src: IntArray, dst: IntArray) -> IntArray:
 
 
 def plan(n: int, src: IntArray, dst: IntArray) -> Plan:
-    """Components, levels and sweep order of the graph ``src -> dst`` on ``n`` vertices
-    (self-loops must already be removed)."""
+    """Components, levels, sweep order and in-edges of the graph ``src -> dst`` on
+    ``n`` vertices (self-loops must already be removed)."""
     src = np.asarray(src, dtype=np.int64)
     dst = np.asarray(dst, dtype=np.int64)
+    into = sp.csr_matrix((np.ones(src.size, dtype=np.int32), (dst, src)), shape=(n, n))
     if src.size:
-        adj = sp.csr_matrix((np.ones(src.size, dtype=np.int8), (src, dst)), shape=(n, n))
-        n_comp, comp = connected_components(adj, directed=True, connection="strong")
+        n_comp, comp = connected_components(into, directed=True, connection="strong")
         comp = comp.astype(np.int64)
     else:
         n_comp, comp = n, np.arange(n, dtype=np.int64)
     cyclic = np.bincount(comp, minlength=n_comp) > 1
-    cs, cd = comp[src], comp[dst]
+    rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(into.indptr))
+    cs, cd = comp[into.indices], comp[rows]
     cross = cs != cd
     level = topo_levels(n_comp, cs[cross], cd[cross])
     node_level = level[comp]
-    node_cyc = cyclic[comp]
-    order = np.lexsort((comp, node_cyc, node_level))
+    key = (node_level * 2 + cyclic[comp]) * n_comp + comp
+    order = np.argsort(key, kind="stable")
     n_levels = int(level.max()) + 1 if n_comp else 0
     counts = np.bincount(node_level, minlength=n_levels)
     lptr = np.zeros(n_levels + 1, dtype=np.int64)
     np.cumsum(counts, out=lptr[1:])
-    acyclic_counts = np.bincount(node_level[~node_cyc], minlength=n_levels)
+    acyclic_counts = np.bincount(node_level[~cyclic[comp]], minlength=n_levels)
     cptr = lptr[:-1] + acyclic_counts
+    into = into[order] if n else into
     return Plan(n=n, comp=comp, n_comp=int(n_comp), cyclic=cyclic, level=level,
-                order=order, lptr=lptr, cptr=cptr)
+                order=order, lptr=lptr, cptr=cptr, in_ptr=into.indptr.astype(np.int64),
+                in_src=into.indices.astype(np.int64), in_mult=into.data)
+
+
+def with_root(p: Plan, targets: IntArray) -> Plan:
+    """The plan of the same graph plus a root vertex ``p.n`` with an edge to each of
+    ``targets`` (indices, distinct): the root alone at level 0, every other level one
+    down (still a valid topological levelling), no new component or sort."""
+    n = p.n
+    targets = np.asarray(targets, dtype=np.int64)
+    pos_of = np.empty(n, dtype=np.int64)
+    pos_of[p.order] = np.arange(n)
+    extra = np.zeros(n, dtype=np.int64)
+    extra[pos_of[targets]] = 1
+    cnt = np.diff(p.in_ptr) + extra
+    in_ptr = np.zeros(n + 2, dtype=np.int64)
+    np.cumsum(cnt, out=in_ptr[2:])
+    # each position's root edge (if any) goes first, then its old in-edges
+    old_slot = np.arange(p.in_src.size) + np.repeat(np.cumsum(extra), np.diff(p.in_ptr))
+    in_src = np.full(in_ptr[-1], n, dtype=np.int64)
+    in_mult = np.ones(in_ptr[-1], dtype=p.in_mult.dtype)
+    in_src[old_slot] = p.in_src
+    in_mult[old_slot] = p.in_mult
+    return Plan(n=n + 1, comp=np.append(p.comp, p.n_comp), n_comp=p.n_comp + 1,
+                cyclic=np.append(p.cyclic, False), level=np.append(p.level + 1, 0),
+                order=np.concatenate([[n], p.order]), lptr=np.concatenate([[0], p.lptr + 1]),
+                cptr=np.concatenate([[1], p.cptr + 1]), in_ptr=in_ptr, in_src=in_src,
+                in_mult=in_mult)

@@ -38,6 +38,12 @@ from critmin.analytics import condensation as cond
 from critmin.analytics.network import END, Network
 
 
+def structure(net: Network) -> cond.Plan:
+    from critmin.analytics.exposure import structure as plan_of
+
+    return plan_of(net)
+
+
 @dataclass(frozen=True)
 class DominatorTree:
     """``idom[x]`` for the ``n`` nodes and the super-source ``root = n`` (-1 where not
@@ -111,46 +117,40 @@ class _Builder:
             self.up[j, x] = self.up[j - 1, self.up[j - 1, x]]
 
 
-def dominator_tree(n: int, src: np.ndarray, dst: np.ndarray,
-                   sources: np.ndarray) -> DominatorTree:
-    """The dominator tree of the graph ``src -> dst`` on ``n`` nodes (no self-loops)
+def dominator_tree(structure: cond.Plan, sources: np.ndarray) -> DominatorTree:
+    """The dominator tree of a graph (given by its condensation plan, no self-loops)
     from a super-source ``n`` linked to the nodes in ``sources`` (indices)."""
-    root = n
-    nv = n + 1
-    s = np.concatenate([np.asarray(src, np.int64), np.full(sources.size, root, np.int64)])
-    d = np.concatenate([np.asarray(dst, np.int64), np.asarray(sources, np.int64)])
-    p = cond.plan(nv, s, d)
-    by_dst = np.argsort(d, kind="stable")
-    in_src = s[by_dst]
-    in_ptr = np.zeros(nv + 1, dtype=np.int64)
-    np.cumsum(np.bincount(d, minlength=nv), out=in_ptr[1:])
+    root = structure.n
+    nv = root + 1
+    p = cond.with_root(structure, sources)
     b = _Builder(nv, root)
     for lv in range(1, p.n_levels):
         lo, mid, hi = int(p.lptr[lv]), int(p.cptr[lv]), int(p.lptr[lv + 1])
         if mid > lo:
-            _acyclic_level(b, p.order[lo:mid], in_src, in_ptr)
+            _acyclic_level(b, p, lo, mid)
         if hi > mid:
-            _cyclic_level(b, p, p.order[mid:hi], in_src, in_ptr)
+            _cyclic_level(b, p, mid, hi)
     return DominatorTree(root=root, idom=b.idom, depth=b.depth, up=b.up, comp=p.comp)
 
 
-def _in_edges(x: np.ndarray, in_src: np.ndarray,
-              in_ptr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Predecessors of each vertex of ``x`` and the position in ``x`` they belong to."""
-    cnt = in_ptr[x + 1] - in_ptr[x]
-    return in_src[cond.ranges(in_ptr[x], cnt)], np.repeat(np.arange(x.size), cnt)
+def _in_edges(p: cond.Plan, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+    """Predecessors of the vertices ``order[lo:hi]`` and the position (from 0) of the
+    vertex each belongs to."""
+    cnt = np.diff(p.in_ptr[lo:hi + 1])
+    return p.in_src[p.in_ptr[lo]:p.in_ptr[hi]], np.repeat(np.arange(hi - lo), cnt)
 
 
-def _acyclic_level(b: _Builder, x: np.ndarray, in_src: np.ndarray, in_ptr: np.ndarray) -> None:
-    preds, pos = _in_edges(x, in_src, in_ptr)
+def _acyclic_level(b: _Builder, p: cond.Plan, lo: int, hi: int) -> None:
+    x = p.order[lo:hi]
+    preds, pos = _in_edges(p, lo, hi)
     ok = b.depth[preds] >= 0
     groups, meet = cond.group_fold(preds[ok], pos[ok], b.lca)
     b.place(x[groups], meet)
 
 
-def _cyclic_level(b: _Builder, p: cond.Plan, x: np.ndarray, in_src: np.ndarray,
-                  in_ptr: np.ndarray) -> None:
-    preds, pos = _in_edges(x, in_src, in_ptr)
+def _cyclic_level(b: _Builder, p: cond.Plan, lo: int, hi: int) -> None:
+    x = p.order[lo:hi]
+    preds, pos = _in_edges(p, lo, hi)
     comp_x = p.comp[x]
     external = (p.comp[preds] != comp_x[pos]) & (b.depth[preds] >= 0)
     # where everything before each component meets: the LCA of its entry predecessors
@@ -210,7 +210,7 @@ def cut_counts(net: Network, sources: np.ndarray) -> dict[str, Any]:
     keep = np.flatnonzero(net.supplier != net.customer)
     src, dst = net.supplier[keep], net.customer[keep]
     src_idx = np.flatnonzero(sources)
-    t = dominator_tree(n, src, dst, src_idx)
+    t = dominator_tree(structure(net), src_idx)
     reach = t.reachable()
     cnt = np.zeros(n + 1, dtype=np.int64)
     cnt[:n] = (net.kind == END) & reach[:n]

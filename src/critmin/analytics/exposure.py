@@ -53,21 +53,17 @@ def edge_shares(net: Network) -> np.ndarray:
 
 
 def _edge_shares(net: Network) -> np.ndarray:
-    n = net.n_nodes
-    keep = net.supplier != net.customer
-    known = ~np.isnan(net.share) & keep
-    unknown = np.isnan(net.share) & keep
-    cust = net.customer
-    sum_known = np.bincount(cust[known], weights=net.share[known], minlength=n)
-    n_unknown = np.bincount(cust[unknown], minlength=n)
-    rest = np.maximum(0.0, 1.0 - sum_known)
-    share = np.zeros(net.n_edges, dtype=np.float64)
-    share[known] = net.share[known]
-    share[unknown] = rest[cust[unknown]] / n_unknown[cust[unknown]]
+    n, cust = net.n_nodes, net.customer
+    keep = net.supplier != cust
+    nan = np.isnan(net.share)
+    known = keep & ~nan
+    unknown = keep & nan
+    sum_known = np.bincount(cust, weights=np.where(known, net.share, 0.0), minlength=n)
+    n_unknown = np.bincount(cust, weights=unknown, minlength=n)
+    per_unknown = np.maximum(0.0, 1.0 - sum_known) / np.maximum(n_unknown, 1.0)
+    share = np.where(known, net.share, np.where(unknown, per_unknown[cust], 0.0))
     total = np.bincount(cust, weights=share, minlength=n)
-    pos = total[cust] > 0
-    share[pos] /= total[cust[pos]]
-    return share
+    return share / np.where(total > 0, total, 1.0)[cust]
 
 
 def input_shares(net: Network) -> sp.csr_matrix:
@@ -149,25 +145,27 @@ def _unpack(bits: np.ndarray, k: int) -> np.ndarray:
     return np.unpackbits(bits.view(np.uint8), axis=1, count=k, bitorder="little").astype(bool)
 
 
-def reach_bits(p: cond.Plan, src: np.ndarray, dst: np.ndarray, bits: np.ndarray) -> np.ndarray:
-    """OR of ``bits`` (n, W) over each vertex and everything upstream of it, per vertex."""
-    by_comp = np.argsort(p.comp, kind="stable")
-    starts = np.flatnonzero(np.r_[True, np.diff(p.comp[by_comp]) != 0])
-    cv = np.bitwise_or.reduceat(bits[by_comp], starts, axis=0) if p.n else bits[:0]
-    cs, cd = p.comp[src], p.comp[dst]
-    cross = cs != cd
-    cs, cd = cs[cross], cd[cross]
-    lev = p.level[cd]
-    o = np.lexsort((cd, lev))
-    cs, cd, lev = cs[o], cd[o], lev[o]
-    eptr = np.searchsorted(lev, np.arange(p.n_levels + 1))
+def reach_bits(p: cond.Plan, bits: np.ndarray) -> np.ndarray:
+    """OR of ``bits`` (n, W) over each vertex and everything upstream of it, per vertex:
+    per level, one gather of the predecessors' component values and one segmented OR
+    per component (a cycle's members share one value)."""
+    if p.n == 0:
+        return bits
+    comp_o = p.comp[p.order]
+    first_o = np.flatnonzero(np.r_[True, comp_o[1:] != comp_o[:-1]])
+    cv = np.zeros((p.n_comp, bits.shape[1]), dtype=bits.dtype)
+    cv[comp_o[first_o]] = np.bitwise_or.reduceat(bits[p.order], first_o, axis=0)
     for lv in range(1, p.n_levels):
-        a, b = eptr[lv], eptr[lv + 1]
-        if a == b:
+        a, b = int(p.lptr[lv]), int(p.lptr[lv + 1])
+        f = first_o[np.searchsorted(first_o, a):np.searchsorted(first_o, b)]
+        e0, e1 = p.in_ptr[f], np.r_[p.in_ptr[f[1:]], p.in_ptr[b]]
+        nonempty = e1 > e0
+        if not nonempty.any():
             continue
-        d = cd[a:b]
-        first = np.flatnonzero(np.r_[True, d[1:] != d[:-1]])
-        cv[d[first]] |= np.bitwise_or.reduceat(cv[cs[a:b]], first, axis=0)
+        f, e0 = f[nonempty], e0[nonempty]
+        base = p.in_ptr[a]
+        pred = p.comp[p.in_src[base:p.in_ptr[b]]]
+        cv[comp_o[f]] |= np.bitwise_or.reduceat(cv[pred], e0 - base, axis=0)
     return cv[p.comp]
 
 
@@ -176,8 +174,7 @@ def any_tier(net: Network, targets: np.ndarray) -> np.ndarray:
     ``targets`` (n,) or (n, k) bool, the answer has the same shape. All k columns are
     carried together as bitsets, one sparse sweep for all of them."""
     t, squeeze = _as_2d(targets, net.n_nodes)
-    keep = net.supplier != net.customer
-    bits = reach_bits(structure(net), net.supplier[keep], net.customer[keep], _pack(t))
+    bits = reach_bits(structure(net), _pack(t))
     out = _unpack(bits, t.shape[1])
     return out[:, 0] if squeeze else out
 
@@ -192,7 +189,11 @@ def _positive_plan(s: sp.csr_matrix) -> cond.Plan:
 
 def positive_structure(net: Network) -> cond.Plan:
     """The condensation plan of the positive entries of :func:`input_shares`."""
-    return _cached(net, "positive_plan", lambda: _positive_plan(input_shares(net)))
+    def make() -> cond.Plan:
+        s, p = input_shares(net), structure(net)
+        # zero shares aside, the share pattern is the edge pattern: same plan
+        return p if s.nnz == p.in_src.size else _positive_plan(s)
+    return _cached(net, "positive_plan", make)
 
 
 def solve_weighted(s: sp.csr_matrix, t: np.ndarray, p: cond.Plan | None = None) -> np.ndarray:
@@ -344,8 +345,7 @@ def what_if(net: Network, remove_nodes: Iterable[int] | np.ndarray | None = None
     keep[re_] = False
     keep &= ~gone[net.supplier] & ~gone[net.customer] & (net.supplier != net.customer)
     p_after = cond.plan(n, net.supplier[keep], net.customer[keep])
-    after_bits = reach_bits(p_after, net.supplier[keep], net.customer[keep],
-                            _pack((src & ~gone)[:, None]))
+    after_bits = reach_bits(p_after, _pack((src & ~gone)[:, None]))
     after = _unpack(after_bits, 1)[:, 0]
     after[gone] = False
     cut = before & ~after[ends]

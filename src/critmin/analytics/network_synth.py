@@ -79,7 +79,10 @@ def generate(n_nodes: int, n_edges: int, seed: int = 0, *, tiers: int = 6,
         lo = np.where(start[t] > 0, cum[np.maximum(start[t] - 1, 0)], 0.0)
         hi = cum[start[t + 1] - 1]
         x = lo + rng.random(t.size) * (hi - lo)
-        return np.minimum(np.searchsorted(cum, x, side="right"), start[t + 1] - 1)
+        o = np.argsort(x)  # sorted queries: searchsorted walks the table in order
+        found = np.empty(t.size, dtype=np.int64)
+        found[o] = np.searchsorted(cum, x[o], side="right")
+        return np.minimum(found, start[t + 1] - 1)
 
     cust = np.concatenate([np.arange(n_src, n_nodes),
                            rng.integers(n_src, n_nodes, n_rand)]).astype(np.int64)
