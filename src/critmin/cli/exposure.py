@@ -81,6 +81,14 @@ def _loaded(network: str, db: str | None) -> Iterator[Loaded]:
         yield loaded
 
 
+HEADERS = {"end_products": "end products", "exposed": "exposed", "share": "share exposed",
+           "weighted_mean": "mean input traced to targets", "end_products_cut": "end products cut",
+           "mean_supply_lost": "mean supply lost", "country_label": "country",
+           "supply_lost": "supply lost", "input_share": "share used",
+           "weighted_supply_lost": "weighted supply lost", "synthetic": "synthetic"}
+"""Table column titles (JSON and CSV keep the field names)."""
+
+
 def _ids(values: list[str] | None) -> list[str]:
     return [part.strip() for v in values or [] for part in v.split(",") if part.strip()]
 
@@ -90,8 +98,12 @@ def _num(rows: list[dict[str, Any]], fmt: OutputFormat) -> list[dict[str, Any]]:
         return rows
     from critmin.services.present import fmt_num
 
-    return [{k: fmt_num(v, 3) if isinstance(v, float) else v for k, v in r.items()}
-            for r in rows]  # fmt: skip
+    def cell(v: Any) -> Any:
+        if isinstance(v, bool):
+            return "yes" if v else "no"
+        return fmt_num(v, 3) if isinstance(v, float) else v
+
+    return [{k: cell(v) for k, v in r.items()} for r in rows]
 
 
 @exposure_app.command("generate")
@@ -152,7 +164,7 @@ def country_cmd(
                "end_products": result["end_products"], "exposed": result["exposed"],
                "share": result["share"], "weighted_mean": result["weighted_mean"],
                "synthetic": result["synthetic"]}  # fmt: skip
-    emit(_num([summary], fmt), fmt, title="Exposure of end products",
+    emit(_num([summary], fmt), fmt, title="Exposure of end products", headers=HEADERS,
          right=("end_products", "exposed", "share", "weighted_mean"))  # fmt: skip
     if rows is not None:
         emit(_num(rows, fmt), fmt, title="Per end product", right=("weighted",))
@@ -169,8 +181,6 @@ def _write_per_node(path: Path, rows: list[dict[str, Any]]) -> None:
 
 CHOKE_COLUMNS = ["rank", "kind", "id", "country_label", "end_products_cut",
                  "weighted_supply_lost"]  # fmt: skip
-CHOKE_HEADERS = {"country_label": "country", "end_products_cut": "end products cut",
-                 "weighted_supply_lost": "weighted supply lost"}  # fmt: skip
 
 
 @exposure_app.command("chokepoints")
@@ -190,7 +200,7 @@ def chokepoints_cmd(
     emit(_num(result["chokepoints"], fmt), fmt,
          title=f"Chokepoints of {result['network']} ({result['end_products']:,} end products"
          + (", synthetic)" if result["synthetic"] else ")"),
-         columns=None if fmt == OutputFormat.json else CHOKE_COLUMNS, headers=CHOKE_HEADERS,
+         columns=None if fmt == OutputFormat.json else CHOKE_COLUMNS, headers=HEADERS,
          right=("rank", "end_products_cut", "weighted_supply_lost"))  # fmt: skip
 
 
@@ -220,9 +230,9 @@ def whatif_cmd(
         return
     summary = {k: result[k] for k in ("network", "end_products", "end_products_cut",
                                       "mean_supply_lost", "synthetic")}  # fmt: skip
-    emit(_num([summary], fmt), fmt, title="What if", right=("end_products", "end_products_cut",
-                                                          "mean_supply_lost"))  # fmt: skip
-    emit(_num(result["affected"], fmt), fmt, title="Hardest hit end products",
+    emit(_num([summary], fmt), fmt, title="What if", headers=HEADERS,
+         right=("end_products", "end_products_cut", "mean_supply_lost"))
+    emit(_num(result["affected"], fmt), fmt, title="Hardest hit end products", headers=HEADERS,
          columns=["id", "country_label", "cut", "supply_lost"], right=("supply_lost",))
 
 
@@ -247,10 +257,11 @@ def paths_cmd(
     if fmt == OutputFormat.json:
         emit(result, fmt)
         return
-    emit(result["nodes"], fmt, title=f"Paths to {end}" + (" (truncated)" if result["truncated"]
-                                                          else ""),
-         columns=["id", "kind", "country_label", "target"])  # fmt: skip
+    title = f"Paths to {end}" + (" (truncated)" if result["truncated"] else "")
+    emit(_num(result["nodes"], fmt), fmt, headers=HEADERS, title=title,
+         columns=["id", "kind", "country_label", "hops", "target"])
     emit(_num(result["edges"], fmt), fmt, title="Edges",
+         headers={"share": "share given", "input_share": "share used"},
          columns=["supplier", "customer", "share", "input_share", "product"],
          right=("share", "input_share"))  # fmt: skip
 
@@ -302,7 +313,7 @@ def networks_cmd(db: DbOption = None, fmt: FormatOption = OutputFormat.table) ->
 
     with session_for(db) as session:
         rows = store.list_networks(session=session, caller=LOCAL)
-    emit(rows, fmt, title="Stored supply networks",
+    emit(_num(rows, fmt), fmt, title="Stored supply networks",
          columns=None if fmt == OutputFormat.json else ["id", "name", "nodes", "edges",
                                                         "owner", "sharing", "synthetic"])
 
