@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from critmin.analytics.network import END, INTERMEDIATE, SOURCE, from_arrays
+from critmin.analytics.network import END, INTERMEDIATE, SOURCE, Network
 from critmin.ingest.errors import IngestError
 from critmin.ingest.network import (
     read_bom,
@@ -195,10 +195,9 @@ def test_a_million_edges_load_in_seconds(tmp_path):
     n, m = 200_000, 1_000_000
     ids = np.char.add("n", np.arange(n).astype(str))
     countries = np.array(["CHN", "AUS", "USA", "", "DEU"])[rng.integers(0, 5, n)]
-    kinds = np.array(["source", "intermediate", "end"])[rng.integers(0, 3, n)]
     share = np.where(rng.random(m) < 0.3, np.nan, rng.random(m) * 0.01)
-    net = from_arrays(ids, countries, kinds, ids[rng.integers(0, n, m)],
-                      ids[rng.integers(0, n, m)], share)
+    net = Network(ids=ids, country=countries, kind=rng.integers(0, 3, n).astype(np.int8),
+                  supplier=rng.integers(0, n, m), customer=rng.integers(0, n, m), share=share)
     write_network(net, tmp_path)
     started = time.perf_counter()
     back = read_network(tmp_path)
@@ -206,3 +205,19 @@ def test_a_million_edges_load_in_seconds(tmp_path):
     assert back.n_edges == m and back.n_nodes == n
     np.testing.assert_allclose(back.share, net.share, rtol=1e-12)
     assert took < 15, f"reading took {took:.1f} s"
+
+
+def test_bill_of_materials_in_parquet_and_a_byte_order_mark(tmp_path):
+    frame = pd.read_csv(SAMPLES / "bom_toy" / "bom.csv")
+    frame.to_parquet(tmp_path / "bom.parquet")
+    net = read_network(tmp_path / "bom.parquet")
+    csv_net = read_bom(SAMPLES / "bom_toy" / "bom.csv")
+    assert net.ids.tolist() == csv_net.ids.tolist()
+    np.testing.assert_allclose(net.share, csv_net.share)
+    (tmp_path / "nodes.csv").write_bytes(b"\xef\xbb\xbfid,country,kind\na,CHN,source\n")
+    (tmp_path / "edges.csv").write_text("supplier,customer,share\n")
+    assert read_nodes_edges(tmp_path / "nodes.csv", tmp_path / "edges.csv").ids.tolist() == ["a"]
+    (tmp_path / "edges.csv").write_text("supplier,supplier,customer\n")
+    with pytest.raises(IngestError) as exc:
+        read_nodes_edges(tmp_path / "nodes.csv", tmp_path / "edges.csv")
+    assert "repeated column names" in exc.value.problems[0].expected
