@@ -22,7 +22,8 @@ SAMPLES = {"project_id": "1", "id": "1", "obs_id": "1", "token_id": "1", "minera
            "series": "ga-rotterdam-low-purity", "a": "w-rotterdam-apt",
            "b": "w-rotterdam-concentrate-65pct", "import_id": "1", "origin": "CHN",
            "target": "USA", "hs": "261100", "start": "2019", "item": "gallium",
-           "destination": "USA", "date": "2025-03-01"}  # fmt: skip
+           "destination": "USA", "date": "2025-03-01", "network_id": "1",
+           "end": "chip-a"}  # fmt: skip
 PAGES = ["/", "/projects", "/projects/1", "/projects/1/edit", "/minerals/gallium", "/outlook",
          "/measures", "/sources", "/login", "/logout", "/favicon.ico", "/api/docs"]  # fmt: skip
 STATIC = ["/static/plotly.min.js", "/static/dashboard.css", "/static/dashboard.js",

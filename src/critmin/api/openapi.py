@@ -35,7 +35,8 @@ PUBLIC = frozenset({"/api/v1/health", "/api/v1/stats/share"})
 LOOKUPS = ("/api/v1/dashboard", "/api/v1/outlook", "/api/v1/stats/share", "/api/v1/tokens",
            "/api/v1/prices", "/api/v1/monitor", "/api/v1/trade")  # fmt: skip
 """Paths (prefixes) that look things up by name or need a role: 404 or 403 possible."""
-IMPORT_PATHS = ("/api/v1/projects/import", "/api/v1/prices/import", "/api/v1/trade/imports")
+IMPORT_PATHS = ("/api/v1/projects/import", "/api/v1/prices/import", "/api/v1/trade/imports",
+                "/api/v1/exposure/networks")
 
 
 class ErrorItem(BaseModel):

@@ -16,6 +16,7 @@ from critmin.cli import (
     controls,
     criticality,
     db,
+    exposure,
     monitor,
     orgs,
     prices,
@@ -51,5 +52,5 @@ def main(
 
 
 for _module in (db, projects, analysis, orgs, serve, prices, monitor, trade, controls,
-                criticality, scenario):
+                criticality, scenario, exposure):
     _module.register(app)

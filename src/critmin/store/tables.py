@@ -519,5 +519,6 @@ from critmin.store.monitor_tables import (  # noqa: E402, F401
     AlertWebhook,
     DeliveryAttempt,
 )
+from critmin.store.network_tables import SupplyNetwork, SupplyNetworkData  # noqa: E402,F401
 from critmin.store.scenario_tables import ScenarioRun  # noqa: E402,F401
 from critmin.store.trade_tables import TradeFlowBlock, TradeImport  # noqa: E402,F401
