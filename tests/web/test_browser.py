@@ -122,6 +122,19 @@ def test_scenario_charts_render(page: Page) -> None:
     screenshot(page, "scenario-gallium.png")
 
 
+def test_exposure_graph_renders(page: Page) -> None:
+    page.goto("/exposure?country=CHN")
+    page.wait_for_selector("#chart-paths .main-svg")
+    assert page.locator("#chart-paths .scatterlayer .trace").count() >= 3  # links + firms
+    assert "Synthetic network" in page.locator("#synthetic-note").inner_text()
+    page.get_by_label("Country", exact=True).fill("KOR")
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_url("**country=KOR**")
+    page.wait_for_selector("#chart-paths .main-svg")
+    assert "South Korea" in page.locator("h1").inner_text()
+    screenshot(page, "exposure-synthetic.png")
+
+
 def test_measures_timeline_renders(page: Page) -> None:
     page.goto("/measures")
     page.wait_for_selector("#chart-measures .main-svg")

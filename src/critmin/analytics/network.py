@@ -82,22 +82,24 @@ def from_arrays(ids: np.ndarray, country: np.ndarray, kind: np.ndarray,
                 product: np.ndarray | None = None) -> Network:
     """A :class:`Network` from node ids and edges given by node id (vectorised lookup).
     ValueError naming the first edge whose endpoint is not a node, or a repeated id."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     ids = np.asarray(ids).astype(str)
-    order = np.argsort(ids, kind="stable")
-    sorted_ids = ids[order]
-    if ids.size > 1 and np.any(sorted_ids[1:] == sorted_ids[:-1]):
-        dup = sorted_ids[1:][sorted_ids[1:] == sorted_ids[:-1]][0]
-        raise ValueError(f"node id {str(dup)!r} appears more than once")
+    value_set = pa.array(ids, type=pa.string())
+    if len(pc.unique(value_set)) != ids.size:
+        counts = pc.value_counts(value_set)
+        dup = counts.field("values").filter(pc.greater(counts.field("counts"), 1))[0]
+        raise ValueError(f"node id {dup.as_py()!r} appears more than once")
 
     def lookup(values: np.ndarray, what: str) -> np.ndarray:
         values = np.asarray(values).astype(str)
-        pos = np.searchsorted(sorted_ids, values)
-        pos = np.clip(pos, 0, max(ids.size - 1, 0))
-        ok = (sorted_ids[pos] == values) if ids.size else np.zeros(values.size, bool)
-        if not np.all(ok):
-            bad = int(np.flatnonzero(~ok)[0])
+        found = pc.index_in(pa.array(values, type=pa.string()), value_set=value_set)
+        pos = pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        if np.any(pos < 0):  # hashed look-up (pyarrow), not a sort
+            bad = int(np.flatnonzero(pos < 0)[0])
             raise ValueError(f"edge {bad + 1}: {what} {str(values[bad])!r} is not a node")
-        return order[pos].astype(np.int64)
+        return pos
 
     kinds = np.asarray(kind)
     if kinds.dtype.kind in "US" or kinds.dtype == object:

@@ -135,3 +135,33 @@ def scenarios(
                                   model=model)
     except scenario.ScenarioError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from None
+
+
+@router.get("/exposure", summary="The exposure page's data: headline, chokepoints, paths")
+def exposure(
+    session: SessionDep, caller: CallerDep,
+    network: str = Query("demo", max_length=40, pattern=r"^(demo|[0-9]{1,10})$",
+                         description="`demo` (a synthetic example) or a stored network's id."),
+    country: str = Query("CHN", min_length=2, max_length=80,
+                         description="Country whose firms are the targets (ISO3 or name)."),
+    end: str | None = Query(None, min_length=1, max_length=200,
+                            description="End product whose paths are drawn (default: the "
+                                        "most exposed)."),
+) -> Any:  # fmt: skip
+    """`choices` (networks the caller may pick), `headline` (end products, exposed,
+    share, weighted_mean), `chokepoints` and `paths` (nodes and edges), as
+    `GET /api/v1/exposure/networks/{id}/dashboard` gives them; synthetic networks say so."""
+    from fastapi.responses import JSONResponse
+
+    from critmin.services import exposure as exposure_service
+    from critmin.services.entities import NotFound
+    from critmin.services.tracker import InvalidRecord
+
+    try:
+        return exposure_service.page(session=session, caller=caller, network=network,
+                                     country_code=country, end=end)  # fmt: skip
+    except NotFound as exc:
+        raise HTTPException(status_code=404, detail=str(exc)) from None
+    except InvalidRecord as exc:
+        return JSONResponse({"detail": "invalid request", "errors": [
+            {**e, "field": f"query.{e['field']}"} for e in exc.errors]}, status_code=422)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +33,8 @@ SYNTHETIC_NOTE = ("synthetic network: invented by the generator for tests and be
                   "not real firms, countries' roles or flows")  # fmt: skip
 TOP_AFFECTED = 20
 
-__all__ = ["Loaded", "chokepoints", "country", "dashboard", "generate", "load", "paths",
-           "what_if"]
+__all__ = ["Loaded", "chokepoints", "country", "dashboard", "demo", "generate", "load",
+           "page", "paths", "what_if"]
 
 
 def _bad(field: str, problem: str) -> InvalidRecord:
@@ -295,3 +296,39 @@ def dashboard(loaded: Loaded, *, country_code: str = "CHN", top: int = 10,
             "chokepoints": chokepoints(loaded, top=top)["chokepoints"], "paths": graph,
             "paths_reason": None if graph else "no end product is exposed to "
             + about["countries"][0]["label"]}  # fmt: skip
+
+
+DEMO = "demo"
+DEMO_SIZE = {"n_nodes": 2_000, "n_edges": 8_000, "seed": 1}
+"""The page's built-in example: a small SYNTHETIC network made in memory."""
+
+
+@lru_cache(maxsize=1)
+def demo() -> Loaded:
+    """The built-in SYNTHETIC example network (generated once per process)."""
+    from critmin.analytics.network_synth import generate as synthesise
+
+    net = synthesise(DEMO_SIZE["n_nodes"], DEMO_SIZE["n_edges"], DEMO_SIZE["seed"])
+    return Loaded(net, name="Synthetic example (2,000 firms)", synthetic=True,
+                  source="generated in memory", meta={"synthetic": True, **DEMO_SIZE})
+
+
+def page(*, session: Session, caller: Caller, network: str = DEMO, country_code: str = "CHN",
+         end: str | None = None, top: int = 10) -> dict[str, Any]:
+    """The exposure page: the networks the caller may choose (stored ones it may see, and
+    the synthetic example), then :func:`dashboard` for the chosen one and country.
+    ``network`` is ``demo`` or a stored network's id; hidden is NotFound like missing."""
+    from critmin.services.exposure_store import list_networks
+
+    choices = [{"value": DEMO, "label": demo().name, "synthetic": True}]
+    choices += [{"value": str(r["id"]), "label": r["name"], "synthetic": r["synthetic"]}
+                for r in list_networks(session=session, caller=caller)]  # fmt: skip
+    text = str(network).strip() or DEMO
+    if text == DEMO:
+        loaded = demo()
+    elif text.isdigit():
+        loaded = load_stored(session=session, caller=caller, ref=int(text))
+    else:
+        raise _bad("network", f"'{DEMO}' or the id of a stored network, got {text!r}")
+    return {"choices": choices, "selected": text,
+            **dashboard(loaded, country_code=country_code, top=top, end=end)}
