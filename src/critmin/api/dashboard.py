@@ -140,8 +140,10 @@ def scenarios(
 @router.get("/exposure", summary="The exposure page's data: headline, chokepoints, paths")
 def exposure(
     session: SessionDep, caller: CallerDep,
-    network: str = Query("demo", max_length=40, pattern=r"^(demo|[0-9]{1,10})$",
-                         description="`demo` (a synthetic example) or a stored network's id."),
+    network: str = Query("demo", max_length=40, pattern=r"^(demo|records|[0-9]{1,10})$",
+                         description="`demo` (a synthetic example), `records` (the "
+                                     "supply-network records you may see) or a stored "
+                                     "network's id."),
     country: str = Query("CHN", min_length=2, max_length=80,
                          description="Country whose firms are the targets (ISO3 or name)."),
     end: str | None = Query(None, min_length=1, max_length=200,

@@ -24,11 +24,13 @@ from critmin.analytics.network import END, KINDS, Network
 from critmin.domain.countries import country_name
 from critmin.ingest import network as ingest
 from critmin.services.auth import Caller
+from critmin.services.exposure_records import RECORDS, load_records
 from critmin.services.exposure_store import Loaded, load_stored
 from critmin.services.tracker import InvalidRecord
 
 STORED = "db:"
-"""``--network db:NAME`` (or ``db:ID``) names a stored network."""
+"""``--network db:NAME`` (or ``db:ID``) names a stored network; ``db:records`` is the
+network of the node and edge records the caller may see."""
 SYNTHETIC_NOTE = ("synthetic network: invented by the generator for tests and benchmarks; "
                   "not real firms, countries' roles or flows")  # fmt: skip
 TOP_AFFECTED = 20
@@ -49,6 +51,8 @@ def load(*, network: str | Path, session: Session | None = None,
     if text.startswith(STORED):
         if session is None or caller is None:
             raise TypeError("a stored network needs a session and a caller")
+        if text[len(STORED):] == RECORDS:
+            return load_records(session=session, caller=caller)
         return load_stored(session=session, caller=caller, ref=text[len(STORED):])
     path = Path(text)
     net, meta = ingest.read_network_meta(path)
@@ -317,18 +321,26 @@ def page(*, session: Session, caller: Caller, network: str = DEMO, country_code:
          end: str | None = None, top: int = 10) -> dict[str, Any]:
     """The exposure page: the networks the caller may choose (stored ones it may see, and
     the synthetic example), then :func:`dashboard` for the chosen one and country.
-    ``network`` is ``demo`` or a stored network's id; hidden is NotFound like missing."""
+    ``network`` is ``demo``, ``records`` (the node and edge records the caller may see)
+    or a stored network's id; hidden is NotFound like missing."""
+    from critmin.services.exposure_records import has_records
     from critmin.services.exposure_store import list_networks
 
     choices = [{"value": DEMO, "label": demo().name, "synthetic": True}]
+    if has_records(session=session, caller=caller):
+        choices.append({"value": RECORDS, "label": "Supply-network records you may see",
+                        "synthetic": False})
     choices += [{"value": str(r["id"]), "label": r["name"], "synthetic": r["synthetic"]}
                 for r in list_networks(session=session, caller=caller)]  # fmt: skip
     text = str(network).strip() or DEMO
     if text == DEMO:
         loaded = demo()
+    elif text == RECORDS:
+        loaded = load_records(session=session, caller=caller)
     elif text.isdigit():
         loaded = load_stored(session=session, caller=caller, ref=int(text))
     else:
-        raise _bad("network", f"'{DEMO}' or the id of a stored network, got {text!r}")
+        raise _bad("network", f"'{DEMO}', '{RECORDS}' or the id of a stored network, "
+                              f"got {text!r}")
     return {"choices": choices, "selected": text,
             **dashboard(loaded, country_code=country_code, top=top, end=end)}
