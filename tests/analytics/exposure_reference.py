@@ -26,10 +26,12 @@ def ref_edge_shares(net: Network) -> list[float]:
             out[i] = float(net.share[i])
         for i in unknown:
             out[i] = rest / len(unknown)
-        total = sum(out[i] for i in edges)
-        if total > 0:
-            for i in edges:
-                out[i] /= total
+        for _ in range(2):  # normalise, drop shares below 1e-9, normalise again
+            total = sum(out[i] for i in edges)
+            if total > 0:
+                for i in edges:
+                    out[i] /= total
+                    out[i] = 0.0 if out[i] < 1e-9 else out[i]
     return out
 
 

@@ -46,6 +46,10 @@ def _cached(net: Network, key: str, make):  # type: ignore[no-untyped-def]
 # --------------------------------------------------------------------------- shares
 
 
+MIN_SHARE = 1e-9
+"""Normalised input shares below this count as zero (see :func:`input_shares`)."""
+
+
 def edge_shares(net: Network) -> np.ndarray:
     """Each edge's share of its customer's input after the :func:`input_shares` rule
     (self-loops get 0)."""
@@ -63,6 +67,11 @@ def _edge_shares(net: Network) -> np.ndarray:
     per_unknown = np.maximum(0.0, 1.0 - sum_known) / np.maximum(n_unknown, 1.0)
     share = np.where(known, net.share, np.where(unknown, per_unknown[cust], 0.0))
     total = np.bincount(cust, weights=share, minlength=n)
+    share = share / np.where(total > 0, total, 1.0)[cust]
+    # a share below MIN_SHARE is no link: a cycle fed by 1e-300 of its input would make
+    # the least solution's linear system singular in floating point
+    share = np.where(share < MIN_SHARE, 0.0, share)
+    total = np.bincount(cust, weights=share, minlength=n)
     return share / np.where(total > 0, total, 1.0)[cust]
 
 
@@ -73,7 +82,9 @@ def input_shares(net: Network) -> sp.csr_matrix:
     A customer's known shares are kept; its unknown ones split what is left
     (``max(0, 1 - sum known)``) equally (all unknown: equal shares); each row with
     positive total is then normalised to sum to 1 and parallel edges add up. Self-loops
-    are dropped. A row whose shares are all known and zero stays zero."""
+    are dropped. A row whose shares are all known and zero stays zero. A normalised
+    share below :data:`MIN_SHARE` (1e-9) is set to zero and the row normalised again: the
+    least solution is numerically meaningless on a cycle fed by such a trickle."""
     return _cached(net, "input_shares", lambda: _share_matrix(net.n_nodes, net.customer,
                                                               net.supplier, edge_shares(net)))
 
@@ -213,7 +224,8 @@ def solve_weighted(s: sp.csr_matrix, t: np.ndarray, p: cond.Plan | None = None) 
             w[rows] = np.where(t[rows], 1.0, val)
         if b > c:
             _cyclic_block(sp_ord[c:b], p.order[c:b], w, t)
-    return w
+    # a fraction by construction: rounding in an ill-conditioned cycle may step outside
+    return np.clip(w, 0.0, 1.0, out=w)
 
 
 def _reached_from(adj: sp.csr_matrix, seeds: np.ndarray) -> np.ndarray:
