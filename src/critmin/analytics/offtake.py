@@ -13,7 +13,7 @@ Shapes: ``P`` paths, ``J`` projects, ``B`` buyers, ``Y`` years. Prices are per t
       alloc[p, b, j, y] = commit[b, j] * clip((offered[p, j, y] - before) / same, 0, 1)
 
   Pro rata is the case where every buyer has the same tier.
-- **Contract price.** ``max(min(market, cap), floor)``: the cap binds above, the floor
+- **Contract price.** ``max(min(market, cap), floor)``, per buyer and project: the cap binds above, the floor
   below, and the floor wins if the two cross (an indexed floor above a fixed cap).
 - **Buyer cost** ``sum_j alloc * contract`` against ``sum_j alloc * market``.
 - **Producer revenue** with the floor: contracted tonnes at the contract price, the rest
@@ -129,7 +129,8 @@ def simulate_offtake(
 
     ``market`` ``(P, Y)`` price; ``output`` ``(P, J, Y)`` tonnes; ``offered_share`` ``(J,)``
     share of output offered to the consortium; ``commit`` ``(B, J)`` t/yr; ``floor`` and
-    ``cap`` broadcast to ``(P, J, Y)`` (scalar, per project ``(J, 1)``, or per path);
+    ``cap`` broadcast to ``(P, B, J, Y)`` (scalar, per buyer and project ``(B, J, 1)``,
+    per path and year ``(P, 1, 1, Y)``);
     ``unit_cost`` ``(J,)`` per tonne.
     """
     m = np.asarray(market, dtype=float)
@@ -139,23 +140,24 @@ def simulate_offtake(
     if np.any((share < 0) | (share > 1)):
         raise ValueError("offered shares must be within 0..1")
     alloc = allocate(out * share, commit, tier)  # (P, B, J, Y)
-    mk = m[:, None, :]  # (P, 1, Y) -> broadcast over projects
-    f = None if floor is None else np.broadcast_to(np.asarray(floor, float), out.shape)
-    c = None if cap is None else np.broadcast_to(np.asarray(cap, float), out.shape)
-    price = contract_price(mk, f, c)  # (P, J, Y)
-    price_nf = contract_price(mk, None, c) * np.ones_like(out)
+    mk = m[:, None, None, :]  # (P, 1, 1, Y): broadcast over buyers and projects
+    f = None if floor is None else np.broadcast_to(np.asarray(floor, float), alloc.shape)
+    c = None if cap is None else np.broadcast_to(np.asarray(cap, float), alloc.shape)
+    price = contract_price(mk, f, c)  # (P, B, J, Y)
+    price_nf = contract_price(mk, None, c)
     d = discount_factors(n_years, discount_rate)
-    buyer_cost = np.einsum("pbjy,pjy,y->pb", alloc, price, d)
+    buyer_cost = np.einsum("pbjy,pbjy,y->pb", alloc, price * np.ones_like(alloc), d)
     buyer_market = np.einsum("pbjy,py,y->pb", alloc, m, d)
-    put = np.zeros_like(out) if f is None else np.maximum(f - mk, 0.0)  # (P, J, Y)
-    call = np.zeros_like(out) if c is None else np.maximum(mk - c, 0.0)
-    put_v = np.einsum("pbjy,pjy,y->pb", alloc, put, d)
-    call_v = np.einsum("pbjy,pjy,y->pb", alloc, call, d)
+    put = np.zeros_like(alloc) if f is None else np.maximum(f - mk, 0.0)
+    call = np.zeros_like(alloc) if c is None else np.maximum(mk - c, 0.0)
+    put_v = np.einsum("pbjy,pbjy,y->pb", alloc, put, d)
+    call_v = np.einsum("pbjy,pbjy,y->pb", alloc, call, d)
     contracted = alloc.sum(axis=1)  # (P, J, Y)
     rest = out - contracted
-    rev = contracted * price + rest * mk
-    rev_nf = contracted * price_nf + rest * mk
-    rev_mkt = out * mk
+    mk3 = m[:, None, :]
+    rev = (alloc * price).sum(axis=1) + rest * mk3
+    rev_nf = (alloc * price_nf).sum(axis=1) + rest * mk3
+    rev_mkt = out * mk3
     uc = np.zeros(n_proj) if unit_cost is None else np.asarray(unit_cost, dtype=float)
     cost = out * uc[None, :, None]
     producing = out > 0
