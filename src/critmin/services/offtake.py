@@ -189,7 +189,8 @@ def _project(ps: ProjectSpec, i: int, spec: OfftakeSpec, session: Session | None
                 Project.id == ps.id)
             row = session.scalars(stmt.order_by(Project.id)).first()
         if row is None:
-            raise SpecError([{"field": field, "problem": f"no project {ref!r} visible to you"}])
+            why = "visible to you" if session is not None else "(stored projects need a database)"
+            raise SpecError([{"field": field, "problem": f"no project {ref!r} {why}"}])
         params = OutlookParams()
         stored = {"name": row.name, "country": row.country, "capacity_tpa": row.capacity_tpa,
                   "first_year": row.start_year,
