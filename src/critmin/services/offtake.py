@@ -55,6 +55,7 @@ from critmin.services.offtake_spec import (
 )
 
 KG_PER_T = 1000.0
+MAX_CELLS = 20_000_000
 MODEL_NOTES = [
     "Completion and delay: the capacity outlook's model (Bernoulli completion, "
     "negative-binomial delay in whole years); stored projects take the outlook's default "
@@ -268,6 +269,10 @@ def simulate(spec_data: Mapping[str, Any] | str | bytes | Path, *, seed: int,
     if not buyers:
         raise SpecError([{"field": "buyers", "problem": "no buyers (give buyers, or "
                           "agreements: from_store with visible agreements)"}])
+    cells = draws * len(buyers) * len(projects) * n_years
+    if cells > MAX_CELLS:
+        raise SpecError([{"field": "draws", "problem": f"draws x buyers x projects x years is "
+                          f"{cells:,}; at most {MAX_CELLS:,}"}])
     commit = np.zeros((len(buyers), len(projects)))
     for b_i, b in enumerate(buyers):
         for label, tpa in b["commitments"].items():
