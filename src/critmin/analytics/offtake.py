@@ -13,8 +13,9 @@ Shapes: ``P`` paths, ``J`` projects, ``B`` buyers, ``Y`` years. Prices are per t
       alloc[p, b, j, y] = commit[b, j] * clip((offered[p, j, y] - before) / same, 0, 1)
 
   Pro rata is the case where every buyer has the same tier.
-- **Contract price.** ``max(min(market, cap), floor)``, per buyer and project: the cap binds above, the floor
-  below, and the floor wins if the two cross (an indexed floor above a fixed cap).
+- **Contract price.** ``max(min(market, cap), floor)``, per buyer and project: the cap
+  binds above, the floor below, and the floor wins if the two cross (an indexed floor
+  above a fixed cap).
 - **Buyer cost** ``sum_j alloc * contract`` against ``sum_j alloc * market``.
 - **Producer revenue** with the floor: contracted tonnes at the contract price, the rest
   at market; without the floor: the same contract with the floor removed (cap kept), so
