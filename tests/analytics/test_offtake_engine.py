@@ -134,3 +134,13 @@ def test_annual_mean():
     np.testing.assert_allclose(annual_mean(monthly, 2), [[5.5, 17.5]])
     with pytest.raises(ValueError):
         annual_mean(monthly, 3)
+
+
+def test_floor_per_buyer():
+    # one path, one year at market 100; buyer 1 has a floor of 150, buyer 2 none (-inf)
+    floor = np.array([[[150.0]], [[-np.inf]]])  # (B, J, 1)
+    r = simulate_offtake(np.array([[100.0]]), np.array([[[10.0]]]), [1.0], [[4.0], [6.0]],
+                         floor=floor)
+    np.testing.assert_allclose(r.buyer_cost[0], [600.0, 600.0])
+    np.testing.assert_allclose(r.put_value[0], [200.0, 0.0])
+    np.testing.assert_allclose(r.producer_revenue[0, 0], [1200.0])
