@@ -158,3 +158,32 @@ def test_retrofit_example_ranks_and_support_helps():
         assert c["npv_supported_usd"]["mean"] > c["npv_usd"]["mean"]
         assert c["p_npv_positive_supported"] >= c["p_npv_positive"]
     assert np.isfinite(costs[0])
+
+
+def test_fit_from_stored_usgs_unit_values(bundled_db_url):
+    from sqlalchemy import select as sql_select
+
+    from critmin.analytics.price_paths import fit_annual
+    from critmin.store.db import make_engine
+    from critmin.store.tables import PriceObservation, PriceSeries
+
+    engine = make_engine(bundled_db_url)
+    with transaction(engine) as s:
+        series = s.scalars(sql_select(PriceSeries).where(
+            PriceSeries.key == "usgs-gallium-import-unit-value")).one()
+        levels = [o.value for o in s.scalars(sql_select(PriceObservation).where(
+            PriceObservation.series_id == series.id, PriceObservation.kind == "level")
+            .order_by(PriceObservation.date))]
+        spec = copy.deepcopy(SPEC)
+        spec.update(agreements="none", price_model={"kind": "fit_annual",
+                                                    "series": "usgs-gallium-import-unit-value"},
+                    projects=[{"name": "P", "capacity_tpa": 10, "unit_cost": 1,
+                               "completion_p": 1, "mean_delay_years": 0}],
+                    buyers=[{"name": "B", "commitments": {"P": 5}}])
+        got = svc.simulate(spec, seed=0, session=s, caller=ANONYMOUS)
+    engine.dispose()
+    assert series.unit == "USD/kg"
+    mu, sigma = fit_annual(levels)
+    used = got["price_model"]
+    assert used["mu"] == pytest.approx(mu) and used["sigma"] == pytest.approx(sigma)
+    assert used["start"] == pytest.approx(levels[-1]) and used["observations"] == len(levels)

@@ -93,27 +93,44 @@ def _series_levels(session: Session | None, caller: Caller, key: str,
     return [r.date for r in rows], [float(r.value) for r in rows], series.unit
 
 
+def _in_unit(value: float, unit: str, price_unit: str, field: str) -> float:
+    from critmin.domain.units import UnitError, convert_price
+
+    try:
+        return float(convert_price(value, unit, price_unit))
+    except UnitError as exc:
+        raise SpecError([{"field": field, "problem": f"series unit {unit!r} cannot be "
+                          f"converted to {price_unit}: {exc}"}]) from None
+
+
 def market_paths(pm: PriceModel, *, months: int, draws: int, seed: int,
                  session: Session | None = None, caller: Caller = LOCAL,
-                 field: str = "price_model") -> tuple[np.ndarray, dict[str, Any]]:
+                 field: str = "price_model",
+                 price_unit: str = "USD/kg") -> tuple[np.ndarray, dict[str, Any]]:
     """``(draws, months)`` seeded monthly prices and what was used."""
     used: dict[str, Any] = {"kind": pm.kind, "source": pm.source, "assumption": pm.assumption}
     if pm.kind == "lognormal":
         start, mu, sigma = float(pm.start), float(pm.mu), float(pm.sigma)  # type: ignore[arg-type]
         paths = lognormal_paths(start, mu, sigma, draws, months, seed)
     elif pm.kind == "fit_annual":
+        prices = pm.annual_prices
+        if pm.series is not None:  # annual levels of a stored series, e.g. USGS unit values
+            _, levels, unit = _series_levels(session, caller, pm.series, f"{field}.series")
+            prices = [_in_unit(v, unit, price_unit, f"{field}.series") for v in levels]
+            used.update(series=pm.series, series_unit=unit, observations=len(levels))
         try:
-            mu, sigma = fit_annual(pm.annual_prices or [])
+            mu, sigma = fit_annual(prices or [])
         except ValueError as exc:
-            raise SpecError([{"field": f"{field}.annual_prices", "problem": str(exc)}]) from None
-        start = float(pm.start or (pm.annual_prices or [0])[-1])
+            raise SpecError([{"field": f"{field}.{'series' if pm.series else 'annual_prices'}",
+                              "problem": str(exc)}]) from None
+        start = float(pm.start or (prices or [0])[-1])
         paths = lognormal_paths(start, mu, sigma, draws, months, seed)
     else:
         dates, levels, unit = _series_levels(session, caller, str(pm.series),
                                              f"{field}.series")
         try:
             returns = monthly_log_returns(dates, levels)
-            start = float(pm.start or levels[-1])
+            start = float(pm.start or _in_unit(levels[-1], unit, price_unit, f"{field}.series"))
             paths = bootstrap_paths(returns, start, draws, months, seed, pm.block)
         except (ValueError, IndexError) as exc:
             raise SpecError([{"field": f"{field}.series", "problem": str(exc)}]) from None
@@ -256,7 +273,8 @@ def simulate(spec_data: Mapping[str, Any] | str | bytes | Path, *, seed: int,
     spec: OfftakeSpec = read_spec(spec_data, OfftakeSpec)
     n_years, months, draws = spec.years, 12 * spec.years, spec.draws
     monthly, price_used = market_paths(spec.price_model, months=months, draws=draws, seed=seed,
-                                       session=session, caller=caller)
+                                       session=session, caller=caller,
+                                       price_unit=spec.price_unit)
     market = annual_mean(monthly, n_years)
     bench = bench_used = None
     if spec.benchmark is not None:
@@ -385,7 +403,8 @@ def retrofit(spec_data: Mapping[str, Any] | str | bytes | Path, *, seed: int,
     spec: RetrofitPortfolio = read_spec(spec_data, RetrofitPortfolio)
     life = max(c.life_years for c in spec.candidates)
     monthly, price_used = market_paths(spec.price_model, months=12 * life, draws=spec.draws,
-                                       seed=seed, session=session, caller=caller)
+                                       seed=seed, session=session, caller=caller,
+                                       price_unit=spec.price_unit)
     market = annual_mean(monthly, life)
     n = len(spec.candidates)
     ramp = np.zeros((n, life))

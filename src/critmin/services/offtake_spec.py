@@ -46,8 +46,10 @@ class PriceModel(Assumption):
 
     @model_validator(mode="after")
     def _complete(self) -> PriceModel:
-        need = {"lognormal": ("start", "mu", "sigma"), "fit_annual": ("annual_prices",),
+        need = {"lognormal": ("start", "mu", "sigma"), "fit_annual": (),
                 "bootstrap": ("series",)}[self.kind]
+        if self.kind == "fit_annual" and (self.annual_prices is None) == (self.series is None):
+            raise ValueError("kind fit_annual needs exactly one of annual_prices or series")
         missing = [k for k in need if getattr(self, k) is None]
         if missing:
             raise ValueError(f"kind {self.kind} needs {', '.join(missing)}")
