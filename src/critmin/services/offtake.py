@@ -55,7 +55,7 @@ from critmin.services.offtake_spec import (
 )
 
 KG_PER_T = 1000.0
-MAX_CELLS = 20_000_000
+MAX_CELLS = 4_000_000
 MODEL_NOTES = [
     "Completion and delay: the capacity outlook's model (Bernoulli completion, "
     "negative-binomial delay in whole years); stored projects take the outlook's default "
@@ -402,6 +402,10 @@ def retrofit(spec_data: Mapping[str, Any] | str | bytes | Path, *, seed: int,
     check_caller(caller)
     spec: RetrofitPortfolio = read_spec(spec_data, RetrofitPortfolio)
     life = max(c.life_years for c in spec.candidates)
+    cells = spec.draws * len(spec.candidates) * (life + 1)
+    if cells > MAX_CELLS:
+        raise SpecError([{"field": "draws", "problem": f"draws x candidates x years is "
+                          f"{cells:,}; at most {MAX_CELLS:,}"}])
     monthly, price_used = market_paths(spec.price_model, months=12 * life, draws=spec.draws,
                                        seed=seed, session=session, caller=caller,
                                        price_unit=spec.price_unit)

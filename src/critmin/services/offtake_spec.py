@@ -131,8 +131,8 @@ class OfftakeSpec(_Strict):
     floor: Floor | None = None
     cap: float | None = Field(None, gt=0)
     completion_link: CompletionLink | None = None
-    projects: list[ProjectSpec] = Field(min_length=1)
-    buyers: list[BuyerSpec] = Field(default_factory=list)
+    projects: list[ProjectSpec] = Field(min_length=1, max_length=200)
+    buyers: list[BuyerSpec] = Field(default_factory=list, max_length=200)
     agreements: Literal["from_store", "none"] = "none"
     assumptions: list[str] = Field(default_factory=list)
 
@@ -161,7 +161,7 @@ class RetrofitPortfolio(_Strict):
     draws: int = Field(1000, ge=1, le=50_000)
     discount_rate: float = Field(0.08, ge=0, le=1)
     price_model: PriceModel
-    candidates: list[RetrofitSpec] = Field(min_length=1)
+    candidates: list[RetrofitSpec] = Field(min_length=1, max_length=500)
     assumptions: list[str] = Field(default_factory=list)
 
 
