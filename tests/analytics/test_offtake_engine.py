@@ -144,3 +144,19 @@ def test_floor_per_buyer():
     np.testing.assert_allclose(r.buyer_cost[0], [600.0, 600.0])
     np.testing.assert_allclose(r.put_value[0], [200.0, 0.0])
     np.testing.assert_allclose(r.producer_revenue[0, 0], [1200.0])
+
+
+def test_indexed_floor_per_path_never_lowers_revenue_and_costs_more_with_margin():
+    market, output = paths(seed=11)
+    rng = np.random.default_rng(5)
+    bench = 150 * np.exp(np.cumsum(rng.normal(0, 0.3, market.shape), axis=1))
+    puts = []
+    for margin in (0.0, 20.0, 50.0, 100.0):
+        floor = indexed_floor(bench, margin_pct=margin)[:, None, None, :]  # (P, 1, 1, Y)
+        r = simulate_offtake(market, output, [0.7, 0.4], [[5.0, 2.0], [3.0, 3.0]],
+                             tier=[1, 2], floor=floor, cap=700.0)
+        assert np.all(r.producer_revenue >= r.producer_revenue_no_floor - 1e-9)
+        puts.append(r.put_value.sum(axis=1))
+    # path by path, a higher margin never lowers the consortium's floor payouts
+    assert all(np.all(b >= a - 1e-9) for a, b in zip(puts, puts[1:], strict=False))
+    assert puts[-1].mean() > puts[0].mean()
