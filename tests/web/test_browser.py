@@ -97,6 +97,15 @@ def test_outlook_charts_render(page: Page) -> None:
     screenshot(page, "outlook-gallium.png")
 
 
+def test_offtake_charts_render(page: Page) -> None:
+    page.goto("/offtake")
+    page.wait_for_selector("#chart-offtake-buyers .main-svg")
+    page.wait_for_selector("#chart-offtake-producer .main-svg")
+    assert page.locator("#chart-offtake-buyers .bars .point").count() == 6  # 3 buyers x 2
+    assert page.locator("#retrofit-ranking tbody tr").count() == 2
+    screenshot(page, "offtake-gallium.png")
+
+
 def test_market_monitor_chart_renders_with_measures_marked(page: Page) -> None:
     page.goto("/minerals/gallium/monitor")
     page.wait_for_selector("#chart-monitor .main-svg")

@@ -18,6 +18,7 @@ from critmin.cli import (
     db,
     exposure,
     monitor,
+    offtake,
     orgs,
     prices,
     projects,
@@ -52,5 +53,5 @@ def main(
 
 
 for _module in (db, projects, analysis, orgs, serve, prices, monitor, trade, controls,
-                criticality, scenario, exposure):
+                criticality, scenario, exposure, offtake):
     _module.register(app)
