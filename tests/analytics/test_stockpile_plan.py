@@ -26,15 +26,34 @@ def _two_period(**kw: object) -> PlanInputs:
     return PlanInputs(**base)  # type: ignore[arg-type]
 
 
-def test_rotation_cheaper_than_holding_when_price_falls() -> None:
-    # hold: buy 10 @100, hold 2 months (20), sell back at expiry 0.8*40*10 = 320 -> 700
-    # rotate: buy 10 @100, sell back 800 at end of month 0, buy 10 @40, hold (20) -> 620
+def test_two_period_expiry_rotation_cheaper_than_holding_to_expiry() -> None:
+    # shelf life 1 month: each month's 10 t must leave at the end of that month.
+    # rotation: buy 10 @100 twice (2000), hold 10 t-months at 1 (20), sell back 0.8*100*10
+    # twice (-1600) -> 420; holding to expiry then disposing at 5/t: 2000 + 20 + 100 -> 2120
+    rot = plan(_two_period(shelf_life_months=1, disposal_cost_usd_per_t=5.0))
+    held = plan(_two_period(shelf_life_months=1, disposal_cost_usd_per_t=5.0,
+                            rotation_window_months=0))
+    assert rot.cost_usd == pytest.approx(420.0)
+    assert held.cost_usd == pytest.approx(2120.0)
+    assert [(r["month"], r["quantity_t"], r["proceeds_usd"]) for r in rot.rotations] == [
+        (0, 10.0, 800.0), (1, 10.0, 800.0)]
+    assert held.rotations == [] and len(held.disposals) == 2
+
+
+def test_no_speculative_rotation_when_price_falls() -> None:
+    # proceeds reference the purchase price, so selling early and re-buying cheaper cannot
+    # beat holding: hold 1000 + 20 - 800 = 220; rotate 1000 - 800 + 400 + 20 = 620
     r = plan(_two_period(), prices=np.array([[100.0, 40.0]]))
-    assert r.feasible
-    assert r.cost_usd == pytest.approx(620.0)
-    assert [p["month"] for p in r.purchases] == [0, 1]
-    assert r.rotations == [{"month": 0, "quantity_t": 10.0, "age_months": 1,
-                            "proceeds_usd": 800.0}]
+    assert r.cost_usd == pytest.approx(220.0)
+    assert len(r.purchases) == 1 and r.rotations[0]["age_months"] == 2
+
+
+def test_no_buy_to_sell_arbitrage_when_price_rises() -> None:
+    # a tenfold price rise must not make the plan buy more than the target
+    r = plan(_two_period(target_t=np.array([0.0, 10.0])),
+             prices=np.array([[100.0, 1000.0]]))
+    assert sum(p["quantity_t"] for p in r.purchases) == pytest.approx(10.0)
+    assert r.cost_usd >= 0
 
 
 def test_holding_wins_at_flat_prices() -> None:

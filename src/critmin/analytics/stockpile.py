@@ -7,13 +7,14 @@ life ``S`` months, inventory held in age cohorts ``j = 0..S-1``:
 - ``x[s,t] >= 0`` ordered from ``s`` in month ``t`` (paid in ``t``, arrives ``t + L_s``);
   ``x[s,t] <= cap_s / 12``; ``0`` for excluded origins and arrivals past the horizon.
 - ``I[t,j]`` held in month ``t`` at age ``j``; ``R[t,j]`` rotated (sold back or swapped
-  at ``rotation_discount`` times the cheapest eligible supplier price of that month) and
+  at ``rotation_discount`` times the cheapest eligible price at which material arriving
+  in month ``t - j`` could have been bought, so never above what it cost) and
   ``D[t,j]`` disposed of at the end of month ``t``. Flows:
   ``I[t,0] = sum_s x[s, t - L_s]`` (+ initial lots of age 0 at ``t = 0``);
   ``I[t,j] = I[t-1,j-1] - R[t-1,j-1] - D[t-1,j-1]``; ``I[t,S-1] = R[t,S-1] + D[t,S-1]``
   (nothing is held past its shelf life). Rotation is allowed only in the last
-  ``rotation_window_months`` of a lot's life (0: no rotation), disposal only at expiry, and nothing leaves
-  at the horizon's end except expiring material (the stockpile is kept).
+  ``rotation_window_months`` of a lot's life (0: no rotation), disposal only at expiry, and
+  nothing leaves at the horizon's end except expiring material (the stockpile is kept).
 - Target: ``sum_j I[t,j] + u[t] >= target[t]`` with a shortfall ``u[t] >= 0`` priced at a
   penalty far above any purchase cost, so the solve always returns a best effort plan and a
   path is feasible exactly when ``sum u = 0``.
@@ -255,10 +256,17 @@ class _Layout:
         c = np.zeros((*lead_shape, self.nv))
         c[..., self.ox:self.oI] = p.reshape(*lead_shape, -1)
         c[..., self.oI:self.oR] = inp.holding_cost_usd_per_t_month
-        elig = np.where(self.eligible[:, None], p, np.inf)
-        ref = elig.min(axis=-2)
-        ref = np.where(np.isfinite(ref), ref, 0.0)  # (..., T)
-        c[..., self.oR:self.oD] = np.repeat(-inp.rotation_discount * ref, self.S, axis=-1)
+        # proceeds reference the cheapest eligible way to have bought the cohort: for the
+        # cohort arriving in month a, min_s p[s, a - L_s]; so proceeds never exceed
+        # rotation_discount times what the material cost (no buy-to-sell arbitrage)
+        order = np.clip(np.arange(self.T)[None, :] - self.lead[:, None], 0, self.T - 1)
+        paid = np.take_along_axis(p, np.broadcast_to(order, p.shape), axis=-1)
+        elig = np.where(self.eligible[:, None], paid, np.inf)
+        cheapest = elig.min(axis=-2)
+        cheapest = np.where(np.isfinite(cheapest), cheapest, 0.0)  # (..., T) by arrival
+        arrival = np.clip(np.arange(self.T)[:, None] - np.arange(self.S)[None, :], 0, None)
+        ref = cheapest[..., arrival]  # (..., T, S)
+        c[..., self.oR:self.oD] = (-inp.rotation_discount * ref).reshape(*lead_shape, -1)
         c[..., self.oD:self.ou] = inp.disposal_cost_usd_per_t
         big = max(float(p.max(initial=1.0)), 1.0) * 1e3 + 1e3 * inp.holding_cost_usd_per_t_month
         c[..., self.ou:] = big * (1 + np.arange(self.T)[::-1] / self.T)  # earlier first
