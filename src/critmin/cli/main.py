@@ -23,6 +23,7 @@ from critmin.cli import (
     projects,
     scenario,
     serve,
+    stockpile,
     trade,
 )
 
@@ -52,5 +53,5 @@ def main(
 
 
 for _module in (db, projects, analysis, orgs, serve, prices, monitor, trade, controls,
-                criticality, scenario, exposure):
+                criticality, scenario, exposure, stockpile):
     _module.register(app)

@@ -20,6 +20,7 @@ from critmin.services.auth import Caller
 from critmin.store.tables import StockpileLot
 
 DAYS_PER_MONTH = 365.25 / 12
+HOLDING_SHARE_PER_YEAR = 0.02
 UNIT_TO_T = {"t": 1.0, "kg": 1e-3, "mt": 1e6, "kt": 1e3}
 
 
@@ -226,10 +227,17 @@ def requirement(mineral: str, *, months_of_demand: tuple[float, float] = (6.0, 1
 
 # -- the plan ------------------------------------------------------------------------------
 
-def _target_path(target_t: float, months: int, first: int = 0) -> np.ndarray:
-    """A straight ramp from 0 in month ``first`` (the first month anything ordered now can
-    arrive) to ``target_t`` in the last month."""
+RAMPS = ("step", "linear")
+
+
+def _target_path(target_t: float, months: int, first: int = 0,
+                 ramp: str = "step") -> np.ndarray:
+    """``step``: ``target_t`` held in the last month (reached within the horizon);
+    ``linear``: a straight ramp from 0 in month ``first`` (the first month anything ordered
+    now can arrive) to ``target_t`` in the last month."""
     t = np.arange(months, dtype=float)
+    if ramp == "step":
+        return np.where(t == months - 1, float(target_t), 0.0)
     return target_t * np.clip((t - first + 1) / max(1, months - first), 0.0, 1.0)
 
 
@@ -249,13 +257,17 @@ def make_plan(session: Session, caller: Caller, *, mineral: str, target_t: float
               shelf_life_years: float, budget_usd: float | None = None,
               exclude_origins: list[str] | None = None, seed: int = 0, n_paths: int = 100,
               suppliers_file: str | Path | None = None, rotation_discount: float = 0.9,
-              holding_cost_usd_per_t_month: float = 0.0, disposal_cost_usd_per_t: float = 0.0,
-              as_of: dt.date | None = None, disruption: bool = True) -> dict[str, Any]:
+              holding_cost_usd_per_t_month: float | None = None,
+              disposal_cost_usd_per_t: float = 0.0,
+              as_of: dt.date | None = None, disruption: bool = True,
+              ramp: str = "step") -> dict[str, Any]:
     """The least-cost plan, its P10/P50/P90 cost over seeded price paths, the probability
     of meeting the target, and a disruption case."""
     if target_t < 0 or years < 1 or shelf_life_years <= 0 or not 1 <= n_paths <= 5000:
         raise StockpileError("target must be >= 0, years >= 1, shelf life > 0 and paths "
                              "between 1 and 5000")
+    if ramp not in RAMPS:
+        raise StockpileError(f"ramp {ramp!r}: expected one of {', '.join(RAMPS)}")
     if budget_usd is not None and budget_usd < 0:
         raise StockpileError("budget must be >= 0")
     as_of = as_of or dt.date.today()
@@ -263,12 +275,16 @@ def make_plan(session: Session, caller: Caller, *, mineral: str, target_t: float
     months = int(years * 12)
     life = max(1, int(round(shelf_life_years * 12)))
     sup = load_suppliers(mineral, suppliers_file)
+    if holding_cost_usd_per_t_month is None:  # 2 % of the mean price a year (assumption)
+        holding_cost_usd_per_t_month = HOLDING_SHARE_PER_YEAR * float(np.mean(
+            [s.price_usd_per_t for s in sup["suppliers"]])) / 12
     inv = inventory(session, caller, mineral, as_of)
     excluded = sorted({c.upper() for c in exclude_origins or []})
     leads = [s.lead_time_months for s in sup["suppliers"] if s.country not in excluded]
     first = min(leads) if leads else 0
     inputs = sp.PlanInputs(
-        months=months, target_t=_target_path(target_t, months, first), suppliers=sup["suppliers"],
+        months=months, target_t=_target_path(target_t, months, first, ramp),
+        suppliers=sup["suppliers"],
         shelf_life_months=life,
         budget_usd=None if budget_usd is None else np.full(-(-months // 12), budget_usd),
         excluded_origins=set(excluded), initial_lots=_initial_lots(inv, life),
@@ -286,6 +302,7 @@ def make_plan(session: Session, caller: Caller, *, mineral: str, target_t: float
     cost = many["cost_usd"]
     out: dict[str, Any] = {
         "mineral": mineral, "start_month": start.isoformat()[:7], "months": months,
+        "ramp": ramp,
         "feasible": res.feasible, "why_infeasible": res.why_infeasible,
         "target_t": [float(v) for v in inputs.target_t],
         "purchases": [_dated(p, start) for p in res.purchases],
@@ -304,12 +321,15 @@ def make_plan(session: Session, caller: Caller, *, mineral: str, target_t: float
         "uncertainty": {"n_paths": n_paths, "seed": seed, "method": pp["method"],
                         "mu": pp["mu"], "sigma": pp["sigma"], "source": pp["source"]},
         "assumptions": [
-            {"name": "target path", "value": f"straight ramp from 0 t in month {first + 1} (the "
-             f"shortest lead time) to {target_t:g} t in month {months}", "assumption": True},
+            {"name": "target path", "value": (
+                f"{target_t:g} t held by month {months}" if ramp == "step" else
+                f"straight ramp from 0 t in month {first + 1} (the shortest lead time) to "
+                f"{target_t:g} t in month {months}"), "assumption": True},
             {"name": "rotation discount", "value": rotation_discount,
              "unit": "share of the cheapest eligible price recovered", "assumption": True},
             {"name": "holding cost", "value": holding_cost_usd_per_t_month,
-             "unit": "USD per t-month", "assumption": True},
+             "unit": "USD per t-month (default: 2 % of the mean supplier price a year)",
+             "assumption": True},
             {"name": "disposal cost", "value": disposal_cost_usd_per_t, "unit": "USD per t",
              "assumption": True},
             {"name": "suppliers", "value": sup["file"], "assumption": False}],
@@ -393,8 +413,6 @@ def adequacy(session: Session, caller: Caller, *, mineral: str, target_t: float 
 
 def render_html(report: dict[str, Any]) -> str:
     """The adequacy report as a standalone HTML page (offline; chart as Plotly JSON)."""
-    from critmin.web.stockpile_charts import plan_figure
-    from critmin.web.render import render_standalone
+    from critmin.web.stockpile_charts import report_html
 
-    return render_standalone("stockpile_report.html", report=report,
-                             chart=plan_figure(report["plan"]))
+    return report_html(report)
