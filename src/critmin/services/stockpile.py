@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +35,16 @@ def _ref_dir() -> Path:
     return REFERENCE_DIR
 
 
+def _slug(mineral: str) -> str:
+    m = str(mineral).strip().lower()
+    if not re.fullmatch(r"[a-z][a-z_-]{0,39}", m):
+        raise StockpileError(f"mineral {mineral!r}: expected a mineral name such as gallium")
+    return m
+
+
 def chapter(mineral: str) -> dict[str, Any]:
     """The bundled USGS MCS 2026 chapter of ``mineral``."""
+    mineral = _slug(mineral)
     path = _ref_dir() / "usgs-mcs2026" / f"{mineral}.json"
     if not path.exists():
         raise StockpileError(f"no USGS MCS 2026 chapter bundled for {mineral!r}")
@@ -85,7 +94,8 @@ SUPPLIER_FIELDS = ("name", "country", "capacity_t_per_year", "lead_time_months")
 
 def load_suppliers(mineral: str, path: str | Path | None = None) -> dict[str, Any]:
     """Candidate suppliers from a documented YAML file (the bundled one by default)."""
-    file = Path(path) if path else _ref_dir() / "stockpile" / f"{mineral}_suppliers.yaml"
+    file = (Path(path) if path
+            else _ref_dir() / "stockpile" / f"{_slug(mineral)}_suppliers.yaml")
     if not file.exists():
         raise StockpileError(f"{file}: no supplier file (give one with --suppliers)")
     try:

@@ -30,13 +30,14 @@ router.include_router(alerts.router)
 def install_web(app: FastAPI) -> None:
     """Mount the dashboard pages, their static files and the CSRF error page."""
     # they use this one's helpers
-    from critmin.web import criticality, exposure, mineral_monitor, scenario
+    from critmin.web import criticality, exposure, mineral_monitor, scenario, stockpile
 
     app.include_router(router)
     app.include_router(mineral_monitor.router)
     app.include_router(criticality.router)
     app.include_router(scenario.router)
     app.include_router(exposure.router)
+    app.include_router(stockpile.router)
     app.mount("/static", AssetFiles(), name="static")
 
     async def _csrf_failed(request: Request, exc: Exception) -> HTMLResponse:
