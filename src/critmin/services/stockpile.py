@@ -175,6 +175,32 @@ def inventory(session: Session, caller: Caller, mineral: str | None = None,
             "expiring_soon": [x for x in lots if x["expiring_soon"]], "warn_days": warn_days}
 
 
+def stockpile_lots_expiring(session: Session, view: Caller, mineral: str | None,
+                            as_of: dt.date, days: int, sharing: str,
+                            owner_org_id: int | None) -> list[dict[str, Any]]:
+    """Lots ``view`` sees that expire within ``days`` of ``as_of``, restricted to lots at
+    least as widely shared as an alert rule of ``sharing`` owned by ``owner_org_id``."""
+    inv = inventory(session, view, mineral, as_of, warn_days=days)
+    if sharing == "public":
+        allowed: set[str] | None = {"public"}
+    elif sharing == "partners":
+        allowed = {"public", "partners"}
+    else:
+        allowed = None
+    rows = {lot.id: lot for lot in session.scalars(select(StockpileLot).where(
+        StockpileLot.id.in_([x["id"] for x in inv["lots"]])))}
+    out = []
+    for x in inv["lots"]:
+        lot = rows[x["id"]]
+        if allowed is not None and lot.sharing not in allowed:
+            continue
+        if sharing == "partners" and lot.sharing == "partners" and lot.owner_org_id != owner_org_id:
+            continue
+        if x["days_to_expiry"] is not None and 0 <= x["days_to_expiry"] <= days:
+            out.append(x)
+    return out
+
+
 def _initial_lots(inv: dict[str, Any], shelf_life_months: int) -> list[tuple[float, int]]:
     """Lots as (t, age in months) for the plan: age = shelf life - months left."""
     out = []
@@ -190,8 +216,9 @@ def _initial_lots(inv: dict[str, Any], shelf_life_months: int) -> list[tuple[flo
 
 def coverage_by_month(inv: dict[str, Any], demand_t: float, start: dt.date,
                       months: int) -> list[dict[str, Any]]:
-    """Inventory and months of demand covered at the start of each month (no purchases)."""
-    dates = [_month(start, m) for m in range(months)]
+    """Inventory and months of demand covered on the first of each of the ``months``
+    months after ``start`` (lots held now, no purchases)."""
+    dates = [_month(start.replace(day=1), m + 1) for m in range(months)]
     exp = np.array([np.datetime64(x["expires"]) if x["expires"] else np.datetime64("9999-12-31")
                     for x in inv["lots"]], dtype="datetime64[D]")
     q = np.array([x["quantity_t"] for x in inv["lots"]])
