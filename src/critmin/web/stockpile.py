@@ -4,13 +4,13 @@ the cost band and the adequacy summary, read through the caller's view."""
 from __future__ import annotations
 
 import math
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from critmin.api.deps import CallerDep, SessionDep
 from critmin.services import stockpile as service
-from critmin.web import pages
 from critmin.web.render import error_page, render
 from critmin.web.stockpile_charts import plan_figure
 
@@ -46,7 +46,8 @@ def stockpile_page(
     form = {"mineral": mineral, "target_t": target_t, "years": years,
             "shelf_life_years": shelf_life_years, "budget_usd": budget_usd,
             "exclude_origin": exclude_origin, "seed": seed}
-    json_url = pages.twin_url("/stockpile/adequacy", {**form, "paths": PAGE_PATHS})
+    query = urlencode({**{k: v for k, v in form.items() if v.strip()}, "paths": PAGE_PATHS})
+    json_url = f"/api/v1/stockpile/adequacy?{query}"
     try:
         excl = exclude_origin.strip().upper()
         if excl and not (len(excl) == 3 and excl.isascii() and excl.isalpha()):
