@@ -28,38 +28,43 @@ def _two_period(**kw: object) -> PlanInputs:
 
 def test_two_period_expiry_rotation_cheaper_than_holding_to_expiry() -> None:
     # shelf life 1 month: each month's 10 t must leave at the end of that month.
-    # rotation: buy 10 @100 twice (2000), hold 10 t-months at 1 (20), sell back 0.8*100*10
-    # twice (-1600) -> 420; holding to expiry then disposing at 5/t: 2000 + 20 + 100 -> 2120
+    # rotation: buy 10 @100 twice (2000), hold 20 t-months at 1 (20), sell back 0.8*100*10
+    # at the end of month 0 (-800; the lot expiring at the horizon's end earns nothing)
+    # -> 1220; holding to expiry and disposing at 5/t (month 0 only) -> 2000 + 20 + 50
     rot = plan(_two_period(shelf_life_months=1, disposal_cost_usd_per_t=5.0))
     held = plan(_two_period(shelf_life_months=1, disposal_cost_usd_per_t=5.0,
                             rotation_window_months=0))
-    assert rot.cost_usd == pytest.approx(420.0)
-    assert held.cost_usd == pytest.approx(2120.0)
+    assert rot.cost_usd == pytest.approx(1220.0)
+    assert held.cost_usd == pytest.approx(2070.0)
     assert [(r["month"], r["quantity_t"], r["proceeds_usd"]) for r in rot.rotations] == [
-        (0, 10.0, 800.0), (1, 10.0, 800.0)]
+        (0, 10.0, 800.0), (1, 10.0, 0.0)]
     assert held.rotations == [] and len(held.disposals) == 2
 
 
-def test_no_speculative_rotation_when_price_falls() -> None:
-    # proceeds reference the purchase price, so selling early and re-buying cheaper cannot
-    # beat holding: hold 1000 + 20 - 800 = 220; rotate 1000 - 800 + 400 + 20 = 620
+def test_rotation_cheaper_than_holding_when_price_falls() -> None:
+    # shelf life 2: hold month 0's lot through month 1 -> 1000 + 20 = 1020; or sell it back
+    # at the end of month 0 (0.8 * its price 100 = 80/t) and re-buy at 40:
+    # 1000 - 800 + 400 + 20 = 620, cheaper
     r = plan(_two_period(), prices=np.array([[100.0, 40.0]]))
-    assert r.cost_usd == pytest.approx(220.0)
-    assert len(r.purchases) == 1 and r.rotations[0]["age_months"] == 2
+    assert r.cost_usd == pytest.approx(620.0)
+    assert [p["month"] for p in r.purchases] == [0, 1]
+    assert r.rotations == [{"month": 0, "quantity_t": 10.0, "age_months": 1,
+                            "proceeds_usd": 800.0}]
 
 
 def test_no_buy_to_sell_arbitrage_when_price_rises() -> None:
-    # a tenfold price rise must not make the plan buy more than the target
+    # proceeds reference the purchase price: a tenfold rise must not make the plan buy
+    # more than the target; buy 10 @100 in month 0 and hold: 1000 + 20
     r = plan(_two_period(target_t=np.array([0.0, 10.0])),
              prices=np.array([[100.0, 1000.0]]))
     assert sum(p["quantity_t"] for p in r.purchases) == pytest.approx(10.0)
-    assert r.cost_usd >= 0
+    assert r.cost_usd == pytest.approx(1020.0)
 
 
 def test_holding_wins_at_flat_prices() -> None:
-    # hold: 1000 + 20 - 800 = 220; rotate: 1000 - 800 + 1000 + 20 = 1220
+    # hold: 1000 + 20 = 1020; rotate: 1000 - 800 + 1000 + 20 = 1220
     r = plan(_two_period())
-    assert r.cost_usd == pytest.approx(220.0)
+    assert r.cost_usd == pytest.approx(1020.0)
     assert len(r.purchases) == 1
     assert r.rotations[0]["age_months"] == 2
 
@@ -69,7 +74,7 @@ def test_expiry_forces_disposal_without_rotation() -> None:
     r = plan(_two_period(shelf_life_months=1, rotation_window_months=0,
                          disposal_cost_usd_per_t=5.0, holding_cost_usd_per_t_month=0.0))
     assert r.rotations == []
-    assert r.cost_usd == pytest.approx(2 * 1000.0 + 2 * 50.0)
+    assert r.cost_usd == pytest.approx(2 * 1000.0 + 50.0)  # the last exit is free
     assert sum(d["quantity_t"] for d in r.disposals) == pytest.approx(20.0)
 
 

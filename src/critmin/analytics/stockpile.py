@@ -20,7 +20,10 @@ life ``S`` months, inventory held in age cohorts ``j = 0..S-1``:
   path is feasible exactly when ``sum u = 0``.
 - Budget per year ``y``: ``sum_{t in y} sum_s p[s,t] x[s,t] <= B_y`` (gross purchases;
   rotation proceeds are not recycled into the budget).
-- Objective: ``sum p x + h sum I - delta ref_t sum R + c_d sum D + M sum u``.
+- Objective: ``sum p x + h sum I - delta ref sum R + c_d sum D + M sum u``, where lots
+  expiring in the last month earn and cost nothing (their replacement falls after the
+  horizon), so the stockpile held at the end is paid for in full and never looks cheap
+  because it is about to be sold back.
 """
 
 from __future__ import annotations
@@ -266,8 +269,12 @@ class _Layout:
         cheapest = np.where(np.isfinite(cheapest), cheapest, 0.0)  # (..., T) by arrival
         arrival = np.clip(np.arange(self.T)[:, None] - np.arange(self.S)[None, :], 0, None)
         ref = cheapest[..., arrival]  # (..., T, S)
-        c[..., self.oR:self.oD] = (-inp.rotation_discount * ref).reshape(*lead_shape, -1)
-        c[..., self.oD:self.ou] = inp.disposal_cost_usd_per_t
+        ref = (-inp.rotation_discount * ref).copy()
+        ref[..., self.T - 1, :] = 0.0  # exits at the horizon's end: replaced after it
+        c[..., self.oR:self.oD] = ref.reshape(*lead_shape, -1)
+        disp = np.full((self.T, self.S), inp.disposal_cost_usd_per_t)
+        disp[self.T - 1] = 0.0
+        c[..., self.oD:self.ou] = disp.ravel()
         big = max(float(p.max(initial=1.0)), 1.0) * 1e3 + 1e3 * inp.holding_cost_usd_per_t_month
         c[..., self.ou:] = big * (1 + np.arange(self.T)[::-1] / self.T)  # earlier first
         return c
@@ -361,7 +368,7 @@ def _result(lay: _Layout, v: np.ndarray | None, p: np.ndarray, status: str) -> P
                  for t, j in zip(rt, rj, strict=True)]
     dt_, dj = np.nonzero(disp > 1e-7)
     disposals = [{"month": int(t), "quantity_t": float(disp[t, j]), "age_months": int(j + 1),
-                  "cost_usd": float(inp.disposal_cost_usd_per_t * disp[t, j])}
+                  "cost_usd": float(c[lay.oD + t * S + j] * disp[t, j])}
                  for t, j in zip(dt_, dj, strict=True)]
     feasible = bool(u.sum() <= FEASIBILITY_TOL_T * T)
     return PlanResult(feasible, status, None if feasible else _why(lay, u), purchases,
