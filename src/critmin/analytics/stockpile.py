@@ -394,13 +394,15 @@ def plan(inputs: PlanInputs, prices: np.ndarray | None = None) -> PlanResult:
     return _result(lay, v, p, res.message if v is None else "optimal")
 
 
-def plan_many(inputs: PlanInputs, price_paths: np.ndarray, batch: int = 25) -> dict:
+def plan_many(inputs: PlanInputs, price_paths: np.ndarray, batch: int = 1) -> dict:
     """Cost and feasibility of the plan under each price path ``(n_paths, n, T)``.
 
-    Paths are solved ``batch`` at a time as one block-diagonal LP (the price-independent
-    flow, expiry and target rows are built once and tiled with a Kronecker product; the
-    objective and budget rows of all paths are built as one array). The blocks share no
-    variable, so one solve gives each path's own optimum. Minimum orders are not used here
+    The price-independent flow, expiry and target rows are built once, the objective and
+    budget rows of all paths in one array operation; paths are then solved ``batch`` at
+    a time as one block-diagonal LP (the rows tiled with a Kronecker product). The blocks
+    share no variable, so one solve gives each path's own optimum. HiGHS takes longer
+    than linearly in the block size (``benchmarks/stockpile.py``), so the default is one
+    path a solve, reusing the built structure. Minimum orders are not used here
     (the LP relaxation); use :func:`plan` for one path with them.
     """
     lay = _Layout(inputs)
@@ -432,9 +434,11 @@ def plan_many(inputs: PlanInputs, price_paths: np.ndarray, batch: int = 25) -> d
         A = sp.vstack(blocks).tocsr()
         res = _solve(C[start:start + k].ravel(), A, lo, hi, np.tile(lay.ub, k),
                      np.zeros(k * lay.nv))
-        if res.x is None:
-            cost[start:start + k] = np.nan
-            short[start:start + k] = np.nan
+        if res.x is None:  # a block the solver could not finish: each path alone
+            for i in range(start, start + k):
+                one = plan(inputs, P[i])
+                cost[i], short[i] = one.cost_usd, float(one.shortfall_t.sum())
+                ok[i] = one.feasible
             continue
         V = res.x.reshape(k, lay.nv)
         cost[start:start + k] = np.einsum("kv,kv->k", C[start:start + k, : lay.ou],
