@@ -64,7 +64,8 @@ def plan(body: PlanBody, session: SessionDep, caller: CallerDep) -> Response:
                                 budget_usd=body.budget_usd,
                                 exclude_origins=body.exclude_origins, seed=body.seed,
                                 n_paths=body.paths, rotation_discount=body.rotation_discount,
-                                ramp=body.ramp)
+                                ramp=body.ramp,
+                                max_path_months=service.SERVED_PATH_MONTHS)
     except service.StockpileError as exc:
         return _bad(exc)
     return _json(out)
@@ -89,7 +90,8 @@ def adequacy(
         rep = service.adequacy(session, caller, mineral=mineral.lower(), target_t=target_t,
                                years=years, shelf_life_years=shelf_life_years,
                                budget_usd=budget_usd, exclude_origins=exclude_origin,
-                               seed=seed, n_paths=paths)
+                               seed=seed, n_paths=paths,
+                               max_path_months=service.SERVED_PATH_MONTHS)
     except service.StockpileError as exc:
         return _bad(exc, "query")
     if format == "html":

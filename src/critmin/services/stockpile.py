@@ -22,6 +22,7 @@ from critmin.store.tables import StockpileLot
 
 DAYS_PER_MONTH = 365.25 / 12
 HOLDING_SHARE_PER_YEAR = 0.02
+SERVED_PATH_MONTHS = 12_000  # the API's and the page's limit on paths x months
 UNIT_TO_T = {"t": 1.0, "kg": 1e-3, "mt": 1e6, "kt": 1e3}
 
 
@@ -297,12 +298,15 @@ def make_plan(session: Session, caller: Caller, *, mineral: str, target_t: float
               holding_cost_usd_per_t_month: float | None = None,
               disposal_cost_usd_per_t: float = 0.0,
               as_of: dt.date | None = None, disruption: bool = True,
-              ramp: str = "step") -> dict[str, Any]:
+              ramp: str = "step", max_path_months: int | None = None) -> dict[str, Any]:
     """The least-cost plan, its P10/P50/P90 cost over seeded price paths, the probability
     of meeting the target, and a disruption case."""
     if target_t < 0 or years < 1 or shelf_life_years <= 0 or not 1 <= n_paths <= 5000:
         raise StockpileError("target must be >= 0, years >= 1, shelf life > 0 and paths "
                              "between 1 and 5000")
+    if max_path_months is not None and n_paths * years * 12 > max_path_months:
+        raise StockpileError(f"{n_paths} price paths x {years * 12} months is more than "
+                             f"{max_path_months:,} path-months; ask for fewer paths or years")
     if ramp not in RAMPS:
         raise StockpileError(f"ramp {ramp!r}: expected one of {', '.join(RAMPS)}")
     if budget_usd is not None and budget_usd < 0:
@@ -413,7 +417,8 @@ def _dated(row: dict[str, Any], start: dt.date) -> dict[str, Any]:
 def adequacy(session: Session, caller: Caller, *, mineral: str, target_t: float = 50.0,
              years: int = 5, shelf_life_years: float = 1.0, budget_usd: float | None = None,
              exclude_origins: list[str] | None = None, seed: int = 0, n_paths: int = 100,
-             as_of: dt.date | None = None) -> dict[str, Any]:
+             as_of: dt.date | None = None, max_path_months: int | None = None
+             ) -> dict[str, Any]:
     """The annual stockpile-adequacy assessment: requirement, inventory, coverage,
     expiring lots, purchases and risks (one dict; :func:`render_html` draws it)."""
     as_of = as_of or dt.date.today()
@@ -423,7 +428,8 @@ def adequacy(session: Session, caller: Caller, *, mineral: str, target_t: float 
     demand = req["demand"]["value_t_per_year"]
     p = make_plan(session, caller, mineral=mineral, target_t=target_t, years=years,
                   shelf_life_years=shelf_life_years, budget_usd=budget_usd,
-                  exclude_origins=excl, seed=seed, n_paths=n_paths, as_of=as_of)
+                  exclude_origins=excl, seed=seed, n_paths=n_paths, as_of=as_of,
+                  max_path_months=max_path_months)
     first_year = [x for x in p["purchases"] if x["month_index"] < 12]
     risks = []
     if not p["feasible"]:

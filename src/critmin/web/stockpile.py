@@ -60,7 +60,8 @@ def stockpile_page(
             shelf_life_years=_num("shelf life", shelf_life_years, 0.1, 50),
             budget_usd=_num("budget", budget_usd, 0, 1e13) if budget_usd.strip() else None,
             exclude_origins=[excl] if excl else [],
-            seed=int(_num("seed", seed, 0, 2**32 - 1, whole=True)), n_paths=PAGE_PATHS)
+            seed=int(_num("seed", seed, 0, 2**32 - 1, whole=True)), n_paths=PAGE_PATHS,
+            max_path_months=service.SERVED_PATH_MONTHS)
     except service.StockpileError as exc:
         return error_page(request, 422, "Invalid stockpile plan", str(exc))
     return render(request, "stockpile.html",
