@@ -452,4 +452,5 @@ def plan_many_loop(inputs: PlanInputs, price_paths: np.ndarray) -> dict:
     """Reference: each path solved as its own model with :func:`plan` (for benchmarks)."""
     res = [plan(inputs, p) for p in np.asarray(price_paths, dtype=float)]
     return {"cost_usd": np.array([r.cost_usd for r in res]),
-            "feasible": np.array([r.feasible for r in res])}
+            "feasible": np.array([r.feasible for r in res]),
+            "shortfall_t": np.array([float(r.shortfall_t.sum()) for r in res])}
