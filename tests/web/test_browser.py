@@ -131,6 +131,20 @@ def test_scenario_charts_render(page: Page) -> None:
     screenshot(page, "scenario-gallium.png")
 
 
+def test_stockpile_plan_chart_renders(page: Page) -> None:
+    page.goto("/stockpile?mineral=gallium&target_t=20&years=2&shelf_life_years=1&seed=1")
+    page.wait_for_selector("#chart-stockpile .main-svg")
+    # four age cohorts stacked plus the target line
+    assert page.locator("#chart-stockpile .scatterlayer .trace").count() == 5
+    assert page.locator("#purchases tbody tr").count() >= 1
+    page.get_by_label("Target (t)").fill("10")
+    page.get_by_role("button", name="Plan").click()
+    page.wait_for_url("**target_t=10**")
+    page.wait_for_selector("#chart-stockpile .main-svg")
+    assert "10 t" in page.locator("#plan-h").inner_text()
+    screenshot(page, "stockpile-gallium.png")
+
+
 def test_exposure_graph_renders(page: Page) -> None:
     page.goto("/exposure?country=CHN")
     page.wait_for_selector("#chart-paths .main-svg")

@@ -38,11 +38,13 @@ class RuleIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     key: str = Field(min_length=1, max_length=120, pattern=r"^[a-z0-9][a-z0-9._-]*$")
-    kind: Literal["price_change", "ratio", "measure_change", "trade_drop", "measure_expiry"]
+    kind: Literal["price_change", "ratio", "measure_change", "trade_drop", "measure_expiry",
+                  "stockpile_expiry"]
     params: dict[str, Any] = Field(default_factory=dict, description=(
         "price_change: series, threshold_pct, window_days, direction (up/down); ratio: a, b, "
         "threshold, direction (above/below), currency, unit, tolerance_days; measure_change: "
-        "within_days; trade_drop: threshold_pct, reporter, hs_codes; measure_expiry: days"))
+        "within_days; trade_drop: threshold_pct, reporter, hs_codes; measure_expiry: days; "
+        "stockpile_expiry: days"))
     title: str | None = Field(default=None, max_length=300, pattern=NO_NUL)
     mineral: str | None = Field(default=None, max_length=40, pattern=NO_NUL)
     sharing: Literal["public", "partners", "owner"] = "owner"

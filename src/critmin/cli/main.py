@@ -24,6 +24,7 @@ from critmin.cli import (
     projects,
     scenario,
     serve,
+    stockpile,
     trade,
 )
 
@@ -53,5 +54,6 @@ def main(
 
 
 for _module in (db, projects, analysis, orgs, serve, prices, monitor, trade, controls,
-                criticality, scenario, exposure, offtake):
+                criticality, scenario, exposure, offtake,
+                stockpile):
     _module.register(app)

@@ -169,7 +169,7 @@ def rules_list(db: DbOption = None, fmt: FormatOption = OutputFormat.table) -> N
 def rules_add(
     key: str = typer.Argument(..., help="A key for the rule (lower case, digits, - . _)."),
     kind: str = typer.Option(..., "--kind", help="price_change, ratio, measure_change, "
-                             "trade_drop or measure_expiry."),
+                             "trade_drop, measure_expiry or stockpile_expiry."),
     params: str = typer.Option("{}", "--params", help='Parameters as JSON, e.g. '
                                '\'{"series": "ga-rotterdam-low-purity", "threshold_pct": 25}\'.'),
     title: Annotated[str | None, typer.Option("--title", help="What people read.")] = None,

@@ -330,8 +330,26 @@ def _trade_drop(session: Session, rule: AlertRule, view: Caller, as_of: dt.date
     return out
 
 
+def _stockpile_expiry(session: Session, rule: AlertRule, view: Caller, as_of: dt.date
+                      ) -> list[dict[str, Any]]:  # fmt: skip
+    """Lots expiring within ``days``: only lots at least as widely shared as the rule (a
+    public rule sees public lots; a partners rule adds its owner's partner-shared lots),
+    so an event never tells a reader about a lot they may not see."""
+    from critmin.services.stockpile import stockpile_lots_expiring
+
+    days = int((rule.params or {}).get("days", 90))
+    lots = stockpile_lots_expiring(session, view, rule.mineral, as_of, days,
+                                   rule.sharing, rule.owner_org_id)
+    return [_event(rule, f"stockpile:{x['id']}:{x['expires']}", x["mineral"], x["expires"],
+                   "day", f"Stockpile lot {x['id']} of {mineral_label(x['mineral'])}: "
+                   f"{x['quantity_t']:,.3f} t{' at ' + x['location'] if x['location'] else ''} "
+                   f"expires {x['expires']}, within {days} days of {as_of.isoformat()}",
+                   value=float(x["quantity_t"]), details={"lot": x["id"]}) for x in lots]
+
+
 EVALUATORS = {"price_change": _price_change, "ratio": _ratio, "measure_change": _measure_change,
-              "measure_expiry": _measure_expiry, "trade_drop": _trade_drop}  # fmt: skip
+              "measure_expiry": _measure_expiry, "trade_drop": _trade_drop,
+              "stockpile_expiry": _stockpile_expiry}  # fmt: skip
 
 
 def _event(rule: AlertRule, subject: str, mineral: str | None, date: Any, precision: str,

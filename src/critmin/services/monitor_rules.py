@@ -15,7 +15,9 @@ Kinds (parameters; defaults in brackets):
   override) fell more than ``threshold_pct`` [30] % year on year; ``reporter`` (ISO3) or
   every reporter;
 - ``measure_expiry``: a measure touching ``mineral`` (any) expires within ``days`` [30]
-  of the evaluation date.
+  of the evaluation date;
+- ``stockpile_expiry``: a stockpile lot of ``mineral`` (any) expires within ``days`` [90]
+  of the evaluation date (only lots at least as widely shared as the rule itself).
 """
 
 from __future__ import annotations
@@ -35,13 +37,15 @@ from critmin.services.tracker import Forbidden, InvalidRecord
 from critmin.store.base import utcnow
 from critmin.store.tables import AlertRule, PriceSeries
 
-KINDS = ("price_change", "ratio", "measure_change", "trade_drop", "measure_expiry")
+KINDS = ("price_change", "ratio", "measure_change", "trade_drop", "measure_expiry",
+         "stockpile_expiry")
 KIND_LABELS = {
     "price_change": "Price change over a window",
     "ratio": "Ratio between two markets",
     "measure_change": "New or changed measure",
     "trade_drop": "Trade drop (year on year)",
     "measure_expiry": "Measure about to expire",
+    "stockpile_expiry": "Stockpile lot about to expire",
 }
 SHARING = ("public", "partners", "owner")
 KEY = re.compile(r"^[a-z0-9][a-z0-9._-]{0,119}$")
@@ -55,6 +59,9 @@ DEFAULTS = (
      "params": {"within_days": 30}},
     {"key": "default-measure-expiry-30d", "kind": "measure_expiry",
      "title": "Measure expiring within 30 days (any mineral)", "params": {"days": 30}},
+    {"key": "default-stockpile-expiry-90d", "kind": "stockpile_expiry",
+     "title": "Stockpile lot expiring within 90 days (any mineral, public lots)",
+     "params": {"days": 90}},
 )  # fmt: skip
 """Built-in rules: public reference data, ensured before every evaluation."""
 
@@ -168,6 +175,8 @@ def check_params(session: Session, view: Caller, kind: str, mineral: str | None,
             errors.append({"field": "mineral", "problem": "a trade-drop rule needs a mineral"})
     elif kind == "measure_expiry":
         out["days"] = _num(params, "days", 30, 0, 3660, errors, integer=True)
+    elif kind == "stockpile_expiry":
+        out["days"] = _num(params, "days", 90, 0, 3660, errors, integer=True)
     else:
         errors.append({"field": "kind", "problem": f"one of {', '.join(KINDS)}, not {kind!r}"})
     unknown = sorted(set(params) - set(out))

@@ -30,7 +30,7 @@ router.include_router(alerts.router)
 def install_web(app: FastAPI) -> None:
     """Mount the dashboard pages, their static files and the CSRF error page."""
     # they use this one's helpers
-    from critmin.web import criticality, exposure, mineral_monitor, offtake, scenario
+    from critmin.web import criticality, exposure, mineral_monitor, offtake, scenario, stockpile
 
     app.include_router(router)
     app.include_router(mineral_monitor.router)
@@ -38,6 +38,7 @@ def install_web(app: FastAPI) -> None:
     app.include_router(scenario.router)
     app.include_router(exposure.router)
     app.include_router(offtake.router)
+    app.include_router(stockpile.router)
     app.mount("/static", AssetFiles(), name="static")
 
     async def _csrf_failed(request: Request, exc: Exception) -> HTMLResponse:
