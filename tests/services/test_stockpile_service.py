@@ -102,6 +102,9 @@ def test_requirement_both_ways_with_inputs():
     assert [r["requirement_t"] for r in req["months_of_demand"]] == pytest.approx([9.5, 19.0])
     sf = req["shortfall"]
     assert sf["requirement_t"] == pytest.approx(sf["shortfall_t_per_year"])  # 12 months
+    # the US share of the market shortfall: share x US consumption, not the market's tonnes
+    assert sf["shortfall_t_per_year"] == pytest.approx(sf["shortfall_share"] * 19.0)
+    assert 0 < sf["shortfall_t_per_year"] < 19.0
 
 
 def test_plan_with_bundled_suppliers(sqlite_engine, tmp_path: Path):

@@ -249,14 +249,19 @@ def requirement(mineral: str, *, months_of_demand: tuple[float, float] = (6.0, 1
         from critmin.services import scenario
 
         run = scenario.ban(mineral, restricting_country, seed=seed, n_draws=500)
-        st = run["shortfall_t"]["central"]
+        # the scenario's shortfall_t is the whole market's outside the restrictor; the US
+        # loses the same share of its own consumption (the scenario engine's region rule)
+        share = run["shortfall_share"]["central"]
+        st = share * demand["value_t_per_year"]
         shortfall = {"restricting_country": restricting_country,
-                     "shortfall_t_per_year": st, "horizon_months": horizon_months,
+                     "shortfall_share": share, "shortfall_t_per_year": st,
+                     "horizon_months": horizon_months,
                      "price_ratio": run["price_ratio"]["central"],
                      "requirement_t": sp.requirement_from_shortfall(st, horizon_months,
                                                                     mitigations_t),
                      "source": f"scenario engine: full {restricting_country} export ban, "
-                               f"central of 500 draws, seed {seed}"}
+                               f"central of 500 draws, seed {seed}; US shortfall = the "
+                               f"market's shortfall share x US consumption"}
     except ValueError as exc:  # no scenario defaults for this mineral
         shortfall = {"error": str(exc)}
     return {"mineral": mineral, "demand": demand, "mitigations_t": mitigations_t,
