@@ -30,7 +30,8 @@ def api(api_db_url, live, make_orgs):
                          location="secret depot", owner_org_id=owner.id, sharing="owner"),
             StockpileLot(mineral="gallium", quantity=1500.0, unit="kg",
                          acquired=dt.date.today() - dt.timedelta(days=100),
-                         shelf_life_days=365, sharing="public"),
+                         shelf_life_days=365, sharing="public", purity_pct=99.99,
+                         supplier="Sample refiner", supplier_country="JPN"),
         ])
     engine.dispose()
     with live(api_db_url) as base:
@@ -51,6 +52,9 @@ def test_inventory_through_the_callers_view(api):
         inv = api[who].get("/inventory", params={"mineral": "gallium"}).json()
         assert inv["total_t"] == pytest.approx(1.5)
         assert "secret depot" not in str(inv) and inv["expiring_soon"] == []
+        (lot,) = inv["lots"]
+        assert (lot["purity_pct"], lot["supplier"], lot["supplier_country"]) == (
+            99.99, "Sample refiner", "JPN")
 
 
 def test_plan_contract_and_hostile_partner(api):

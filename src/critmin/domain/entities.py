@@ -512,9 +512,19 @@ class StockpileLotBase(_Shared):
     shelf_life_days: int | None = Field(None, ge=0, le=MAX_INT)
     expires: dt.date | None = Field(None, description="Not before acquired.")
     cost_usd: Money | None = None
+    purity_pct: float | None = Field(None, gt=0, le=100, allow_inf_nan=False,
+                                     description="Purity, percent (99.99 for 4N).")
+    supplier: str | None = Field(None, max_length=200)
+    supplier_country: Country | None = Field(None, description="The supplier's country, "
+                                             "ISO 3166-1 alpha-3.")
 
 
 class StockpileLotCreate(_MineralAndForm, StockpileLotBase):
+    @field_validator("supplier_country")
+    @classmethod
+    def _supplier_country(cls, v: str | None) -> str | None:
+        return None if v is None else check_iso3(v)
+
     @field_validator("unit")
     @classmethod
     def _unit(cls, v: str | None) -> str | None:

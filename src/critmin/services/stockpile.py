@@ -170,7 +170,9 @@ def inventory(session: Session, caller: Caller, mineral: str | None = None,
                      "expires": exp.isoformat() if exp else None, "days_to_expiry": days,
                      "expired": days is not None and days <= 0,
                      "expiring_soon": days is not None and 0 < days <= warn_days,
-                     "cost_usd": lot.cost_usd, "sharing": lot.sharing})
+                     "cost_usd": lot.cost_usd, "purity_pct": lot.purity_pct,
+                     "supplier": lot.supplier, "supplier_country": lot.supplier_country,
+                     "sharing": lot.sharing})
     held = sum(x["quantity_t"] for x in lots if not x["expired"])
     return {"as_of": as_of.isoformat(), "mineral": mineral, "lots": lots, "total_t": held,
             "expiring_soon": [x for x in lots if x["expiring_soon"]], "warn_days": warn_days}

@@ -379,6 +379,9 @@ class StockpileLot(Base, Timestamped, Provenanced, Shared):
     shelf_life_days: Mapped[int | None] = mapped_column(Integer)
     expires: Mapped[dt.date | None] = mapped_column(Date)
     cost_usd: Mapped[float | None] = mapped_column(Float)
+    purity_pct: Mapped[float | None] = mapped_column(Float)
+    supplier: Mapped[str | None] = mapped_column(String(200))
+    supplier_country: Mapped[str | None] = mapped_column(String(3))
 
 
 class OfftakeAgreement(Base, Timestamped, Provenanced, Shared):
