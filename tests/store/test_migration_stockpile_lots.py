@@ -22,7 +22,8 @@ def test_0013_adds_origin_columns_and_keeps_lots(db_url):
     engine = make_engine(db_url)
     try:
         with engine.begin() as c:
-            c.execute(text("INSERT INTO minerals (code, name, quantity_unit) VALUES ('gallium', 'Gallium', 'kg')"))
+            c.execute(text("INSERT INTO minerals (code, name, quantity_unit) "
+                           "VALUES ('gallium', 'Gallium', 'kg')"))
             c.execute(text(LOT))
         assert "supplier" not in _columns(engine)
         upgrade(db_url, "0013")
