@@ -96,7 +96,9 @@ def test_adequacy_json_and_html_hide_private_lots(api):
     ({**PLAN, "target_t": -1}, "target_t"),
     ({**PLAN, "exclude_origins": ["CHINA"]}, "exclude_origins"),
     ({**PLAN, "mineral": "../etc"}, "mineral"),
-    ({**PLAN, "paths": 1000, "years": 30}, "path-months"),
+    ({**PLAN, "paths": 1000, "years": 10}, "path-months"),
+    ({**PLAN, "years": 30}, "years"),
+    ({**PLAN, "seed": True}, "seed"),
 ])
 def test_bad_plans_are_422_with_useful_bodies(api, body, needle):
     got = api["anon"].post("/plan", json=body)

@@ -23,20 +23,28 @@ MineralField = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z][A-Za-z_-]*
 ISO3 = Annotated[str, Field(pattern=r"^[A-Za-z]{3}$")]
 
 
+MAX_SERVED_YEARS = 10
+"""Longest horizon and shelf life a request may ask for: one plan's LP grows with months x
+age cohorts, and the server answers in its own process."""
+
+
 class PlanBody(BaseModel):
     """A stockpile target and the limits of the plan."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     mineral: str = MineralField
     target_t: float = Field(ge=0, le=1e9, allow_inf_nan=False, description="Target, t.")
-    years: int = Field(5, ge=1, le=30, description="Horizon, years.")
-    shelf_life_years: float = Field(1.0, gt=0.08, le=50, allow_inf_nan=False)
+    years: int = Field(5, ge=1, le=MAX_SERVED_YEARS,
+                       description=f"Horizon, years (at most {MAX_SERVED_YEARS} over HTTP; "
+                                   "the CLI plans longer).")
+    shelf_life_years: float = Field(1.0, gt=0.08, le=MAX_SERVED_YEARS, allow_inf_nan=False)
     budget_usd: float | None = Field(None, ge=0, allow_inf_nan=False,
                                      description="Budget per year, USD (none: unlimited).")
     exclude_origins: list[ISO3] = Field(default_factory=list, max_length=20)
     seed: int = Field(0, ge=0, le=2**32 - 1)
-    paths: int = Field(100, ge=1, le=1000, description="Seeded price paths.")
+    paths: int = Field(50, ge=1, le=1000, description="Seeded price paths (paths x months "
+                       "at most 3,000 over HTTP).")
     rotation_discount: float = Field(0.9, ge=0, lt=1, allow_inf_nan=False)
     ramp: Literal["step", "linear"] = "step"
 
@@ -77,12 +85,12 @@ def adequacy(
     mineral: Annotated[str, Query(max_length=40)] = "gallium",
     format: Annotated[Literal["json", "html"], Query()] = "json",  # noqa: A002
     target_t: Annotated[float, Query(ge=0, le=1e9)] = 50.0,
-    years: Annotated[int, Query(ge=1, le=30)] = 5,
-    shelf_life_years: Annotated[float, Query(gt=0.08, le=50)] = 1.0,
+    years: Annotated[int, Query(ge=1, le=MAX_SERVED_YEARS)] = 5,
+    shelf_life_years: Annotated[float, Query(gt=0.08, le=MAX_SERVED_YEARS)] = 1.0,
     budget_usd: Annotated[float | None, Query(ge=0)] = None,
     exclude_origin: Annotated[list[str] | None, Query(max_length=20)] = None,
     seed: Annotated[int, Query(ge=0, le=2**32 - 1)] = 0,
-    paths: Annotated[int, Query(ge=1, le=1000)] = 100,
+    paths: Annotated[int, Query(ge=1, le=1000)] = 50,
 ) -> Response:
     """Requirement (both rules with their inputs), inventory, coverage, expiring lots,
     next year's purchases, the plan and risks; `format=html` renders the same report."""

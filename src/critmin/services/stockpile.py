@@ -22,7 +22,7 @@ from critmin.store.tables import StockpileLot
 
 DAYS_PER_MONTH = 365.25 / 12
 HOLDING_SHARE_PER_YEAR = 0.02
-SERVED_PATH_MONTHS = 12_000  # the API's and the page's limit on paths x months
+SERVED_PATH_MONTHS = 3_000  # the API's and the page's limit on paths x months
 UNIT_TO_T = {"t": 1.0, "kg": 1e-3, "mt": 1e6, "kt": 1e3}
 
 
