@@ -79,7 +79,9 @@ def plan(body: PlanBody, session: SessionDep, caller: CallerDep) -> Response:
     return _json(out)
 
 
-@router.get("/adequacy", summary="Annual stockpile-adequacy assessment (JSON or HTML)")
+@router.get("/adequacy", summary="Annual stockpile-adequacy assessment (JSON or HTML)",
+            responses={200: {"description": "The report: JSON, or HTML with format=html.",
+                             "content": {"text/html": {"schema": {"type": "string"}}}}})
 def adequacy(
     session: SessionDep, caller: CallerDep,
     mineral: Annotated[str, Query(max_length=40)] = "gallium",
