@@ -9,24 +9,19 @@ a bad file a 422 listing ``problems`` (file, row, column, value, expected).
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from critmin.api.deps import CallerDep, EditorDep, SessionDep
-from critmin.api.replies import PRIVATE
+from critmin.api.replies import answer as _answer
 from critmin.api.replies import private_error as _error
-from critmin.api.replies import private_json as _json
-from critmin.ingest.errors import IngestError
 from critmin.services import trade as service
 from critmin.services.auth import Caller
-from critmin.services.entities import NotFound
-from critmin.services.tracker import Conflict, Forbidden, InvalidRecord
 
 router = APIRouter(prefix="/trade", tags=["trade"])
 
@@ -48,25 +43,6 @@ IMPORT_BODY = {
         },
     }
 }  # fmt: skip
-
-
-def _answer(work: Callable[[], Any], where: str = "query") -> Response:
-    """Run a service call; its errors as 4xx bodies naming what was wrong."""
-    try:
-        return _json(work())
-    except NotFound as exc:
-        return _error(404, str(exc))
-    except Forbidden as exc:
-        return _error(403, str(exc))
-    except Conflict as exc:
-        return _error(409, str(exc))
-    except InvalidRecord as exc:
-        errors = [{**e, "field": f"{where}.{e['field']}"} for e in exc.errors]
-        return _error(422, "invalid request", errors)
-    except IngestError as exc:
-        problems = [p.to_dict() for p in exc.problems]
-        return JSONResponse({"detail": str(exc).splitlines()[0], "problems": problems},
-                            status_code=422, headers=PRIVATE)  # fmt: skip
 
 
 @router.get("/imports", summary="Trade imports the caller may see")
