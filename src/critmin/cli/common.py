@@ -53,6 +53,32 @@ DbOption = Annotated[
 ]
 
 
+def choose_language(value: str | None) -> str | None:
+    """Make ``--lang`` the language of this run's messages (a Typer option callback)."""
+    if value:
+        from critmin import i18n
+
+        try:
+            i18n.set_language(value)
+        except i18n.UnknownLanguage as exc:
+            raise typer.BadParameter(str(exc)) from None
+    return value
+
+
+LangOption = Annotated[
+    str | None,
+    typer.Option(
+        "--lang",
+        callback=choose_language,
+        metavar="CODE",
+        show_default=False,
+        help="Language: en (English) or zh (简体中文). Default: the global --lang, "
+        "$CRITMIN_LANG or en.",
+    ),
+]
+"""A command's own ``--lang`` (``critmin report briefing ... --lang zh``)."""
+
+
 class OutputFormat(StrEnum):
     table = "table"
     json = "json"
@@ -98,12 +124,22 @@ check_country = _checked(_country)
 
 MineralFilter = Annotated[
     str | None,
-    typer.Option("--mineral", help="Mineral code or name, e.g. gallium.", callback=check_mineral,
-                 metavar="MINERAL"),
+    typer.Option(
+        "--mineral",
+        help="Mineral code or name, e.g. gallium.",
+        callback=check_mineral,
+        metavar="MINERAL",
+    ),
 ]
 MineralRequired = Annotated[
-    str, typer.Option("--mineral", help="Mineral code or name, e.g. gallium.",
-                      callback=check_mineral, show_default=False, metavar="MINERAL")  # fmt: skip
+    str,
+    typer.Option(
+        "--mineral",
+        help="Mineral code or name, e.g. gallium.",
+        callback=check_mineral,
+        show_default=False,
+        metavar="MINERAL",
+    ),  # fmt: skip
 ]
 CountryFilter = Annotated[
     str | None,

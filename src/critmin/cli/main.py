@@ -27,6 +27,7 @@ from critmin.cli import (
     stockpile,
     trade,
 )
+from critmin.cli.common import choose_language
 
 app = typer.Typer(
     name="critmin",
@@ -49,11 +50,33 @@ def main(
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
     ),
+    lang: str | None = typer.Option(
+        None,
+        "--lang",
+        envvar="CRITMIN_LANG",
+        callback=choose_language,
+        metavar="CODE",
+        help="Language of messages and reports: en (English) or zh (简体中文). "
+        "Default: $CRITMIN_LANG or en.",
+    ),
 ) -> None:
     """critmin: critical-minerals supply-chain intelligence and decisions."""
 
 
-for _module in (db, projects, analysis, orgs, serve, prices, monitor, trade, controls,
-                criticality, scenario, exposure, offtake,
-                stockpile):
+for _module in (
+    db,
+    projects,
+    analysis,
+    orgs,
+    serve,
+    prices,
+    monitor,
+    trade,
+    controls,
+    criticality,
+    scenario,
+    exposure,
+    offtake,
+    stockpile,
+):
     _module.register(app)

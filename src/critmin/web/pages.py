@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 from critmin.api.deps import CallerDep, SessionDep
 from critmin.services import controls
 from critmin.services import dashboard as service
-from critmin.web import alerts, auth, charts, edit
+from critmin.web import alerts, auth, charts, edit, language
 from critmin.web.assets import AssetFiles, plotly_js_path
 from critmin.web.csrf import CsrfError
 from critmin.web.render import error_page, render
@@ -25,6 +25,7 @@ router = APIRouter(include_in_schema=False)
 router.include_router(auth.router)
 router.include_router(edit.router)
 router.include_router(alerts.router)
+router.include_router(language.router)
 
 
 def install_web(app: FastAPI) -> None:

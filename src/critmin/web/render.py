@@ -11,6 +11,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from critmin import i18n
 from critmin.domain.enums import label
 from critmin.services.auth import ANONYMOUS
 from critmin.services.present import (
@@ -53,7 +54,22 @@ templates = Jinja2Templates(directory=str(TEMPLATES))
 templates.env.filters.update(num=fmt_num, pct=fmt_pct, change=fmt_change, country=country_label,
                              label=label, mineral=mineral_label, form=form_label,
                              field=field_label, coded=coded)  # fmt: skip
-templates.env.globals.update(plotly_version=PLOTLY_VERSION, csrf_field=FIELD)
+templates.env.globals.update(plotly_version=PLOTLY_VERSION, csrf_field=FIELD,
+                              languages=i18n.LANGUAGES)  # fmt: skip
+templates.env.add_extension("jinja2.ext.i18n")
+templates.env.install_gettext_callables(  # type: ignore[attr-defined]
+    i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext
+)
+LANG_COOKIE = "critmin_lang"
+
+
+def request_language(request: Request) -> str:
+    """``?lang=``, then the language cookie, then ``Accept-Language``, then English."""
+    for chosen in (request.query_params.get("lang"), request.cookies.get(LANG_COOKIE)):
+        lang = i18n.normalise(chosen)
+        if lang:
+            return lang
+    return i18n.negotiate(request.headers.get("accept-language"))
 
 
 def render(
@@ -65,15 +81,21 @@ def render(
     json_url: str | None = None,
 ) -> HTMLResponse:
     """Render ``name`` with the caller, a lazy CSRF token and the page's JSON twin."""
+    lang = request_language(request)
     ctx = {
+        "lang": lang,
+        "lang_tag": i18n.tag(lang),
         "me": getattr(request.state, "caller", None) or ANONYMOUS,
         "csrf_token": lambda: csrf_token(request),
         "json_url": json_url,
         "path": request.url.path,
         **(context or {}),
     }
-    response = templates.TemplateResponse(request, name, ctx, status_code=status_code)
+    with i18n.use_language(lang):
+        response = templates.TemplateResponse(request, name, ctx, status_code=status_code)
     response.headers.update(SECURITY_HEADERS)
+    response.headers["Content-Language"] = i18n.tag(lang)
+    response.headers["Vary"] = "Accept-Language, Cookie"
     return response
 
 
