@@ -6,7 +6,8 @@ against it as a user would, with the repository's ``schemathesis.toml`` (which d
 the answers that are intended, e.g. 412 for a made-up If-Match): every check (no 5xx,
 documented status codes, content types, headers and bodies, valid data accepted, invalid
 data rejected, ``Allow`` on 405, ...) over the examples, coverage, fuzzing and stateful
-phases. Every request carries an editor token of a fresh organisation, so writes get
+phases (the three Monte Carlo operations skip the coverage phase: see the comment in
+``schemathesis.toml``). Every request carries an editor token of a fresh organisation, so writes get
 past authentication.
 
 Bounded and deterministic: ``--generation-deterministic`` and ``MAX_EXAMPLES`` (5) per

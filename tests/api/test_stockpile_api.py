@@ -104,3 +104,24 @@ def test_bad_plans_are_422_with_useful_bodies(api, body, needle):
     got = api["anon"].post("/plan", json=body)
     assert got.status_code == 422
     assert needle in got.text
+
+
+@pytest.mark.parametrize(("params", "needle"), [
+    ({"years": 11}, "years"),
+    ({"paths": 1001}, "paths"),
+    ({"paths": 1000, "years": 10}, "path-months"),
+    ({"shelf_life_years": 0}, "shelf_life_years"),
+    ({"target_t": -1}, "target_t"),
+    ({"mineral": "unobtainium"}, "unobtainium"),
+    ({"format": "pdfx"}, "format"),
+])
+def test_bad_adequacy_queries_are_422(api, params, needle):
+    got = api["anon"].get("/adequacy", params=params)
+    assert got.status_code == 422, got.text
+    assert needle in got.text
+
+
+def test_adequacy_at_its_largest_allowed_size_answers(api):
+    """The largest run the bounds allow (3,000 path-months) is served, not refused."""
+    got = api["anon"].get("/adequacy", params={"paths": 25, "years": 10})
+    assert got.status_code == 200, got.text
