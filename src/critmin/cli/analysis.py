@@ -101,8 +101,8 @@ def share_cmd(
     emit(table, fmt, title=title, columns=SHARE_COLUMNS,
          headers={**SHARE_HEADERS, "value": _("Value ({unit})").format(unit=unit)},
          right=("share", "value"))  # fmt: skip
-    for note in result["notes"]:
-        note(note)
+    for text in result["notes"]:
+        note(text)
 
 
 def _outlook_table(report: dict[str, Any], title: str, fmt: OutputFormat) -> None:
@@ -174,8 +174,8 @@ def outlook_cmd(
             note(meta["no_outlook"])
             emit([], fmt, columns=OUTLOOK_COLUMNS)
         return
-    for note in meta["notes"]:
-        note(note)
+    for text in meta["notes"]:
+        note(text)
     counted = sum(1 for p in meta["projects"] if p["counted"])
     title = _("{mineral}: non-China capacity outlook, t/yr ({counted} projects, {draws} draws, "
               "seed {seed})").format(mineral=mineral, counted=counted, draws=draws,

@@ -16,7 +16,6 @@ from contextlib import contextmanager
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
 
-import click
 import typer
 
 from critmin.i18n import N_, _
@@ -80,35 +79,50 @@ def choose_run_language(value: str | None) -> str | None:
     return value
 
 
-def _command_language(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
-    try:
-        choose_language(value)
-    except typer.BadParameter as exc:
-        raise click.BadParameter(exc.message, ctx=ctx, param=param) from None
+def _own_language(group: Any, args: list[str]) -> bool:
+    """Whether the command ``args`` name under ``group`` has a ``--lang`` of its own."""
+    node = group
+    for token in args:
+        if token.startswith("-"):
+            continue
+        sub = (getattr(node, "commands", None) or {}).get(token)
+        if sub is None:
+            break
+        node = sub
+    return node is not group and any("--lang" in getattr(p, "opts", ()) for p in node.params)
 
 
-LANG_HELP = "Language of messages: en (English) or zh (简体中文); the same as the global --lang."
-
-
-def add_language_option(command: click.Command) -> None:
-    """Give ``command`` and every command under it a ``--lang`` option (unless it has its own),
-    so ``critmin projects list --lang zh`` works as well as ``critmin --lang zh projects list``."""
-    if not any("--lang" in p.opts for p in command.params if isinstance(p, click.Option)):
-        command.params.append(click.Option(
-            ["--lang"], metavar="CODE", expose_value=False, is_eager=True,
-            callback=_command_language, help=LANG_HELP,
-        ))  # fmt: skip
-    for sub in getattr(command, "commands", {}).values():
-        add_language_option(sub)
+def hoist_language(group: Any, args: list[str]) -> list[str]:
+    """``args`` with a ``--lang CODE`` given after the sub-command moved in front of it, so
+    that ``critmin projects list --lang zh`` means ``critmin --lang zh projects list``
+    (commands with a ``--lang`` of their own keep theirs)."""
+    end = args.index("--") if "--" in args else len(args)
+    first = next((i for i, a in enumerate(args[:end]) if a in group.commands), None)
+    if first is None or _own_language(group, args[first:end]):
+        return args
+    kept, moved, i = args[:first], [], first
+    while i < end:
+        token = args[i]
+        if token == "--lang" and i + 1 < end:
+            moved += args[i : i + 2]
+            i += 2
+            continue
+        if token.startswith("--lang="):
+            moved.append(token)
+        else:
+            kept.append(token)
+        i += 1
+    if not moved:
+        return args
+    head = kept[:first]
+    return head + moved + kept[first:] + args[end:]
 
 
 class LanguageGroup(typer.core.TyperGroup):
-    """The root group: every sub-command also accepts ``--lang`` after its name."""
+    """The root group: ``--lang`` is also taken after a sub-command's name."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for sub in self.commands.values():
-            add_language_option(sub)
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoist_language(self, args))
 
 
 LangOption = Annotated[
@@ -291,9 +305,11 @@ COLUMN_TITLES: dict[str, str] = {
     "kind": N_("Kind"), "country": N_("Country"), "groups": N_("Groups"),
     "tokens": N_("Active tokens"), "org": N_("Organisation"), "role": N_("Role"),
     "label": N_("Label"), "prefix": N_("Prefix"), "created_at": N_("Created (UTC)"),
-    "revoked_at": N_("Revoked (UTC)"), "last_used_at": N_("Last used (UTC)"),
+    "revoked": N_("Revoked"), "revoked_at": N_("Revoked (UTC)"),
+    "last_used_at": N_("Last used (UTC)"),
     "sharing": N_("Sharing"), "mineral": N_("Mineral"), "market": N_("Market"),
-    "unit": N_("Unit"), "currency": N_("Currency"), "observations": N_("Observations"),
+    "unit": N_("Unit"), "form": N_("Form"), "frequency": N_("Frequency"),
+    "currency": N_("Currency"), "observations": N_("Observations"),
     "date": N_("Date"), "value": N_("Value"), "stated": N_("As stated"), "fx": N_("FX rate"),
     "a": N_("A"), "b": N_("B"), "b_date": N_("B's date"), "spread": N_("Spread (A − B)"),
     "ratio": N_("Ratio (A / B)"), "measure": N_("Measure"), "date_label": N_("Date"),

@@ -89,7 +89,8 @@ def simulate_cmd(spec: SpecArg, seed: SeedOption = 0, fmt: FormatOption = Output
              "mean cost M USD": _m(b["cost_usd"]["mean"]),
              "at market M USD": _m(b["market_cost_usd"]["mean"]),
              "floor option M USD": _m(b["floor_option_value_usd"])} for b in result["buyers"]]
-    producer, revenue = cell_text(N_("producer: {name}"), fmt), cell_text(N_("revenue {value}"), fmt)
+    producer = cell_text(N_("producer: {name}"), fmt)
+    revenue = cell_text(N_("revenue {value}"), fmt)
     no_floor = cell_text(N_("no floor {value}"), fmt)
     p_loss = cell_text(N_("P(loss yr) {floor:.2f} vs {no_floor:.2f}"), fmt)
     rows += [{"buyer": producer.format(name=p["name"]), "tier": "",
