@@ -100,22 +100,18 @@ def hoist_language(group: Any, args: list[str]) -> list[str]:
     first = next((i for i, a in enumerate(args[:end]) if a in group.commands), None)
     if first is None or _own_language(group, args[first:end]):
         return args
-    kept, moved, i = args[:first], [], first
+    kept: list[str] = []
+    moved: list[str] = []
+    i = first
     while i < end:
         token = args[i]
         if token == "--lang" and i + 1 < end:
             moved += args[i : i + 2]
             i += 2
             continue
-        if token.startswith("--lang="):
-            moved.append(token)
-        else:
-            kept.append(token)
+        (moved if token.startswith("--lang=") else kept).append(token)
         i += 1
-    if not moved:
-        return args
-    head = kept[:first]
-    return head + moved + kept[first:] + args[end:]
+    return args[:first] + moved + kept + args[end:] if moved else args
 
 
 class LanguageGroup(typer.core.TyperGroup):
