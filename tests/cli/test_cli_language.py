@@ -14,6 +14,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from critmin import i18n
 from critmin.cli.common import LangOption, LanguageGroup
 from critmin.cli.main import app
 
@@ -54,6 +55,7 @@ def test_projects_list_in_chinese_before_or_after_the_command_and_from_the_envir
 
 def test_english_is_the_default_and_a_chinese_run_does_not_leak_into_the_next(url):
     assert "个项目" in invoke("--lang", "zh", "projects", "list", "--db", url).output
+    assert i18n.current() == "en"  # the run's language ends with the run
     english = invoke("projects", "list", "--mineral", "gallium", "--db", url)
     assert english.exit_code == 0, english.output
     assert " projects" in english.output and "Stage" in english.output

@@ -115,10 +115,19 @@ def hoist_language(group: Any, args: list[str]) -> list[str]:
 
 
 class LanguageGroup(typer.core.TyperGroup):
-    """The root group: ``--lang`` is also taken after a sub-command's name."""
+    """The root group: ``--lang`` is also taken after a sub-command's name, and the
+    language chosen lasts for the run only."""
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         return super().parse_args(ctx, hoist_language(self, args))
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """Run, then give the caller back its language (a run in-process, as in tests,
+        leaves the language as it found it)."""
+        from critmin import i18n
+
+        with i18n.use_language(i18n.current()):
+            return super().main(*args, **kwargs)
 
 
 LangOption = Annotated[

@@ -57,8 +57,8 @@ def main(
         envvar="CRITMIN_LANG",
         callback=choose_run_language,
         metavar="CODE",
-        help="Language of messages and reports: en (English) or zh (简体中文). "
-        "Default: $CRITMIN_LANG or en.",
+        help="Language of messages and reports: en (English) or zh (简体中文); also "
+        "accepted after the command. Default: $CRITMIN_LANG or en.",
     ),
 ) -> None:
     """critmin: critical-minerals supply-chain intelligence and decisions."""
