@@ -15,7 +15,8 @@ import typer
 from typer.testing import CliRunner
 
 from critmin import i18n
-from critmin.cli.common import LangOption, LanguageGroup
+from critmin.cli.common import LangOption
+from critmin.cli.language import LanguageGroup
 from critmin.cli.main import app
 
 runner = CliRunner()

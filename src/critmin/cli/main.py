@@ -27,7 +27,7 @@ from critmin.cli import (
     stockpile,
     trade,
 )
-from critmin.cli.common import LanguageGroup, choose_run_language
+from critmin.cli.language import LanguageGroup, choose_run_language
 
 app = typer.Typer(
     name="critmin",
