@@ -14,11 +14,12 @@ from critmin.cli.common import (
     OutputFormat,
     console,
     emit,
-    err_console,
     fail,
+    note,
     session_for,
 )
 from critmin.domain.enums import Stage
+from critmin.i18n import N_, _
 
 stats_app = typer.Typer(
     help="Statistics: country shares and concentration.", no_args_is_help=True,
@@ -27,6 +28,13 @@ stats_app = typer.Typer(
 
 SHARE_COLUMNS = ["country", "name", "share", "value"]
 OUTLOOK_COLUMNS = ["year", "expected", "p10", "p50", "p90", "non_china_share"]
+OUTLOOK_HEADERS = {"year": N_("Year"), "expected": N_("Mean"), "p10": "P10", "p50": "P50",
+                   "p90": "P90", "non_china_share": N_("Non-China share")}  # fmt: skip
+AGGREGATES = (N_("Other countries"), N_("Unattributed (world total minus the listed rows)"))
+"""Rows of a share table that are not a country (the services name them in English)."""
+SHARE_HEADERS = {"country": "ISO3", "name": N_("Country"), "share": N_("Share")}
+MEASURES = {"production": N_("production"), "capacity": N_("capacity"),
+            "reserves": N_("reserves")}  # fmt: skip
 BOUND_MARK = {"upper": "≤ ", "lower": "≥ ", "unknown": "≈ "}
 
 
@@ -38,10 +46,6 @@ def _pretty(column: str, value: float | int | None) -> str:
     if column == "year":
         return str(value)
     return fmt_pct(value, 2) if column == "non_china_share" else fmt_num(value, 1)
-
-
-def _note(text: str) -> None:
-    err_console.print(f"note: {text}", highlight=False, soft_wrap=True)
 
 
 @stats_app.command("share")
@@ -59,7 +63,7 @@ def share_cmd(
     """
     from critmin.domain.vocab import UnknownValue
     from critmin.services import stats as stats_service
-    from critmin.services.present import fmt_num, fmt_pct
+    from critmin.services.present import fmt_num, fmt_pct, mineral_label
 
     try:
         with session_for(db) as session:
@@ -79,7 +83,8 @@ def share_cmd(
         return
     unit = result["unit"]
     table = [
-        {"country": r["country"] or "", "name": r["name"],
+        {"country": r["country"] or "",
+         "name": r["name"] if r["country"] else _(r["name"]),
          "share": BOUND_MARK.get(r["bound"] or "", "") + fmt_pct(r["share"], 2),
          "value": fmt_num(r["value"]) if r["value"] is not None else "—"}
         for r in rows
@@ -88,13 +93,16 @@ def share_cmd(
         table.append({"country": w["country"], "name": w["name"], "share": "—",
                       "value": w["status_label"]})  # fmt: skip
     measure_label = result["measure"].replace("_", " ")
-    title = (f"{result['mineral'].capitalize()} {measure_label}, {result['period']} ({unit}); "
-             f"HHI {fmt_num(result['hhi_points'], 0)} points")  # fmt: skip
+    if result["measure"] in MEASURES:
+        measure_label = _(MEASURES[result["measure"]])
+    title = _("{mineral} {measure}, {period} ({unit}); HHI {hhi} points").format(
+        mineral=mineral_label(result["mineral"]), measure=measure_label,
+        period=result["period"], unit=unit, hhi=fmt_num(result["hhi_points"], 0))  # fmt: skip
     emit(table, fmt, title=title, columns=SHARE_COLUMNS,
-         headers={"country": "ISO3", "name": "Country", "share": "Share",
-                  "value": f"Value ({unit})"}, right=("share", "value"))  # fmt: skip
-    for note in result["notes"]:
-        _note(note)
+         headers={**SHARE_HEADERS, "value": _("Value ({unit})").format(unit=unit)},
+         right=("share", "value"))  # fmt: skip
+    for text in result["notes"]:
+        note(text)
 
 
 def _outlook_table(report: dict[str, Any], title: str, fmt: OutputFormat) -> None:
@@ -106,8 +114,7 @@ def _outlook_table(report: dict[str, Any], title: str, fmt: OutputFormat) -> Non
             if int(row["year"]) in marks:
                 row["expected"] += " *"
     emit(rows, fmt, title=title, columns=OUTLOOK_COLUMNS, right=tuple(OUTLOOK_COLUMNS),
-         headers={"year": "Year", "expected": "Mean", "p10": "P10", "p50": "P50",
-                  "p90": "P90", "non_china_share": "Non-China share"})  # fmt: skip
+         headers=OUTLOOK_HEADERS)
 
 
 def outlook_cmd(
@@ -164,17 +171,18 @@ def outlook_cmd(
         if fmt == OutputFormat.table:
             console.print(meta["no_outlook"], highlight=False, soft_wrap=True)
         else:
-            _note(meta["no_outlook"])
+            note(meta["no_outlook"])
             emit([], fmt, columns=OUTLOOK_COLUMNS)
         return
-    for note in meta["notes"]:
-        _note(note)
+    for text in meta["notes"]:
+        note(text)
     counted = sum(1 for p in meta["projects"] if p["counted"])
-    title = (f"{mineral}: non-China capacity outlook, t/yr ({counted} projects, {draws} draws, "
-             f"seed {seed})")  # fmt: skip
+    title = _("{mineral}: non-China capacity outlook, t/yr ({counted} projects, {draws} draws, "
+              "seed {seed})").format(mineral=mineral, counted=counted, draws=draws,
+                                     seed=seed)  # fmt: skip
     _outlook_table(report, title, fmt)
     if fmt == OutputFormat.table and any(y["mean_outside_band"] for y in report["years"]):
-        _note("* the mean lies outside P10–P90 (a skewed distribution; see the note above)")
+        note(_("* the mean lies outside P10–P90 (a skewed distribution; see the note above)"))
 
 
 def register(app: typer.Typer) -> None:

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from critmin.i18n import N_, _
+
 if TYPE_CHECKING:
     from rich.console import Console
     from sqlalchemy.orm import Session
@@ -165,7 +167,9 @@ def database_url(db: str | None) -> str:
 def db_error(exc: Exception) -> str:
     """A one-line message for a database error (no stack trace)."""
     first = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-    return f"database error: {first} (is the database initialised? try `critmin init`)"
+    return _("database error: {error} (is the database initialised? try `critmin init`)").format(
+        error=first
+    )
 
 
 @contextmanager
@@ -231,14 +235,113 @@ def emit(
 
     table = Table(title=title, show_lines=False)
     for c in cols:
-        table.add_column((headers or {}).get(c, c), overflow="fold",
+        table.add_column(column_title(c, headers), overflow="fold",
                          justify="right" if c in right else "left")  # fmt: skip
     for item in items:
         table.add_row(*[_cell(item.get(c)) for c in cols])
     console.print(table)
 
 
+COLUMN_TITLES: dict[str, str] = {
+    "id": N_("id"), "key": N_("Key"), "name": N_("Name"), "title": N_("Title"),
+    "kind": N_("Kind"), "country": N_("Country"), "groups": N_("Groups"),
+    "tokens": N_("Active tokens"), "org": N_("Organisation"), "role": N_("Role"),
+    "label": N_("Label"), "prefix": N_("Prefix"), "created_at": N_("Created (UTC)"),
+    "revoked": N_("Revoked"), "revoked_at": N_("Revoked (UTC)"),
+    "last_used_at": N_("Last used (UTC)"),
+    "sharing": N_("Sharing"), "mineral": N_("Mineral"), "market": N_("Market"),
+    "unit": N_("Unit"), "form": N_("Form"), "frequency": N_("Frequency"),
+    "currency": N_("Currency"), "observations": N_("Observations"),
+    "date": N_("Date"), "value": N_("Value"), "stated": N_("As stated"), "fx": N_("FX rate"),
+    "a": N_("A"), "b": N_("B"), "b_date": N_("B's date"), "spread": N_("Spread (A − B)"),
+    "ratio": N_("Ratio (A / B)"), "measure": N_("Measure"), "date_label": N_("Date"),
+    "window_days": N_("Window (days)"), "base": N_("Base"),
+    "change_before": N_("Change before"), "after": N_("After"),
+    "change_after": N_("Change after"), "base_currency": N_("Base"), "quote": N_("Quote"),
+    "period": N_("Period"), "rate": N_("Rate"), "basis": N_("Basis"), "source": N_("Source"),
+    "rule": N_("Rule"), "series_label": N_("Series"), "mineral_label": N_("Mineral"),
+    "message": N_("Message"), "kind_label": N_("Kind"), "params": N_("Parameters"),
+    "import_id": N_("Import"), "file": N_("File"), "layout": N_("Layout"), "rows": N_("Rows"),
+    "years": N_("Years"), "exporter_label": N_("Exporter"), "importer_label": N_("Importer"),
+    "hs6": N_("HS code"), "exports_kusd": N_("Exports (kUSD)"),
+    "imports_kusd": N_("Imports (kUSD)"), "gap_kusd": N_("Gap (kUSD)"), "gap_pct": N_("Gap %"),
+    "country_label": N_("Country"), "in_z": N_("Imports z"), "out_z": N_("Exports z"),
+    "in_pre_kusd": N_("Imports before (kUSD)"), "in_post_kusd": N_("Imports after (kUSD)"),
+    "out_pre_kusd": N_("Exports before (kUSD)"), "out_post_kusd": N_("Exports after (kUSD)"),
+    "flagged": N_("Flagged"), "year": N_("Year"), "production": N_("Production"),
+    "imports": N_("Imports"), "exports": N_("Exports"), "net_imports": N_("Net imports"),
+    "apparent_consumption": N_("Apparent consumption"), "stock_change": N_("Stock change"),
+    "production_source": N_("Production source"), "row": N_("Row"), "item": N_("Item"),
+    "origin": N_("Origin"), "via": N_("Via"), "destination": N_("Destination"),
+    "end_use": N_("End use"), "verdict": N_("Verdict"), "deciding": N_("Deciding measures"),
+    "effect": N_("Effect"), "type": N_("Type"), "announced": N_("Announced"),
+    "effective": N_("Effective"), "expiry": N_("Expiry"), "status": N_("Status"),
+    "network": N_("Network"), "targets": N_("Targets"), "weighted": N_("Weighted"),
+    "rank": N_("Rank"), "hops": N_("Hops"), "target": N_("Target"), "cut": N_("Cut off"),
+    "supplier": N_("Supplier"), "customer": N_("Customer"), "product": N_("Product"),
+    "nodes": N_("Nodes"), "edges": N_("Edges"), "owner": N_("Owner"),
+    "synthetic": N_("Synthetic"), "importer": N_("Importer"), "hhi": N_("HHI (0-1)"),
+    "import_risk": N_("Import risk"), "score": N_("GeoPolRisk"),
+}  # fmt: skip
+"""Table column titles of fields that a command names no title for (JSON and CSV keep the
+field names)."""
+
+
+def column_title(column: str, headers: dict[str, str] | None = None) -> str:
+    """A table column's title in the current language."""
+    return _((headers or {}).get(column) or COLUMN_TITLES.get(column) or column)
+
+
+def cell_text(message: str, fmt: OutputFormat) -> str:
+    """Words in a table cell (``message`` marked with ``N_``): translated in a table, as
+    written in CSV and JSON, which stay the same in every language."""
+    return _(message) if fmt == OutputFormat.table else message
+
+
+def note(text: str) -> None:
+    """Print ``note: TEXT`` on standard error."""
+    err_console.print(_("note: {text}").format(text=text), highlight=False, soft_wrap=True)
+
+
+def problem_text(exc: Exception) -> str:
+    """An import error (``IngestError``) as text in the current language: the framing and the
+    file, row and column are translated; each problem's value and what was expected are
+    given as the loader states them (English)."""
+    from critmin.i18n import ngettext
+    from critmin.ingest.errors import shorten
+
+    problems = getattr(exc, "problems", None)
+    if problems is None:
+        return str(exc)
+    n = len(problems)
+    lines = [ngettext("%(n)d problem found; nothing was imported",
+                      "%(n)d problems found; nothing was imported", n) % {"n": n}]  # fmt: skip
+    for p in problems:
+        where = p.file
+        if p.row is not None:
+            where += _(", row {row}").format(row=p.row)
+        if p.column:
+            where += _(", column {column}").format(column=repr(p.column))
+        lines.append("  - " + _("{where}: got {value}, expected {expected}").format(
+            where=where, value=repr(shorten(p.value)), expected=p.expected))  # fmt: skip
+    return "\n".join(lines)
+
+
+def kept_sharing_text(kept: dict[str, Any]) -> str:
+    """One record an import kept at its narrower sharing level."""
+    return _("{key}: kept sharing {sharing} (the file says {stated}; an import never widens "
+             "sharing)").format(key=kept["key"], sharing=repr(kept["sharing"]),
+                                stated=repr(kept["stated"]))  # fmt: skip
+
+
+def print_problems(exc: Exception) -> typer.Exit:
+    """Print an import error on standard error; return the Exit (code 1) to raise."""
+    err_console.print(problem_text(exc), highlight=False, soft_wrap=True, markup=False)
+    return typer.Exit(1)
+
+
 def fail(message: str, code: int = 1) -> typer.Exit:
     """Print an error on standard error and return the Exit to raise."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    prefix = _("error:")
+    err_console.print(f"[bold red]{prefix}[/] {message}", highlight=False, soft_wrap=True)
     return typer.Exit(code)

@@ -19,6 +19,7 @@ from critmin.cli.common import (
     fail,
     session_for,
 )
+from critmin.i18n import _
 
 controls_app = typer.Typer(
     help="Export controls: check shipments against the measures, timelines.",
@@ -38,8 +39,10 @@ def _errors() -> Iterator[None]:
 
 def _show_check(result: dict[str, Any]) -> None:
     route = " → ".join(c for c in (result["origin"], result["via"], result["destination"]) if c)
-    console.print(f"{result['item_label']} {route} on {result['date']}: "
-                  f"[bold]{result['verdict']}[/]", highlight=False)  # fmt: skip
+    console.print(_("{item} {route} on {date}: [bold]{verdict}[/]").format(
+        item=result["item_label"], route=route, date=result["date"], verdict=result["verdict"],
+        verdict_label=result.get("verdict_label") or result["verdict"]),
+        highlight=False)  # fmt: skip
     console.print(result["why"], highlight=False, soft_wrap=True)
     for m in result["measures"]:
         note = f" — {m['note']}" if m.get("note") else ""
@@ -92,7 +95,8 @@ def check_batch_cmd(
     try:
         text = file.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        raise fail(f"cannot read {file}: {exc}", code=2) from None
+        raise fail(_("cannot read {path}: {error}").format(path=file, error=exc),
+                   code=2) from None  # fmt: skip
     with _errors(), session_for(db) as session:
         results = service.check_csv(session=session, caller=LOCAL, text=text, file=str(file))
     if fmt == OutputFormat.json:
@@ -103,7 +107,7 @@ def check_batch_cmd(
              "verdict": r["verdict"],
              "deciding": "; ".join(m["key"] for m in r["measures"] if m["decides"])}
             for n, r in enumerate(results, start=2)]  # fmt: skip
-    emit(rows, fmt, title=f"Shipment checks: {file}")
+    emit(rows, fmt, title=_("Shipment checks: {file}").format(file=file))
 
 
 @controls_app.command("timeline")
@@ -131,9 +135,10 @@ def timeline_cmd(
              "announced": m["announced_label"] or "", "effective": m["effective_label"] or "",
              "expiry": m["expiry_label"] or "", "status": m["status_label"]}
             for m in data["measures"]]  # fmt: skip
-    emit(rows, fmt, title=f"Export controls as of {data['as_of']}")
+    emit(rows, fmt, title=_("Export controls as of {date}").format(date=data["as_of"]))
     if fmt == OutputFormat.table and data["undated_count"]:
-        console.print(f"undated (no dates given): {data['undated_count']}", highlight=False)
+        console.print(_("undated (no dates given): {n}").format(n=data["undated_count"]),
+                      highlight=False)  # fmt: skip
 
 
 def register(app: typer.Typer) -> None:

@@ -15,10 +15,11 @@ from critmin.cli.common import (
     FormatOption,
     OutputFormat,
     emit,
-    err_console,
     fail,
+    print_problems,
     session_for,
 )
+from critmin.i18n import N_, _
 
 criticality_app = typer.Typer(
     help="Criticality: HHI, import reliance, EU supply risk and economic importance, "
@@ -33,10 +34,10 @@ InputsFile = Annotated[Path | None, typer.Option(
 COLUMNS = ["mineral_label", "hhi", "import_reliance", "governance_weighted_hhi",
            "eu_supply_risk", "eu_economic_importance", "eu_critical", "usgs_supply_risk",
            "geopolrisk"]  # fmt: skip
-HEADERS = {"mineral_label": "Mineral", "hhi": "HHI (0-1)",
-           "import_reliance": "Net import reliance", "governance_weighted_hhi": "HHI x WGI",
-           "eu_supply_risk": "EU SR", "eu_economic_importance": "EU EI",
-           "eu_critical": "EU critical", "usgs_supply_risk": "USGS SR",
+HEADERS = {"mineral_label": N_("Mineral"), "hhi": N_("HHI (0-1)"),
+           "import_reliance": N_("Net import reliance"), "governance_weighted_hhi": "HHI x WGI",
+           "eu_supply_risk": N_("EU SR"), "eu_economic_importance": N_("EU EI"),
+           "eu_critical": N_("EU critical"), "usgs_supply_risk": N_("USGS SR"),
            "geopolrisk": "GeoPolRisk"}  # fmt: skip
 
 
@@ -49,8 +50,7 @@ def _errors() -> Iterator[None]:
     try:
         yield
     except IngestError as exc:
-        err_console.print(str(exc), highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from None
+        raise print_problems(exc) from None
     except InvalidRecord as exc:
         raise fail("; ".join(f"{e['field']}: {e['problem']}" for e in exc.errors), 2) from None
 
@@ -59,14 +59,15 @@ def _read(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        raise fail(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+        raise fail(_("cannot read {path}: {error}").format(
+            path=path, error=getattr(exc, "strerror", None) or exc)) from None  # fmt: skip
 
 
 def _table(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     def cell(v: Any) -> Any:
         if v is None:
-            return "n/a"
-        return f"{v:.3f}" if isinstance(v, float) else ("yes" if v is True else v)
+            return _("n/a")
+        return f"{v:.3f}" if isinstance(v, float) else (_("yes") if v is True else v)
 
     return [{c: cell(r.get(c)) for c in COLUMNS} for r in rows]
 
@@ -89,8 +90,10 @@ def assess(ctx: typer.Context, region: Region = "USA", year: Year = 2024,
             rows = service.assess(session=session, caller=LOCAL, region=region, year=year,
                                   inputs=given)  # fmt: skip
     if fmt == OutputFormat.table:
-        emit(_table(rows), fmt, title=f"Criticality, {rows[0]['region_label'] if rows else region}"
-             f" {year}", columns=COLUMNS, headers=HEADERS, right=tuple(COLUMNS[1:]))  # fmt: skip
+        title = _("Criticality, {region} {year}").format(
+            region=rows[0]["region_label"] if rows else region, year=year)
+        emit(_table(rows), fmt, title=title, columns=COLUMNS, headers=HEADERS,
+             right=tuple(COLUMNS[1:]))  # fmt: skip
     elif fmt == OutputFormat.csv:
         emit([{k: v for k, v in r.items() if k != "inputs"} for r in rows], fmt)
     else:

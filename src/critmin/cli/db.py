@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from critmin.cli.common import DbOption, console, database_url
+from critmin.i18n import _
 
 db_app = typer.Typer(
     help="Database schema management (Alembic migrations).", no_args_is_help=True,
@@ -22,7 +23,7 @@ def db_upgrade(
 
     url = database_url(db)
     upgrade(url, revision)
-    console.print(f"database at revision {current_revision(url)}")
+    console.print(_("database at revision {revision}").format(revision=current_revision(url)))
 
 
 @db_app.command("current")
@@ -30,7 +31,7 @@ def db_current(db: DbOption = None) -> None:
     """Print the database's current schema revision."""
     from critmin.store.migrate import current_revision
 
-    console.print(current_revision(database_url(db)) or "(not initialised)")
+    console.print(current_revision(database_url(db)) or _("(not initialised)"))
 
 
 def init(
@@ -45,14 +46,15 @@ def init(
 
     url = database_url(db)
     report = init_database(url, load_data=not no_data, include_trade=not no_trade)
-    console.print(f"database: {report['database']}", highlight=False)
+    console.print(_("database: {url}").format(url=report["database"]), highlight=False)
     if report["loaded"]:
         loaded = ", ".join(f"{k}={v}" for k, v in report["loaded"].items())
-        console.print(f"loaded bundled data ({loaded}) in {report['seconds']} s", highlight=False)
+        console.print(_("loaded bundled data ({counts}) in {seconds} s").format(
+            counts=loaded, seconds=report["seconds"]), highlight=False)  # fmt: skip
     elif report["was_empty"]:
-        console.print("schema created; no data loaded (--no-data)")
+        console.print(_("schema created; no data loaded (--no-data)"))
     else:
-        console.print("database already holds data; schema is up to date")
+        console.print(_("database already holds data; schema is up to date"))
 
 
 def register(app: typer.Typer) -> None:

@@ -24,8 +24,11 @@ from critmin.cli.common import (
     emit,
     err_console,
     fail,
+    note,
+    print_problems,
     session_for,
 )
+from critmin.i18n import N_, _
 
 if TYPE_CHECKING:
     from critmin.services.exposure_store import Loaded
@@ -55,8 +58,7 @@ def _errors() -> Iterator[None]:
     try:
         yield
     except IngestError as exc:
-        err_console.print(str(exc), highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from None
+        raise print_problems(exc) from None
     except InvalidRecord as exc:
         raise fail("; ".join(f"{e['field']}: {e['problem']}" for e in exc.errors), code=2) from None
     except (NotFound, Conflict, Forbidden) as exc:
@@ -76,17 +78,22 @@ def _loaded(network: str, db: str | None) -> Iterator[Loaded]:
         else:
             loaded = service.load(network=network)
         if loaded.synthetic:
-            err_console.print(f"note: {service.SYNTHETIC_NOTE}", highlight=False,
-                              soft_wrap=True)  # fmt: skip
+            note(_(service.SYNTHETIC_NOTE))
         yield loaded
 
 
-HEADERS = {"end_products": "end products", "exposed": "exposed", "share": "share exposed",
-           "weighted_mean": "mean input traced to targets", "end_products_cut": "end products cut",
-           "mean_supply_lost": "mean supply lost", "country_label": "country",
-           "supply_lost": "supply lost", "input_share": "share used",
-           "weighted_supply_lost": "weighted supply lost", "synthetic": "synthetic"}
+HEADERS = {"end_products": N_("end products"), "exposed": N_("exposed"),
+           "share": N_("share exposed"), "weighted_mean": N_("mean input traced to targets"),
+           "end_products_cut": N_("end products cut"), "mean_supply_lost": N_("mean supply lost"),
+           "country_label": N_("country"), "supply_lost": N_("supply lost"),
+           "input_share": N_("share used"), "weighted_supply_lost": N_("weighted supply lost"),
+           "synthetic": N_("synthetic"), "network": N_("network"), "targets": N_("targets"),
+           "id": "id", "kind": N_("kind"), "rank": N_("rank"), "hops": N_("hops"),
+           "target": N_("target"), "cut": N_("cut"), "weighted": N_("weighted")}  # fmt: skip
 """Table column titles (JSON and CSV keep the field names)."""
+SERVICE_TEXTS = (N_("synthetic network: invented by the generator for tests and benchmarks; "
+                    "not real firms, countries' roles or flows"),)  # fmt: skip
+"""Notes the exposure service writes in English, translated where the CLI prints them."""
 
 
 def _ids(values: list[str] | None) -> list[str]:
@@ -98,9 +105,11 @@ def _num(rows: list[dict[str, Any]], fmt: OutputFormat) -> list[dict[str, Any]]:
         return rows
     from critmin.services.present import fmt_num
 
+    yes, no = _("yes"), _("no")
+
     def cell(v: Any) -> Any:
         if isinstance(v, bool):
-            return "yes" if v else "no"
+            return yes if v else no
         return fmt_num(v, 3) if isinstance(v, float) else v
 
     return [{k: cell(v) for k, v in r.items()} for r in rows]
@@ -119,12 +128,13 @@ def generate_cmd(
     from critmin.services import exposure as service
 
     if file_format not in ("csv", "parquet"):
-        raise fail("--file-format: expected csv or parquet", code=2)
+        raise fail(_("--file-format: expected csv or parquet"), code=2)
     with _errors():
         summary = service.generate(n_nodes=nodes, n_edges=edges, seed=seed, folder=out,
                                    fmt=file_format)  # fmt: skip
-    console.print(f"wrote a synthetic network of {summary['nodes']:,} nodes and "
-                  f"{summary['edges']:,} edges to {out}", highlight=False, soft_wrap=True)
+    console.print(_("wrote a synthetic network of {nodes} nodes and {edges} edges to {path}")
+                  .format(nodes=f"{summary['nodes']:,}", edges=f"{summary['edges']:,}", path=out),
+                  highlight=False, soft_wrap=True)  # fmt: skip
 
 
 @exposure_app.command("country")
@@ -145,14 +155,16 @@ def country_cmd(
     from critmin.services import exposure as service
 
     if out is not None and not per_node:
-        raise fail("-o needs --per-node", code=2)
+        raise fail(_("-o needs --per-node"), code=2)
     with _loaded(network, db) as loaded, _errors():
         result = service.country(loaded, countries=country or [], suppliers=_ids(supplier_set),
                                  minerals=mineral or [], per_node=per_node)  # fmt: skip
     if out is not None:
         rows = result.pop("per_node")
         _write_per_node(out, rows)
-        err_console.print(f"wrote {len(rows):,} end products to {out}", highlight=False)
+        err_console.print(_("wrote {n} end products to {path}").format(n=f"{len(rows):,}",
+                                                                       path=out),
+                          highlight=False)  # fmt: skip
     if fmt == OutputFormat.json:
         emit(result, fmt)
         return
@@ -164,10 +176,11 @@ def country_cmd(
                "end_products": result["end_products"], "exposed": result["exposed"],
                "share": result["share"], "weighted_mean": result["weighted_mean"],
                "synthetic": result["synthetic"]}  # fmt: skip
-    emit(_num([summary], fmt), fmt, title="Exposure of end products", headers=HEADERS,
+    emit(_num([summary], fmt), fmt, title=_("Exposure of end products"), headers=HEADERS,
          right=("end_products", "exposed", "share", "weighted_mean"))  # fmt: skip
     if rows is not None:
-        emit(_num(rows, fmt), fmt, title="Per end product", right=("weighted",))
+        emit(_num(rows, fmt), fmt, title=_("Per end product"), headers=HEADERS,
+             right=("weighted",))
 
 
 def _write_per_node(path: Path, rows: list[dict[str, Any]]) -> None:
@@ -198,8 +211,9 @@ def chokepoints_cmd(
     with _loaded(network, db) as loaded, _errors():
         result = service.chokepoints(loaded, top=top, edges=not nodes_only)
     emit(_num(result["chokepoints"], fmt), fmt,
-         title=f"Chokepoints of {result['network']} ({result['end_products']:,} end products"
-         + (", synthetic)" if result["synthetic"] else ")"),
+         title=(_("Chokepoints of {network} ({n} end products, synthetic)")
+                if result["synthetic"] else _("Chokepoints of {network} ({n} end products)"))
+         .format(network=result["network"], n=f"{result['end_products']:,}"),
          columns=None if fmt == OutputFormat.json else CHOKE_COLUMNS, headers=HEADERS,
          right=("rank", "end_products_cut", "weighted_supply_lost"))  # fmt: skip
 
@@ -230,9 +244,10 @@ def whatif_cmd(
         return
     summary = {k: result[k] for k in ("network", "end_products", "end_products_cut",
                                       "mean_supply_lost", "synthetic")}  # fmt: skip
-    emit(_num([summary], fmt), fmt, title="What if", headers=HEADERS,
+    emit(_num([summary], fmt), fmt, title=_("What if"), headers=HEADERS,
          right=("end_products", "end_products_cut", "mean_supply_lost"))
-    emit(_num(result["affected"], fmt), fmt, title="Hardest hit end products", headers=HEADERS,
+    emit(_num(result["affected"], fmt), fmt, title=_("Hardest hit end products"),
+         headers=HEADERS,
          columns=["id", "country_label", "cut", "supply_lost"], right=("supply_lost",))
 
 
@@ -257,11 +272,12 @@ def paths_cmd(
     if fmt == OutputFormat.json:
         emit(result, fmt)
         return
-    title = f"Paths to {end}" + (" (truncated)" if result["truncated"] else "")
+    title = (_("Paths to {end} (truncated)") if result["truncated"]
+             else _("Paths to {end}")).format(end=end)  # fmt: skip
     emit(_num(result["nodes"], fmt), fmt, headers=HEADERS, title=title,
          columns=["id", "kind", "country_label", "hops", "target"])
-    emit(_num(result["edges"], fmt), fmt, title="Edges",
-         headers={"share": "share given", "input_share": "share used"},
+    emit(_num(result["edges"], fmt), fmt, title=_("Edges"),
+         headers={"share": N_("share given"), "input_share": N_("share used")},
          columns=["supplier", "customer", "share", "input_share", "product"],
          right=("share", "input_share"))  # fmt: skip
 
@@ -291,7 +307,8 @@ def import_cmd(
         try:
             owner = get_org(session=session, name=org).id if org else None
         except AuthError as exc:
-            raise fail(f"{exc} (see `critmin org list`)", code=2) from None
+            raise fail(_("{error} (see `critmin org list`)").format(error=exc),
+                       code=2) from None  # fmt: skip
         summary = store.import_path(session=session, caller=LOCAL, path=path,
                                     name=name or path.resolve().name, owner_org_id=owner,
                                     sharing=sharing, description=description,
@@ -299,10 +316,13 @@ def import_cmd(
     if fmt != OutputFormat.table:
         emit(summary, fmt)
         return
-    console.print(f"stored network {summary['name']!r} as id {summary['id']}: "
-                  f"{summary['nodes']:,} nodes, {summary['edges']:,} edges, sharing "
-                  f"{summary['sharing']}" + (" (synthetic)" if summary["synthetic"] else ""),
-                  highlight=False, soft_wrap=True)  # fmt: skip
+    text = (_("stored network {name} as id {id}: {nodes} nodes, {edges} edges, sharing "
+              "{sharing} (synthetic)") if summary["synthetic"] else
+            _("stored network {name} as id {id}: {nodes} nodes, {edges} edges, sharing "
+              "{sharing}"))  # fmt: skip
+    console.print(text.format(name=repr(summary["name"]), id=summary["id"],
+                              nodes=f"{summary['nodes']:,}", edges=f"{summary['edges']:,}",
+                              sharing=summary["sharing"]), highlight=False, soft_wrap=True)
 
 
 @exposure_app.command("networks")
@@ -313,7 +333,7 @@ def networks_cmd(db: DbOption = None, fmt: FormatOption = OutputFormat.table) ->
 
     with session_for(db) as session:
         rows = store.list_networks(session=session, caller=LOCAL)
-    emit(_num(rows, fmt), fmt, title="Stored supply networks",
+    emit(_num(rows, fmt), fmt, title=_("Stored supply networks"),
          columns=None if fmt == OutputFormat.json else ["id", "name", "nodes", "edges",
                                                         "owner", "sharing", "synthetic"])
 

@@ -27,7 +27,7 @@ from critmin.cli import (
     stockpile,
     trade,
 )
-from critmin.cli.common import choose_language
+from critmin.cli.language import LanguageGroup, choose_run_language
 
 app = typer.Typer(
     name="critmin",
@@ -36,6 +36,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    cls=LanguageGroup,
 )
 
 
@@ -54,10 +55,10 @@ def main(
         None,
         "--lang",
         envvar="CRITMIN_LANG",
-        callback=choose_language,
+        callback=choose_run_language,
         metavar="CODE",
-        help="Language of messages and reports: en (English) or zh (简体中文). "
-        "Default: $CRITMIN_LANG or en.",
+        help="Language of messages and reports: en (English) or zh (简体中文); also "
+        "accepted after the command. Default: $CRITMIN_LANG or en.",
     ),
 ) -> None:
     """critmin: critical-minerals supply-chain intelligence and decisions."""

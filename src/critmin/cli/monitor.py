@@ -21,6 +21,7 @@ from critmin.cli.common import (
     fail,
     session_for,
 )
+from critmin.i18n import N_, _
 
 monitor_app = typer.Typer(help="Market monitor: alert rules, alerts, webhooks.",
                           no_args_is_help=True, rich_markup_mode=None)  # fmt: skip
@@ -30,6 +31,8 @@ monitor_app.add_typer(rules_app, name="rules")
 
 OrgOption = Annotated[str | None, typer.Option("--org", help="As this organisation.")]
 ALERT_COLUMNS = ["date_label", "rule", "series_label", "mineral_label", "message"]
+DELIVERY_COUNTS = {"delivered": N_("delivered"), "pending": N_("pending"),
+                   "failed": N_("failed"), "withheld": N_("withheld")}  # fmt: skip
 
 
 @contextmanager
@@ -43,7 +46,7 @@ def _errors() -> Iterator[None]:
     except InvalidRecord as exc:
         raise fail("; ".join(f"{e['field']}: {e['problem']}" for e in exc.errors), code=2) from None
     except AuthError as exc:
-        raise fail(f"{exc} (see `critmin org list`)", code=2) from None
+        raise fail(_("{error} (see `critmin org list`)").format(error=exc), code=2) from None
     except (NotFound, Conflict, Forbidden) as exc:
         raise fail(str(exc)) from None
 
@@ -54,8 +57,8 @@ def _as_of(value: str | None) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a date such as 2025-05-14",
-                                 param_hint="--as-of") from None  # fmt: skip
+        raise typer.BadParameter(_("{value} is not a date such as 2025-05-14").format(
+            value=repr(value)), param_hint="--as-of") from None  # fmt: skip
 
 
 def _deliver(db: str | None, wait: bool, retry_failed: bool = False) -> dict[str, int]:
@@ -96,9 +99,9 @@ def run_cmd(
     if deliver:
         _deliver(db, wait=False)
     if fmt == OutputFormat.table and not new:
-        console.print("no new alerts", highlight=False)
+        console.print(_("no new alerts"), highlight=False)
         return
-    emit(new, fmt, title="New alerts", columns=None if fmt == OutputFormat.json
+    emit(new, fmt, title=_("New alerts"), columns=None if fmt == OutputFormat.json
          else ALERT_COLUMNS)  # fmt: skip
 
 
@@ -117,7 +120,7 @@ def alerts_cmd(
     with session_for(db) as session:
         rows = monitor.events(session=session, caller=LOCAL, mineral=mineral, rule=rule,
                               limit=limit)  # fmt: skip
-    emit(rows, fmt, title="Alerts", columns=None if fmt == OutputFormat.json else ALERT_COLUMNS)
+    emit(rows, fmt, title=_("Alerts"), columns=None if fmt == OutputFormat.json else ALERT_COLUMNS)
 
 
 @monitor_app.command("deliver")
@@ -128,7 +131,9 @@ def deliver_cmd(
 ) -> None:
     """Send pending webhook deliveries, waiting out the backoff between retries."""
     counts = _deliver(db, wait=True, retry_failed=retry_failed)
-    console.print(", ".join(f"{v} {k}" for k, v in counts.items()), highlight=False)
+    names = {k: _(DELIVERY_COUNTS.get(k, k)) for k in counts}
+    console.print(", ".join(_("{n} {what}").format(n=v, what=names[k])
+                            for k, v in counts.items()), highlight=False)  # fmt: skip
 
 
 @monitor_app.command("webhook")
@@ -143,12 +148,13 @@ def webhook_cmd(
     from critmin.services.auth import LOCAL, get_org
 
     if (url is None) == (not clear):
-        raise fail("give --url or --clear", code=2)
+        raise fail(_("give --url or --clear"), code=2)
     with _errors(), session_for(db) as session:
         org_id = get_org(session=session, name=org).id
         hooks.set_webhook(session=session, caller=LOCAL, url=None if clear else url,
                           org_id=org_id)  # fmt: skip
-    console.print(f"{org}: webhook {'cleared' if clear else 'set'}", highlight=False)
+    text = _("{org}: webhook cleared") if clear else _("{org}: webhook set")
+    console.print(text.format(org=org), highlight=False)
 
 
 @rules_app.command("list")
@@ -161,7 +167,7 @@ def rules_list(db: DbOption = None, fmt: FormatOption = OutputFormat.table) -> N
         rows = rules.list_rules(session=session, caller=LOCAL)
     if fmt != OutputFormat.json:
         rows = [{**r, "params": json.dumps(r["params"])} for r in rows]
-    emit(rows, fmt, title="Alert rules", columns=None if fmt == OutputFormat.json else
+    emit(rows, fmt, title=_("Alert rules"), columns=None if fmt == OutputFormat.json else
          ["key", "kind_label", "title", "mineral", "params", "sharing"])  # fmt: skip
 
 
@@ -187,14 +193,16 @@ def rules_add(
     try:
         values: Any = json.loads(params)
     except json.JSONDecodeError as exc:
-        raise fail(f"--params: not JSON ({exc.msg} at character {exc.pos})", code=2) from None
+        raise fail(_("--params: not JSON ({error} at character {pos})").format(
+            error=exc.msg, pos=exc.pos), code=2) from None  # fmt: skip
     with _errors(), session_for(db) as session:
         owner = get_org(session=session, name=org).id if org else None
         rule = rules.add_rule(session=session, caller=LOCAL, key=key, kind=kind, params=values,
                               title=title, mineral=mineral, sharing=sharing,
                               webhook_url=webhook, owner_org_id=owner)  # fmt: skip
-    console.print(f"added rule {rule['key']} ({rule['kind_label']}): "
-                  f"{json.dumps(rule['params'])}", highlight=False, soft_wrap=True)
+    console.print(_("added rule {key} ({kind}): {params}").format(
+        key=rule["key"], kind=rule["kind_label"], params=json.dumps(rule["params"])),
+        highlight=False, soft_wrap=True)  # fmt: skip
 
 
 @rules_app.command("remove")
@@ -206,7 +214,7 @@ def rules_remove(ref: str = typer.Argument(..., help="Rule key or id."),
 
     with _errors(), session_for(db) as session:
         rules.remove_rule(session=session, caller=LOCAL, ref=ref)
-    console.print(f"removed rule {ref}", highlight=False)
+    console.print(_("removed rule {ref}").format(ref=ref), highlight=False)
 
 
 def register(app: typer.Typer) -> None:

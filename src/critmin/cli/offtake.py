@@ -16,7 +16,16 @@ from typing import Annotated, Any
 
 import typer
 
-from critmin.cli.common import DbOption, FormatOption, OutputFormat, emit, fail, session_for
+from critmin.cli.common import (
+    DbOption,
+    FormatOption,
+    OutputFormat,
+    cell_text,
+    emit,
+    fail,
+    session_for,
+)
+from critmin.i18n import N_, _
 
 offtake_app = typer.Typer(
     help="Joint procurement and offtake with price floors; retrofit matching funds.",
@@ -24,6 +33,14 @@ offtake_app = typer.Typer(
 
 SpecArg = Annotated[Path, typer.Argument(help="Spec file (YAML or JSON).", metavar="SPEC.yaml")]
 SeedOption = Annotated[int, typer.Option("--seed", help="Random seed (same seed, same result).")]
+HEADERS = {"buyer": N_("buyer"), "tier": N_("tier"), "mean volume t": N_("mean volume t"),
+           "mean cost M USD": N_("mean cost M USD"), "at market M USD": N_("at market M USD"),
+           "floor option M USD": N_("floor option M USD"), "rank": N_("rank"),
+           "candidate": N_("candidate"), "NPV P50 M USD": N_("NPV P50 M USD"),
+           "supported NPV P50 M USD": N_("supported NPV P50 M USD"),
+           "supported P(NPV>0)": N_("supported P(NPV>0)"),
+           "public USD per t/yr secured": N_("public USD per t/yr secured")}  # fmt: skip
+"""Table column titles (CSV keeps the English column names)."""
 
 
 @contextmanager
@@ -41,7 +58,7 @@ def _run(kind: str, spec: Path, seed: int, db: str | None) -> dict[str, Any]:
     from critmin.services.offtake_spec import SpecError
 
     if not spec.is_file():
-        raise fail(f"{spec}: no such spec file", code=2)
+        raise fail(_("{path}: no such spec file").format(path=spec), code=2)
     try:
         with _session(db) as session:
             run = service.simulate if kind == "simulate" else service.retrofit
@@ -49,6 +66,11 @@ def _run(kind: str, spec: Path, seed: int, db: str | None) -> dict[str, Any]:
     except SpecError as exc:
         raise fail(f"{spec}: " + "; ".join(f"{e['field']}: {e['problem']}"
                                            for e in exc.errors), code=2) from None
+
+
+def _run_title(result: dict[str, Any], seed: int) -> str:
+    return _("{name} (seed {seed}, {draws} draws)").format(
+        name=result["name"], seed=seed, draws=result["draws"])
 
 
 def _m(v: float | None) -> str:
@@ -67,14 +89,18 @@ def simulate_cmd(spec: SpecArg, seed: SeedOption = 0, fmt: FormatOption = Output
              "mean cost M USD": _m(b["cost_usd"]["mean"]),
              "at market M USD": _m(b["market_cost_usd"]["mean"]),
              "floor option M USD": _m(b["floor_option_value_usd"])} for b in result["buyers"]]
-    rows += [{"buyer": f"producer: {p['name']}", "tier": "",
+    producer = cell_text(N_("producer: {name}"), fmt)
+    revenue = cell_text(N_("revenue {value}"), fmt)
+    no_floor = cell_text(N_("no floor {value}"), fmt)
+    p_loss = cell_text(N_("P(loss yr) {floor:.2f} vs {no_floor:.2f}"), fmt)
+    rows += [{"buyer": producer.format(name=p["name"]), "tier": "",
               "mean volume t": f"{p['output_t']['mean']:.1f}",
-              "mean cost M USD": f"revenue {_m(p['revenue_usd']['mean'])}",
-              "at market M USD": f"no floor {_m(p['revenue_no_floor_usd']['mean'])}",
-              "floor option M USD": f"P(loss yr) {p['p_loss_year']:.2f} vs "
-                                    f"{p['p_loss_year_no_floor']:.2f}"}
-             for p in result["producers"]]
-    emit(rows, fmt, title=f"{result['name']} (seed {seed}, {result['draws']} draws)")
+              "mean cost M USD": revenue.format(value=_m(p["revenue_usd"]["mean"])),
+              "at market M USD": no_floor.format(value=_m(p["revenue_no_floor_usd"]["mean"])),
+              "floor option M USD": p_loss.format(floor=p["p_loss_year"],
+                                                  no_floor=p["p_loss_year_no_floor"])}
+             for p in result["producers"]]  # fmt: skip
+    emit(rows, fmt, title=_run_title(result, seed), headers=HEADERS)
 
 
 @offtake_app.command("retrofit")
@@ -86,15 +112,16 @@ def retrofit_cmd(spec: SpecArg, seed: SeedOption = 0, fmt: FormatOption = Output
     if fmt == OutputFormat.json:
         emit(result, fmt)
         return
+    never = cell_text(N_("never"), fmt)
     rows = [{"rank": c["rank"], "candidate": c["name"],
              "NPV P50 M USD": _m(c["npv_usd"]["p50"]),
              "supported NPV P50 M USD": _m(c["npv_supported_usd"]["p50"]),
              "P(NPV>0)": f"{c['p_npv_positive']:.2f}",
              "supported P(NPV>0)": f"{c['p_npv_positive_supported']:.2f}",
              "public USD per t/yr secured": (f"{c['public_cost_per_t_secured']:,.0f}"
-                                             if c["public_cost_per_t_secured"] else "never")}
-            for c in result["candidates"]]
-    emit(rows, fmt, title=f"{result['name']} (seed {seed}, {result['draws']} draws)")
+                                             if c["public_cost_per_t_secured"] else never)}
+            for c in result["candidates"]]  # fmt: skip
+    emit(rows, fmt, title=_run_title(result, seed), headers=HEADERS)
 
 
 def register(app: typer.Typer) -> None:

@@ -19,6 +19,7 @@ from critmin.cli.common import (
     fail,
     session_for,
 )
+from critmin.i18n import _, ngettext
 
 org_app = typer.Typer(
     help="Organisations that own and share records.", no_args_is_help=True,
@@ -58,16 +59,20 @@ def org_create(
 
     name = name.strip()
     if not name or len(name) > 200:
-        raise fail("the organisation name must have 1 to 200 characters")
+        raise fail(_("the organisation name must have 1 to 200 characters"))
     with session_for(db) as session:
         existed = session.scalar(select(Organisation.id).where(Organisation.name == name))
         org = auth.create_org(
             session=session, name=name, groups=group or [], kind=kind, country=country
         )
         org_id = org.id
-    verb = "updated" if existed else "created"
-    groups = f" in group(s) {', '.join(group)}" if group else ""
-    typer.echo(f"{verb} organisation {name!r} (id {org_id}){groups}")
+    if group:
+        text = (_("updated organisation {name} (id {id}) in group(s) {groups}") if existed
+                else _("created organisation {name} (id {id}) in group(s) {groups}"))
+    else:
+        text = (_("updated organisation {name} (id {id})") if existed
+                else _("created organisation {name} (id {id})"))  # fmt: skip
+    typer.echo(text.format(name=repr(name), id=org_id, groups=", ".join(group or [])))
 
 
 @org_app.command("list")
@@ -106,7 +111,7 @@ def org_list(db: DbOption = None, fmt: FormatOption = OutputFormat.table) -> Non
     emit(
         rows,
         fmt,
-        title=f"{len(rows)} organisations",
+        title=ngettext("%(n)d organisation", "%(n)d organisations", len(rows)) % {"n": len(rows)},
         columns=["id", "name", "kind", "country", "groups", "tokens"],
     )
 
@@ -127,7 +132,7 @@ def group_add(
             )
     except auth.AuthError as exc:
         raise fail(str(exc)) from None
-    typer.echo(f"{org!r} is in group {group!r}")
+    typer.echo(_("{org} is in group {group}").format(org=repr(org), group=repr(group)))
 
 
 @token_app.command("create")
@@ -149,9 +154,10 @@ def token_create(
     except auth.AuthError as exc:
         raise fail(str(exc)) from None
     typer.echo(
-        f"token {token_id} for {org!r} ({role.value}). Store it now: it is shown once "
-        "and cannot be recovered. Send it as 'Authorization: Bearer <token>'."
-    )
+        _("token {id} for {org} ({role}). Store it now: it is shown once and cannot be "
+          "recovered. Send it as 'Authorization: Bearer <token>'.").format(
+            id=token_id, org=repr(org), role=role.value)
+    )  # fmt: skip
     typer.echo(plaintext)
 
 
@@ -166,7 +172,7 @@ def token_list(
 
     with session_for(db) as session:
         rows = auth.list_tokens(session=session, org_name=org)
-    emit(rows, fmt, title=f"{len(rows)} tokens")
+    emit(rows, fmt, title=ngettext("%(n)d token", "%(n)d tokens", len(rows)) % {"n": len(rows)})
 
 
 @token_app.command("revoke")
@@ -184,7 +190,7 @@ def token_revoke(
             auth.revoke_token(session=session, token_id=token_id)
     except auth.AuthError as exc:
         raise fail(str(exc)) from None
-    typer.echo(f"revoked token {token_id}")
+    typer.echo(_("revoked token {id}").format(id=token_id))
 
 
 def register(app: typer.Typer) -> None:

@@ -17,10 +17,13 @@ from critmin.cli.common import (
     OutputFormat,
     console,
     emit,
-    err_console,
     fail,
+    kept_sharing_text,
+    note,
+    print_problems,
     session_for,
 )
+from critmin.i18n import _
 
 prices_app = typer.Typer(
     help="Prices: import, show, compare two markets, event studies, FX.", no_args_is_help=True,
@@ -53,8 +56,7 @@ def _errors() -> Iterator[None]:
     try:
         yield
     except IngestError as exc:
-        err_console.print(str(exc), highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from None
+        raise print_problems(exc) from None
     except InvalidRecord as exc:
         text = "; ".join(f"{e['field']}: {e['problem']}" for e in exc.errors)
         raise fail(text, code=2) from None
@@ -70,7 +72,8 @@ def _open(path: Path) -> tuple[Any, str]:
     try:
         stream = path.open("rb")
     except OSError as exc:
-        raise fail(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise fail(_("cannot read {path}: {error}").format(path=path,
+                                                           error=exc.strerror or exc)) from None
     head = stream.read(4)
     stream.seek(0)
     return stream, detect_format(path.name, head)
@@ -116,22 +119,25 @@ def import_cmd(
         try:
             owner = get_org(session=session, name=org).id if org else None
         except AuthError as exc:
-            raise fail(f"{exc} (see `critmin org list`)", code=2) from None
+            raise fail(_("{error} (see `critmin org list`)").format(error=exc),
+                       code=2) from None  # fmt: skip
         report = service.import_file(
             session=session, caller=LOCAL, stream=stream, fmt=fmt, file=str(file),
             owner_org_id=owner, actor=f"{actor} for {org}" if org else actor, dry_run=dry_run,
         )  # fmt: skip
     obs = report.observations
-    verb = "would import" if dry_run else "imported"
-    console.print(
-        f"{verb} {file}: series {len(report.series_created)} created, "
-        f"{len(report.series_updated)} updated, {len(report.series_unchanged)} unchanged; "
-        f"observations {obs['added']} added, {obs['updated']} updated, "
-        f"{obs['unchanged']} unchanged", highlight=False, soft_wrap=True,
-    )  # fmt: skip
+    text = (_("would import {file}: series {created} created, {updated} updated, {unchanged} "
+              "unchanged; observations {added} added, {obs_updated} updated, {obs_unchanged} "
+              "unchanged") if dry_run else
+            _("imported {file}: series {created} created, {updated} updated, {unchanged} "
+              "unchanged; observations {added} added, {obs_updated} updated, {obs_unchanged} "
+              "unchanged"))
+    console.print(text.format(
+        file=file, created=len(report.series_created), updated=len(report.series_updated),
+        unchanged=len(report.series_unchanged), added=obs["added"], obs_updated=obs["updated"],
+        obs_unchanged=obs["unchanged"]), highlight=False, soft_wrap=True)  # fmt: skip
     for kept in report.kept_sharing:
-        console.print(f"  {kept['key']}: kept sharing {kept['sharing']!r} (the file says "
-                      f"{kept['stated']!r}; an import never widens sharing)", highlight=False)
+        console.print("  " + kept_sharing_text(kept), highlight=False)
 
 
 @prices_app.command("list")
@@ -143,7 +149,7 @@ def list_cmd(mineral: MineralFilter = None, db: DbOption = None,
 
     with session_for(db) as session:
         rows = service.series_choices(session=session, caller=LOCAL, mineral=mineral)
-    emit(rows, fmt, title="Price series", right=("observations",))
+    emit(rows, fmt, title=_("Price series"), right=("observations",))
 
 
 @prices_app.command("show")
@@ -165,7 +171,8 @@ def show_cmd(
     if fmt == OutputFormat.json:
         emit(view, fmt)
         return
-    rows = [{"date": p["date_label"], "kind": "level", "value": p["label"],
+    level = _("level") if fmt == OutputFormat.table else "level"
+    rows = [{"date": p["date_label"], "kind": level, "value": p["label"],
              "stated": f"{p['stated']['value']:g} {p['stated']['unit']}",
              "fx": (p["fx"] or {}).get("rate", "")} for p in view["levels"]]  # fmt: skip
     rows += [{"date": o["date_label"], "kind": o["kind"], "value": o["label"], "stated": "",
@@ -196,11 +203,12 @@ def compare_cmd(
         emit(result, fmt)
         return
     if not result["rows"]:
-        err_console.print(f"note: no dates where both have a value ({result['alignment']})",
-                          highlight=False)  # fmt: skip
+        note(_("no dates where both have a value ({alignment})").format(
+            alignment=result["alignment"]))  # fmt: skip
     rows = result["rows"] if fmt == OutputFormat.csv else _pretty(result["rows"])
-    emit(rows, fmt, title=f"{result['a']['key']} vs {result['b']['key']} "
-         f"({result['unit']})", columns=["date", "a", "b", "b_date", "spread", "ratio"],
+    title = _("{a} vs {b} ({unit})").format(a=result["a"]["key"], b=result["b"]["key"],
+                                            unit=result["unit"])  # fmt: skip
+    emit(rows, fmt, title=title, columns=["date", "a", "b", "b_date", "spread", "ratio"],
          right=("a", "b", "spread", "ratio"))  # fmt: skip
 
 
@@ -230,7 +238,8 @@ def events_cmd(
     columns = ["measure", "date_label", "window_days", "base", "change_before", "after",
                "change_after"]  # fmt: skip
     rows = result["rows"] if fmt == OutputFormat.csv else _pretty(result["rows"])
-    emit(rows, fmt, title=f"Event study: {result['series']['key']}", columns=columns,
+    emit(rows, fmt, title=_("Event study: {series}").format(series=result["series"]["key"]),
+         columns=columns,
          right=("window_days", "base", "change_before", "after", "change_after"))  # fmt: skip
 
 
@@ -243,7 +252,7 @@ def fx_list(db: DbOption = None, fmt: FormatOption = OutputFormat.table) -> None
         rows = service.fx_rates(session=session)
     if fmt != OutputFormat.json:
         rows = [{**r, "source": (r["sources"] or [{}])[0].get("document", "")} for r in rows]
-    emit(rows, fmt, title="FX rates (quote per base)",
+    emit(rows, fmt, title=_("FX rates (quote per base)"),
          columns=None if fmt == OutputFormat.json else
          ["base", "quote", "period", "rate", "basis", "source"])  # fmt: skip
 
@@ -257,7 +266,8 @@ def fx_import(file: Path = typer.Argument(..., help="FX file (.csv or .xlsx)."),
     stream, fmt = _open(file)
     with stream, _errors(), session_for(db) as session:
         written = service.import_fx(session=session, stream=stream, fmt=fmt, file=str(file))
-    console.print(f"imported {file}: {written} rate(s) written", highlight=False)
+    console.print(_("imported {file}: {n} rate(s) written").format(file=file, n=written),
+                  highlight=False)  # fmt: skip
 
 
 def register(app: typer.Typer) -> None:

@@ -20,9 +20,12 @@ from critmin.cli.common import (
     emit,
     err_console,
     fail,
+    kept_sharing_text,
+    print_problems,
     session_for,
 )
 from critmin.domain.enums import ProjectStatus, Stage
+from critmin.i18n import N_, _, ngettext
 
 projects_app = typer.Typer(
     help="The project tracker: list and show projects.", no_args_is_help=True,
@@ -41,9 +44,10 @@ import_app = typer.Typer(
 )  # fmt: skip
 
 LIST_COLUMNS = ["id", "name", "mineral", "stage", "status", "country", "capacity", "start_year"]
-LIST_HEADERS = {"id": "id", "name": "Name", "mineral": "Mineral", "stage": "Stage",
-                "status": "Status", "country": "Country", "capacity": "Capacity",
-                "start_year": "Start"}  # fmt: skip
+LIST_HEADERS = {"id": N_("id"), "name": N_("Name"), "mineral": N_("Mineral"),
+                "stage": N_("Stage"), "status": N_("Status"), "country": N_("Country"),
+                "capacity": N_("Capacity"), "start_year": N_("Start"),
+                "curation_note": N_("Curation note")}  # fmt: skip
 CurationNotes = Annotated[
     bool,
     typer.Option("--with-curation-notes",
@@ -102,8 +106,8 @@ def list_cmd(
         return
     columns = LIST_COLUMNS + (["curation_note"] if with_curation_notes else [])
     table = [{**_table_row(r), "curation_note": r.get("curation_note")} for r in rows]
-    emit(table, fmt, title=f"{len(rows)} projects", columns=columns,
-         headers={**LIST_HEADERS, "curation_note": "Curation note"},
+    title = ngettext("%(n)d project", "%(n)d projects", len(rows)) % {"n": len(rows)}
+    emit(table, fmt, title=title, columns=columns, headers=LIST_HEADERS,
          right=("id", "capacity", "start_year"))  # fmt: skip
 
 
@@ -135,8 +139,8 @@ def show_cmd(
 
         print_project(detail, console)
     elif fmt == OutputFormat.csv:
-        raise fail("projects show prints json or table; use `critmin export projects` for CSV",
-                   code=2)  # fmt: skip
+        raise fail(_("projects show prints json or table; use `critmin export projects` for "
+                     "CSV"), code=2)  # fmt: skip
     else:
         emit(detail, OutputFormat.json)
 
@@ -175,7 +179,7 @@ def export_projects(
         sys.stdout.write(text)
     else:
         output.write_text(text, encoding="utf-8")
-        err_console.print(f"wrote {output}", highlight=False)
+        err_console.print(_("wrote {path}").format(path=output), highlight=False)
 
 
 @import_app.command("projects")
@@ -204,44 +208,44 @@ def import_projects(
     from critmin.services.auth import AuthError, get_org
 
     if fmt is not None and fmt not in ("json", "yaml", "csv"):
-        raise fail(f"unknown format {fmt!r}; expected json, yaml or csv", code=2)
+        raise fail(_("unknown format {value}; expected json, yaml or csv").format(
+            value=repr(fmt)), code=2)  # fmt: skip
     try:
         with session_for(db) as session:
             try:
                 owner = get_org(session=session, name=org).id if org else None
             except AuthError as exc:
-                raise fail(f"{exc} (see `critmin org list`)", code=2) from None
+                raise fail(_("{error} (see `critmin org list`)").format(error=exc),
+                           code=2) from None  # fmt: skip
             label = f"{actor} for {org}" if org else actor
             report = service.import_file(
                 session=session, path=file, actor=label, fmt=fmt, dry_run=dry_run,
                 owner_org_id=owner,
             )  # fmt: skip
     except IngestError as exc:
-        err_console.print(str(exc), highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from None
+        raise print_problems(exc) from None
     except service.ImportRaced as exc:
-        raise fail(f"{exc}; nothing was imported: run the import again") from None
-    verb = "would import" if dry_run else "imported"
+        raise fail(_("{error}; nothing was imported: run the import again").format(
+            error=exc)) from None  # fmt: skip
+    summary = (_("would import {file}: {created} created, {updated} updated, {unchanged} "
+                 "unchanged") if dry_run else
+               _("imported {file}: {created} created, {updated} updated, {unchanged} "
+                 "unchanged"))  # fmt: skip
     console.print(
-        f"{verb} {file}: {report.count('created')} created, {report.count('updated')} updated, "
-        f"{report.count('unchanged')} unchanged",
+        summary.format(file=file, created=report.count("created"),
+                       updated=report.count("updated"), unchanged=report.count("unchanged")),
         highlight=False,
         soft_wrap=True,
-    )
+    )  # fmt: skip
     for kept in report.kept_sharing:
-        console.print(
-            f"  {kept['key']}: kept sharing {kept['sharing']!r} (the file says "
-            f"{kept['stated']!r}; an import never widens sharing)",
-            highlight=False,
-            soft_wrap=True,
-        )
+        console.print("  " + kept_sharing_text(kept), highlight=False, soft_wrap=True)
     if report.owner_only_by_default:
         console.print(
-            f"  {report.owner_only_by_default} new project(s) state no sharing level: "
-            "they are owner-only",
+            "  " + _("{n} new project(s) state no sharing level: they are owner-only").format(
+                n=report.owner_only_by_default),
             highlight=False,
             soft_wrap=True,
-        )
+        )  # fmt: skip
 
 
 def register(app: typer.Typer) -> None:

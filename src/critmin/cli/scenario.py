@@ -8,7 +8,16 @@ from typing import Annotated, Any
 
 import typer
 
-from critmin.cli.common import DbOption, FormatOption, OutputFormat, emit, fail, session_for
+from critmin.cli.common import (
+    DbOption,
+    FormatOption,
+    OutputFormat,
+    cell_text,
+    emit,
+    fail,
+    session_for,
+)
+from critmin.i18n import N_, _
 
 scenario_app = typer.Typer(
     help="Disruption scenarios: price, shortfall and GDP loss of a mineral export "
@@ -33,8 +42,9 @@ Save = Annotated[bool, typer.Option("--save", help="Store the run (reference dat
                                     "and print its id; reload it with 'scenario show ID'.")]
 
 COLUMNS = ["level", "price_ratio", "shortfall", "gdp_loss"]
-HEADERS = {"level": "Level", "price_ratio": "Price ratio (P50 [P5-P95])",
-           "shortfall": "Shortfall (P50 [P5-P95])", "gdp_loss": "GDP loss, USD B (P50 [P5-P95])"}
+HEADERS = {"level": N_("Level"), "price_ratio": N_("Price ratio (P50 [P5-P95])"),
+           "shortfall": N_("Shortfall (P50 [P5-P95])"),
+           "gdp_loss": N_("GDP loss, USD B (P50 [P5-P95])")}  # fmt: skip
 
 
 def _band(q: dict[str, float], scale: float = 1.0, fmt: str = "{:.2f}") -> str:
@@ -52,10 +62,14 @@ def _show(results: list[dict[str, Any]], fmt: OutputFormat, single: bool) -> Non
     if fmt == OutputFormat.json:
         emit(results[0] if single else results, fmt)
         return
+    from critmin.services.present import mineral_label
+
     r0 = results[0]
-    emit(_rows(results), fmt, title=f"{r0['mineral'].title()}: restriction by "
-         f"{r0['country']}, GDP loss in {r0['region']} ({r0['model']}; estimates)",
-         columns=COLUMNS, headers=HEADERS, right=tuple(COLUMNS))  # fmt: skip
+    title = _("{mineral}: restriction by {country}, GDP loss in {region} ({model}; "
+              "estimates)").format(mineral=mineral_label(r0["mineral"]), country=r0["country"],
+                                   region=r0["region"], model=r0["model"])  # fmt: skip
+    emit(_rows(results), fmt, title=title, columns=COLUMNS, headers=HEADERS,
+         right=tuple(COLUMNS))  # fmt: skip
 
 
 def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -103,7 +117,8 @@ def sweep(mineral: Mineral, country: Country,
     try:
         values = [float(v) for v in levels.split(",") if v.strip()]
     except ValueError:
-        raise fail(f"--levels: expected comma-separated numbers, got {levels!r}", 2) from None
+        raise fail(_("--levels: expected comma-separated numbers, got {value}").format(
+            value=repr(levels)), 2) from None  # fmt: skip
     results = _call(service.sweep, mineral, country, values, region=region, seed=seed,
                     n_draws=draws, model=model, dependent_share=dependent_share,
                     duration=duration)  # fmt: skip
@@ -128,9 +143,11 @@ def run(spec: Annotated[Path, typer.Argument(help="YAML: a list 'scenarios' (see
     try:
         doc = yaml.safe_load(spec.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError) as exc:
-        raise fail(f"cannot read {spec}: {getattr(exc, 'strerror', None) or exc}", 2) from None
+        raise fail(_("cannot read {path}: {error}").format(
+            path=spec, error=getattr(exc, "strerror", None) or exc), 2) from None  # fmt: skip
     except yaml.YAMLError as exc:
-        raise fail(f"{spec}: not valid YAML: {str(exc)[:200]}", 2) from None
+        raise fail(_("{path}: not valid YAML: {error}").format(path=spec, error=str(exc)[:200]),
+                   2) from None  # fmt: skip
     runs = _call(service.run_spec, doc, seed=seed, n_draws=draws)
     if fmt == OutputFormat.json:
         emit(runs, fmt)
@@ -144,17 +161,20 @@ def run(spec: Annotated[Path, typer.Argument(help="YAML: a list 'scenarios' (see
 
 
 GRID_COLUMNS = ["mineral", "country", "share", "inputs", "half", "full", "shortfall", "gdp"]
-GRID_HEADERS = {"mineral": "Mineral", "country": "Producer", "share": "Share of world output",
-                "inputs": "Inputs", "half": "Price ratio at 50%", "full": "Price ratio at 100%",
-                "shortfall": "Shortfall at 100%", "gdp": "US GDP loss at 100%, USD B"}
+GRID_HEADERS = {"mineral": N_("Mineral"), "country": N_("Producer"),
+                "share": N_("Share of world output"), "inputs": N_("Inputs"),
+                "half": N_("Price ratio at 50%"), "full": N_("Price ratio at 100%"),
+                "shortfall": N_("Shortfall at 100%"),
+                "gdp": N_("US GDP loss at 100%, USD B")}  # fmt: skip
 
 
 def _at(results: list[dict[str, Any]], level: float) -> dict[str, Any] | None:
     return next((r for r in results if abs(r["level"] - level) < 1e-9), None)
 
 
-def _grid_rows(out: dict[str, Any]) -> list[dict[str, Any]]:
+def _grid_rows(out: dict[str, Any], fmt: OutputFormat) -> list[dict[str, Any]]:
     rows = []
+    not_modelled = cell_text(N_("not modelled"), fmt)
     for c in out["cases"]:
         half, full = _at(c["results"], 0.5), _at(c["results"], 1.0)
         rows.append({
@@ -164,7 +184,7 @@ def _grid_rows(out: dict[str, Any]) -> list[dict[str, Any]]:
             "full": _band(full["price_ratio"]) if full else "",
             "shortfall": _band(full["shortfall_share"], 0.01, "{:.0f}%") if full else "",
             "gdp": (_band(full["gdp_loss_usd"], 1e9) if full and full["gdp_loss_usd"]
-                    else "not modelled"),
+                    else not_modelled),
         })
     return rows
 
@@ -202,27 +222,32 @@ def grid_cmd(
         values = ([float(v) for v in levels.split(",") if v.strip()] if levels.strip()
                   else list(ELEVEN_LEVELS))
     except ValueError:
-        raise fail(f"--levels: expected comma-separated numbers, got {levels!r}", 2) from None
+        raise fail(_("--levels: expected comma-separated numbers, got {value}").format(
+            value=repr(levels)), 2) from None  # fmt: skip
     names = [m.strip() for m in minerals.split(",") if m.strip()] if minerals else None
     try:
         out = _call(grid, names, min_share=min_share, levels=values, n_draws=draws,
                     seed=seed, scheduler=scheduler, n_workers=workers, economy=economy)
     except OSError as exc:  # an unreachable scheduler
-        raise fail(f"--scheduler {scheduler}: cannot connect ({exc})", 2) from None
+        raise fail(_("--scheduler {address}: cannot connect ({error})").format(
+            address=scheduler, error=exc), 2) from None  # fmt: skip
     if output is not None:
         output.write_text(json.dumps(out, indent=1), encoding="utf-8")
     if fmt == OutputFormat.json:
         emit(out, fmt)
         return
-    emit(_grid_rows(out), fmt, columns=GRID_COLUMNS, headers=GRID_HEADERS,
-         title=f"Export restrictions by major producers: {out['scenarios']:,} market "
-               f"scenarios, {out['draws']} draws (P50 [P5-P95], estimates)",
+    title = _("Export restrictions by major producers: {scenarios} market scenarios, {draws} "
+              "draws (P50 [P5-P95], estimates)").format(scenarios=f"{out['scenarios']:,}",
+                                                        draws=out["draws"])  # fmt: skip
+    emit(_grid_rows(out, fmt), fmt, columns=GRID_COLUMNS, headers=GRID_HEADERS, title=title,
          right=("share", "half", "full", "shortfall", "gdp"))  # fmt: skip
     t = out["timing_s"]
-    typer.echo(f"market stage {t['market']:.1f} s on {out['scheduler']}; economy stage "
-               f"{t['economy']:.1f} s", err=True)
+    typer.echo(_("market stage {market:.1f} s on {scheduler}; economy stage {economy:.1f} s")
+               .format(market=t["market"], scheduler=out["scheduler"], economy=t["economy"]),
+               err=True)  # fmt: skip
     for s in out["skipped"]:
-        typer.echo(f"skipped {s['mineral']}: {s['reason']}", err=True)
+        typer.echo(_("skipped {mineral}: {reason}").format(mineral=s["mineral"],
+                                                           reason=s["reason"]), err=True)
 
 
 def _save(kind: str, spec: dict[str, Any], results: Any, db: str | None) -> None:
@@ -232,18 +257,20 @@ def _save(kind: str, spec: dict[str, Any], results: Any, db: str | None) -> None
 
     with session_for(db) as session:
         run = save(session=session, caller=LOCAL, kind=kind, spec=spec, results=results)
-    typer.echo(f"saved scenario run {run['id']}", err=True)
+    typer.echo(_("saved scenario run {id}").format(id=run["id"]), err=True)
 
 
 RUN_COLUMNS = ["id", "kind", "minerals", "spec", "created_at", "sharing"]
-RUN_HEADERS = {"id": "Run", "kind": "Kind", "minerals": "Minerals", "spec": "Scenario",
-               "created_at": "Saved (UTC)", "sharing": "Sharing"}
+RUN_HEADERS = {"id": N_("Run"), "kind": N_("Kind"), "minerals": N_("Minerals"),
+               "spec": N_("Scenario"), "created_at": N_("Saved (UTC)"),
+               "sharing": N_("Sharing")}  # fmt: skip
 
 
-def _describe(spec: dict[str, Any]) -> str:
+def _describe(spec: dict[str, Any], fmt: OutputFormat) -> str:
     levels = spec.get("levels", [spec.get("level")])
     shown = ", ".join(f"{v:g}" for v in levels if isinstance(v, int | float))
-    return f"{spec.get('country', '')} level {shown}" if shown else ""
+    text = cell_text(N_("{country} level {levels}"), fmt)
+    return text.format(country=spec.get("country", ""), levels=shown) if shown else ""
 
 
 @scenario_app.command("runs")
@@ -260,8 +287,8 @@ def runs_cmd(kind: Annotated[str | None, typer.Option("--kind", help="ban, sweep
         emit(rows, fmt)
         return
     emit([{**r, "minerals": ", ".join(m.title() for m in r["minerals"]),
-           "spec": _describe(r["spec"]), "created_at": (r["created_at"] or "")[:19]}
-          for r in rows], fmt, title="Saved scenario runs", columns=RUN_COLUMNS,
+           "spec": _describe(r["spec"], fmt), "created_at": (r["created_at"] or "")[:19]}
+          for r in rows], fmt, title=_("Saved scenario runs"), columns=RUN_COLUMNS,
          headers=RUN_HEADERS)  # fmt: skip
 
 
@@ -281,10 +308,12 @@ def show_cmd(run_id: Annotated[int, typer.Argument(help="Run id (see 'scenario r
     if fmt == OutputFormat.json:
         emit(run, fmt)
         return
-    typer.echo(f"Run {run['id']} ({run['kind']}), saved {(run['created_at'] or '')[:19]} UTC")
+    typer.echo(_("Run {id} ({kind}), saved {saved} UTC").format(
+        id=run["id"], kind=run["kind"], saved=(run["created_at"] or "")[:19]))
     for v in run["data_versions"]:
-        typer.echo(f"  data: {v.get('dataset') or v['file']} "
-                   f"{v.get('version') or v.get('note') or v.get('sha256', '')[:12]}")
+        typer.echo("  " + _("data: {dataset} {version}").format(
+            dataset=v.get("dataset") or v["file"],
+            version=v.get("version") or v.get("note") or v.get("sha256", "")[:12]))
     results = run["results"]
     if run["kind"] == "spec":
         for r in results:

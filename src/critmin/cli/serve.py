@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from critmin.cli.common import DbOption, console, database_url, fail
+from critmin.i18n import _
 
 
 def serve(
@@ -33,14 +34,15 @@ def serve(
     url = database_url(db)
     if init:
         report = init_database(url)
-        console.print(f"database: {report['database']}", highlight=False)
+        console.print(_("database: {url}").format(url=report["database"]), highlight=False)
     try:
         app = create_app(url, settings)
     except ConfigError as exc:
         raise fail(str(exc), code=2) from None
     from critmin.api.runtime import prepare_for_serving
 
-    console.print(f"critmin serving on http://{host}:{port}/", highlight=False)
+    console.print(_("critmin serving on {url}").format(url=f"http://{host}:{port}/"),
+                  highlight=False)  # fmt: skip
     prepare_for_serving()
     uvicorn.run(app, host=host, port=port, log_level="info")
 

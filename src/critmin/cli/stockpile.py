@@ -12,7 +12,16 @@ from typing import Annotated, Any
 
 import typer
 
-from critmin.cli.common import DbOption, FormatOption, OutputFormat, emit, fail, session_for
+from critmin.cli.common import (
+    DbOption,
+    FormatOption,
+    OutputFormat,
+    cell_text,
+    emit,
+    fail,
+    session_for,
+)
+from critmin.i18n import N_, _, ngettext
 
 stockpile_app = typer.Typer(
     help="Strategic stockpiles: inventory, procurement and rotation plans, adequacy reports.",
@@ -24,6 +33,13 @@ Seed = Annotated[int, typer.Option("--seed", help="Seed of the price paths.")]
 Paths = Annotated[int, typer.Option("--paths", min=1, max=5000, help="Seeded price paths.")]
 Exclude = Annotated[list[str] | None, typer.Option(
     "--exclude-origin", help="ISO3 origin that gets no orders (repeatable), e.g. CHN.")]
+
+
+PLAN_HEADERS = {"month": N_("Month"), "supplier": N_("Supplier"),
+                "quantity_t": N_("Quantity (t)"), "cost_usd": N_("Cost (USD)")}  # fmt: skip
+INVENTORY_HEADERS = {"id": "id", "mineral": N_("Mineral"), "quantity_t": N_("Quantity (t)"),
+                     "location": N_("Location"), "expires": N_("Expires"),
+                     "flag": N_("Flag")}  # fmt: skip
 
 
 class ReportFormat(StrEnum):
@@ -84,13 +100,12 @@ def plan_cmd(
     rows = [{"month": p["month"], "supplier": p["supplier"], "quantity_t": p["quantity_t"],
              "cost_usd": p["cost_usd"]} for p in out["purchases"]]
     c = out["cost_usd"]
-    title = (f"{'feasible' if out['feasible'] else 'INFEASIBLE: ' + out['why_infeasible']}; "
-             f"cost P10/P50/P90 {c['p10'] or 0:,.0f} / {c['p50'] or 0:,.0f} / "
-             f"{c['p90'] or 0:,.0f} USD")
-    emit(rows, fmt, title=title, headers={"month": "Month", "supplier": "Supplier",
-                                          "quantity_t": "Quantity (t)",
-                                          "cost_usd": "Cost (USD)"},
-         right=("quantity_t", "cost_usd"))
+    state = (_("feasible") if out["feasible"]
+             else _("INFEASIBLE: {why}").format(why=out["why_infeasible"]))  # fmt: skip
+    title = _("{state}; cost P10/P50/P90 {p10} / {p50} / {p90} USD").format(
+        state=state, p10=f"{c['p10'] or 0:,.0f}", p50=f"{c['p50'] or 0:,.0f}",
+        p90=f"{c['p90'] or 0:,.0f}")  # fmt: skip
+    emit(rows, fmt, title=title, headers=PLAN_HEADERS, right=("quantity_t", "cost_usd"))
 
 
 @stockpile_app.command("adequacy")
@@ -150,14 +165,14 @@ def inventory_cmd(
     if fmt == OutputFormat.json:
         emit(inv, fmt)
         return
+    expired, expiring = cell_text(N_("expired"), fmt), cell_text(N_("expiring"), fmt)
     rows = [{"id": x["id"], "mineral": x["mineral"], "quantity_t": x["quantity_t"],
              "location": x["location"] or "—", "expires": x["expires"] or "—",
-             "flag": "expired" if x["expired"] else ("expiring" if x["expiring_soon"] else "")}
-            for x in inv["lots"]]
-    emit(rows, fmt, title=f"{len(rows)} lots, {inv['total_t']:.3f} t held",
-         headers={"id": "id", "mineral": "Mineral", "quantity_t": "Quantity (t)",
-                  "location": "Location", "expires": "Expires", "flag": "Flag"},
-         right=("id", "quantity_t"))
+             "flag": expired if x["expired"] else (expiring if x["expiring_soon"] else "")}
+            for x in inv["lots"]]  # fmt: skip
+    title = ngettext("%(n)d lot, %(t)s t held", "%(n)d lots, %(t)s t held", len(rows)) % {
+        "n": len(rows), "t": f"{inv['total_t']:.3f}"}  # fmt: skip
+    emit(rows, fmt, title=title, headers=INVENTORY_HEADERS, right=("id", "quantity_t"))
 
 
 def register(app: typer.Typer) -> None:

@@ -17,10 +17,12 @@ from critmin.cli.common import (
     OutputFormat,
     console,
     emit,
-    err_console,
     fail,
+    note,
+    print_problems,
     session_for,
 )
+from critmin.i18n import _
 
 trade_app = typer.Typer(help="Trade: import, flows, mirror gaps, circumvention, balance.",
                         no_args_is_help=True, rich_markup_mode=None)  # fmt: skip
@@ -41,8 +43,7 @@ def _errors() -> Iterator[None]:
     try:
         yield
     except IngestError as exc:
-        err_console.print(str(exc), highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from None
+        raise print_problems(exc) from None
     except InvalidRecord as exc:
         raise fail("; ".join(f"{e['field']}: {e['problem']}" for e in exc.errors), code=2) from None
     except (NotFound, Conflict) as exc:
@@ -79,12 +80,13 @@ def import_cmd(
     from critmin.services.auth import LOCAL, AuthError, get_org
 
     if not file.is_file():
-        raise fail(f"cannot read {file}: no such file")
+        raise fail(_("cannot read {path}: no such file").format(path=file))
     with _errors(), session_for(db) as session:
         try:
             owner = get_org(session=session, name=org).id if org else None
         except AuthError as exc:
-            raise fail(f"{exc} (see `critmin org list`)", code=2) from None
+            raise fail(_("{error} (see `critmin org list`)").format(error=exc),
+                       code=2) from None  # fmt: skip
         summary = service.import_file(session=session, caller=LOCAL, source=file,
                                       file=str(file), layout=layout, owner_org_id=owner,
                                       sharing=sharing, actor=f"cli for {org}" if org else "cli")
@@ -92,10 +94,12 @@ def import_cmd(
         emit(summary, fmt)
         return
     years = summary["years"]
-    span = f"{years[0]}–{years[-1]}" if years else "no years"
-    console.print(f"imported {file} as import {summary['import_id']} ({summary['layout']}): "
-                  f"{summary['rows']:,} rows, {span}, {len(summary['reporters'])} reporters, "
-                  f"sharing {summary['sharing']}", highlight=False, soft_wrap=True)  # fmt: skip
+    span = f"{years[0]}–{years[-1]}" if years else _("no years")
+    console.print(_("imported {file} as import {id} ({layout}): {rows} rows, {years}, "
+                    "{reporters} reporters, sharing {sharing}").format(
+        file=file, id=summary["import_id"], layout=summary["layout"],
+        rows=f"{summary['rows']:,}", years=span, reporters=len(summary["reporters"]),
+        sharing=summary["sharing"]), highlight=False, soft_wrap=True)  # fmt: skip
 
 
 @trade_app.command("imports")
@@ -106,7 +110,7 @@ def imports_cmd(db: DbOption = None, fmt: FormatOption = OutputFormat.table) -> 
 
     with session_for(db) as session:
         rows = service.list_imports(session=session, caller=LOCAL)
-    emit(rows, fmt, title="Trade imports",
+    emit(rows, fmt, title=_("Trade imports"),
          columns=["import_id", "file", "layout", "rows", "years", "sharing"])  # fmt: skip
 
 
@@ -131,10 +135,11 @@ def mirror_cmd(
         return
     cols = ["period", "exporter_label", "importer_label", "hs6", "exports_kusd",
             "imports_kusd", "gap_kusd", "gap_pct"]  # fmt: skip
-    emit(_num(result["rows"], fmt), fmt, title=f"Mirror gaps ({result['source']}; kUSD)",
+    title = _("Mirror gaps ({source}; kUSD)").format(source=result["source"])
+    emit(_num(result["rows"], fmt), fmt, title=title,
          columns=cols, right=("exports_kusd", "imports_kusd", "gap_kusd", "gap_pct"))
     if fmt == OutputFormat.table:
-        err_console.print(f"note: {result['valuation']}", highlight=False, soft_wrap=True)
+        note(result["valuation"])
 
 
 @trade_app.command("circumvention")
@@ -171,8 +176,9 @@ def circumvention_cmd(
         return
     cols = ["country_label", "in_z", "out_z", "in_pre_kusd", "in_post_kusd", "out_pre_kusd",
             "out_post_kusd", "flagged"]  # fmt: skip
-    title = (f"{result['origin_label']} → third countries → {result['target_label']}, "
-             f"HS {', '.join(result['hs'])}, from {result['start']} (kUSD)")  # fmt: skip
+    title = _("{origin} → third countries → {target}, HS {hs}, from {start} (kUSD)").format(
+        origin=result["origin_label"], target=result["target_label"],
+        hs=", ".join(result["hs"]), start=result["start"])  # fmt: skip
     emit(_num(result["rows"], fmt), fmt, title=title, columns=cols, right=tuple(cols[1:-1]))
 
 
@@ -198,10 +204,11 @@ def balance_cmd(
              "stock_change")  # fmt: skip
     rows = [{"year": r["year"], **{n: r[n]["value"] for n in names},
              "production_source": r["production"]["source"]} for r in result["years"]]
-    codes = ", ".join(c["hs6"] for c in result["hs_codes"]) or "none"
+    codes = ", ".join(c["hs6"] for c in result["hs_codes"]) or _("none")
     emit(_num(rows, fmt), fmt, right=names,
-         title=f"{result['mineral_label']}, {result['country_label']} ({result['unit']}); "
-               f"trade HS {codes}, gross weight")  # fmt: skip
+         title=_("{mineral}, {country} ({unit}); trade HS {codes}, gross weight").format(
+             mineral=result["mineral_label"], country=result["country_label"],
+             unit=result["unit"], codes=codes))  # fmt: skip
 
 
 def register(app: typer.Typer) -> None:
