@@ -26,7 +26,8 @@ API = "/api/v1/dashboard"
 SHOWN_WORDS = (N_("name"), N_("mineral"), N_("country"), N_("status"), N_("stage"),
                N_("capacity (t/yr)"), N_("start year"), N_("id"), N_("last change"),
                N_("Funding"), N_("Capacity outlook"), N_("production"), N_("mine production"),
-               N_("refinery production"), N_("primary production"), N_("Other countries"),
+               N_("refinery production"), N_("primary production"), N_("capacity"),
+               N_("Other countries"),
                N_("European Union"), N_("create"), N_("update"), N_("delete"), N_("load"),
                N_("measure"), N_("price"), N_("project"), N_("claim"), N_("viewer"),
                N_("editor"), N_("admin"), N_("public"), N_("partners"), N_("owner"))  # fmt: skip
