@@ -46,12 +46,14 @@ def country(iso3: str | None) -> str:
     if not iso3 or i18n.current() == i18n.DEFAULT:
         return english
     found = pycountry.countries.get(alpha_3=iso3)
-    names = [english] + ([found.name] if found is not None else [])
-    for name in names:
-        local = _countries(i18n.current()).gettext(name)
-        if local != name:
-            return local
-    return i18n.gettext(english)
+    catalogue = _countries(i18n.current())
+    official = catalogue.gettext(found.name) if found is not None else None
+    if official and official != found.name and "中国" in official:  # 中国台湾省, not 台湾
+        return official
+    local = catalogue.gettext(english)
+    if local != english:
+        return local
+    return official if official and official != found.name else i18n.gettext(english)
 
 
 def label(value: str | StrEnum | None) -> str:
@@ -85,13 +87,10 @@ def text(english: str | None) -> str:
     local = i18n.gettext(english)
     if local != english:
         return local
-    local = _countries(i18n.current()).gettext(english)
-    if local != english:
-        return local
     from critmin.domain.countries import _name_index
 
     iso3 = _name_index().get(english.lower())
-    return country(iso3) if iso3 else english
+    return country(iso3) if iso3 else _countries(i18n.current()).gettext(english)
 
 
 def date(value: object) -> str:
@@ -103,7 +102,7 @@ def date(value: object) -> str:
     if i18n.current() != "zh":
         return shown
     if shown.endswith(" (derived)"):  # the message is marked where dates are shown
-        return date(shown[: -len(" (derived)")]) + " " + i18n.gettext("(derived)")
+        return date(shown[: -len(" (derived)")]) + i18n.gettext("(derived)")
     if m := _DAY.match(shown):
         return f"{m[1]}年{int(m[2])}月{int(m[3])}日"
     if m := _MONTH.match(shown):
