@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from critmin import i18n
 from critmin.i18n import N_, _, display
 from critmin.web.charts import PALETTE, Figure, _layout
 
@@ -72,4 +73,6 @@ def report_html(report: dict[str, Any]) -> str:
         path="/stockpile/report",
         json_url=None,
         csrf_token=lambda: "",
+        lang=i18n.current(),
+        lang_tag=i18n.tag(),
     )
