@@ -53,6 +53,11 @@ TITLE_TOP = 34
 that strip, at the top right, so it can never cover the title."""
 
 
+def _spaced(text: str) -> str:
+    """``text`` after a word: a space before it, none before a full-width bracket."""
+    return text if text.startswith("（") else " " + text
+
+
 def wrap(text: str, width: int = 44) -> str:
     """``text`` broken into lines of at most ``width`` characters with ``<br>`` (whole words;
     Plotly does not wrap labels or titles itself and would cut them)."""
@@ -366,7 +371,7 @@ def measures_figure(measures: list[dict[str, Any]], today: dt.date | None = None
             N_("suspended") if m.get("state") == "suspended" else None
         )
         note = _(note) if note else None
-        derived = " " + _("(derived expiry)") if note and m.get("expiry_derived") else ""
+        derived = _spaced(_("(derived expiry)")) if note and m.get("expiry_derived") else ""
         labels.append(wrap(m["title"]) + (f"<br><i>{note}{derived}</i>" if note else ""))
     segments: dict[str, dict[str, list[Any]]] = defaultdict(lambda: {"x": [], "y": [], "t": []})
     for m, lab in zip(dated, labels, strict=True):

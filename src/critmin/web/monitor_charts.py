@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from critmin.i18n import N_, _, display
-from critmin.web.charts import PALETTE, Figure, _layout, _period, wrap
+from critmin.web.charts import PALETTE, Figure, _layout, _period, _spaced, wrap
 
 MEASURE_FIELDS = (("announced", N_("announced")), ("effective", N_("effective")),
                   ("expiry", N_("expires")))  # fmt: skip
@@ -32,7 +32,9 @@ def measure_marks(measures: list[dict[str, Any]]) -> tuple[list[Figure], list[Fi
             precision = _precision(m, field)
             first, last = _period(m[field], precision)
             when = display.date(m.get(f"{field}_label") or m[field])
-            derived = " " + _("(derived)") if field == "expiry" and m.get("expiry_derived") else ""
+            derived = (
+                _spaced(_("(derived)")) if field == "expiry" and m.get("expiry_derived") else ""
+            )
             if precision == "day":
                 shapes.append({"type": "line", "xref": "x", "yref": "paper", "x0": first,
                                "x1": first, "y0": 0, "y1": 1,
@@ -47,7 +49,7 @@ def measure_marks(measures: list[dict[str, Any]]) -> tuple[list[Figure], list[Fi
             }
             texts.append(
                 f"{wrap(m['title'])}<br>{_(verb)} {when}{derived}"
-                + ("" if precision == "day" else " " + known)
+                + ("" if precision == "day" else _spaced(known))
             )
     hover = [{"type": "scatter", "mode": "markers", "name": _("export-control measures"),
               "x": xs, "y": [1.0] * len(xs), "yaxis": "y4", "text": texts,
