@@ -56,7 +56,8 @@ templates.env.filters.update(num=fmt_num, pct=fmt_pct, change=fmt_change, countr
                              field=lambda name: i18n.gettext(field_label(name)), coded=_coded,
                              t=display.text, when=display.date)  # fmt: skip
 templates.env.globals.update(plotly_version=PLOTLY_VERSION, csrf_field=FIELD,
-                              languages=i18n.LANGUAGES)  # fmt: skip
+                              languages=i18n.LANGUAGES,
+                              current_language=i18n.current)  # fmt: skip
 templates.env.add_extension("jinja2.ext.i18n")
 templates.env.install_gettext_callables(  # type: ignore[attr-defined]
     i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext
