@@ -413,9 +413,10 @@ def measures_figure(measures: list[dict[str, Any]], today: dt.date | None = None
             for m, lab in vague:
                 precision = _precision_of(m, field)
                 first, last = _period(m[field], precision)
+                derived = _spaced(_("(derived)")) if m.get(f"{field}_derived") else ""
                 text = _("%(what)s %(date)s — known to the %(precision)s") % {
                     "what": name,
-                    "date": display.date(m[f"{field}_label"]),
+                    "date": display.date(m[f"{field}_label"]) + derived,
                     "precision": display.label(precision).lower(),
                 }
                 xs += [first, last, None]

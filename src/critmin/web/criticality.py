@@ -45,7 +45,7 @@ def criticality_figure(rows: list[dict[str, Any]]) -> Figure | None:
     top_x, top_y = max(max(x) * 1.1, EU_EI_THRESHOLD * 1.3), max(max(y) * 1.1, 1.5)
     critical = [bool(r["eu_critical"]) for r in points]
     trace = {"type": "scatter", "mode": "markers+text", "name": _("minerals"),
-             "x": x, "y": y, "text": [display.mineral(r["mineral"]) for r in points],
+             "x": x, "y": y, "text": [display.text(r["mineral_label"]) for r in points],
              "textposition": "top center",
              "marker": {"size": 11, "color": [PALETTE[3] if c else PALETTE[0] for c in critical],
                         "symbol": ["diamond" if c else "circle" for c in critical]},
