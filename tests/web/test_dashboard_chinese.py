@@ -106,6 +106,8 @@ def test_export_control_timeline_in_chinese(tab: Page) -> None:
     tags = set(tab.locator("ol.timeline .tag").all_inner_texts())
     assert "许可要求" in tags and "Licence requirement" not in tags
     assert tab.locator("ol.timeline p.muted").first.inner_text().count("年") >= 1
+    ticks = tab.locator("#chart-measures .xtick text").all_text_contents()
+    assert ticks and all(t.endswith("月") for t in ticks), ticks  # 2024年7月, not Jul 2024
     screenshot(tab, "zh-measures-gallium.png")
 
 

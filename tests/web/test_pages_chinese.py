@@ -132,3 +132,11 @@ def test_original_names_stand_beside_english_ones(anon: httpx.Client) -> None:
             assert f'<span class="original">{htmllib.escape(r["name_original"])}</span>' in page
     one = anon.get(f"/projects/{named[0]['id']}", headers=ZH).text
     assert 'id="name-original"' in one and "原文名称" in one
+
+
+def test_error_pages_in_chinese(anon: httpx.Client) -> None:
+    missing = anon.get("/minerals/unobtainium", headers=ZH)
+    assert missing.status_code == 404 and "<h1>未找到</h1>" in missing.text
+    bad = anon.get("/scenarios", params={"level": "2"}, headers=ZH)
+    assert bad.status_code == 422 and "<h1>无效情景</h1>" in bad.text
+    assert "限制水平（level）：'2' 不是0 到 1 之间的份额" in htmllib.unescape(bad.text)

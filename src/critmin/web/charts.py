@@ -53,6 +53,11 @@ TITLE_TOP = 34
 that strip, at the top right, so it can never cover the title."""
 
 
+def date_axis() -> dict[str, Any]:
+    """A date axis; in Chinese its ticks read 2024年7月 (Plotly's own are English)."""
+    return {"type": "date", **({"tickformat": "%Y年%-m月"} if i18n.current() == "zh" else {})}
+
+
 def _spaced(text: str) -> str:
     """``text`` after a word: a space before it, none before a full-width bracket."""
     return text if text.startswith("（") else " " + text
@@ -180,7 +185,7 @@ def price_figures(series: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     "data": traces,
                     "layout": _layout(
                         _("Prices (%(unit)s)") % {"unit": unit},
-                        xaxis={"type": "date", "gridcolor": "#e5e8eb"},
+                        xaxis={**date_axis(), "gridcolor": "#e5e8eb"},
                         yaxis={
                             "title": {"text": unit},
                             "rangemode": "tozero",
@@ -434,7 +439,7 @@ def measures_figure(measures: list[dict[str, Any]], today: dt.date | None = None
         "data": traces,
         "layout": _layout(
             _("Export-control measures over time"),
-            xaxis={"type": "date", "gridcolor": "#e5e8eb"},
+            xaxis={**date_axis(), "gridcolor": "#e5e8eb"},
             yaxis={
                 "type": "category",
                 "autorange": "reversed",

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from critmin.i18n import N_, _, display
-from critmin.web.charts import PALETTE, Figure, _layout, _period, _spaced, wrap
+from critmin.web.charts import PALETTE, Figure, _layout, _period, _spaced, date_axis, wrap
 
 MEASURE_FIELDS = (("announced", N_("announced")), ("effective", N_("effective")),
                   ("expiry", N_("expires")))  # fmt: skip
@@ -105,7 +105,7 @@ def monitor_figure(data: dict[str, Any]) -> Figure | None:
         "layout": _layout(
             _("%(a)s and %(b)s in %(unit)s")
             % {"a": pair["a"]["market"], "b": pair["b"]["market"], "unit": unit},
-            xaxis={"type": "date", "anchor": "y3", **grid},
+            xaxis={**date_axis(), "anchor": "y3", **grid},
             yaxis={"domain": [0.5, 0.97], "title": {"text": unit}, "rangemode": "tozero", **grid},
             yaxis2={"domain": [0.27, 0.46], "title": {"text": f"{_('spread')}<br>{unit}"}, **grid},
             yaxis3={"domain": [0.0, 0.23], "title": {"text": _("ratio") + " ×"}, **grid},
