@@ -178,10 +178,15 @@ def outlook_page(
 ) -> HTMLResponse:
     def extra(data: dict[str, Any]) -> dict[str, Any]:
         figs = charts.outlook_figures(data)
+        listed = service.projects_list(
+            session=session, caller=caller, mineral=mineral, per_page=200
+        )["rows"]
         return {
             "capacity_fig": figs[0] if figs else None,
             "share_fig": figs[1] if figs else None,
             "minerals": service.minerals_index(session=session, caller=caller)["minerals"],
+            # names in their original language, shown beside the English ones
+            "originals": {r["key"]: r["name_original"] for r in listed if r["name_original"]},
         }
 
     params = {"mineral": mineral, "from": start, "to": end,
