@@ -203,8 +203,6 @@ _GENERATED = (
     N_("Suspended"),
     N_("Undated"),
     N_("Not announced"),
-    N_("Edge"),
-    N_("Node"),
 )
 
 
