@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from critmin.i18n import N_
+
 
 class Stage(StrEnum):
     EXTRACTION = "extraction"
@@ -123,25 +125,85 @@ class Frequency(StrEnum):
 
 # Display labels where capitalising the code is not enough (acronyms, units, wording).
 _LABELS: dict[str, str] = {
-    "bayer_liquor": "Bayer liquor (alumina refining)",
-    "zinc_residue": "Zinc residue",
-    "industrial_waste": "Industrial waste",
-    "in_progress": "In progress",
-    "technology_control": "Technology control",
-    "end_user_control": "End-user control",
-    "licensing": "Licence requirement",
-    "enforcement": "Enforcement action",
-    "investigation": "Trade-remedy investigation",
-    "suspension": "Suspension of another measure",
-    "export_tax": "Export tax",
-    "in_force": "In force",
-    "licence_required": "Licence required",
-    "partners": "Partners (partnership groups)",
-    "owner": "Owner only",
-    "change_pct": "Change (%)",
-    "ratio_to_series": "Ratio to another series",
-    "level": "Price level",
+    "bayer_liquor": N_("Bayer liquor (alumina refining)"),
+    "zinc_residue": N_("Zinc residue"),
+    "industrial_waste": N_("Industrial waste"),
+    "in_progress": N_("In progress"),
+    "technology_control": N_("Technology control"),
+    "end_user_control": N_("End-user control"),
+    "licensing": N_("Licence requirement"),
+    "enforcement": N_("Enforcement action"),
+    "investigation": N_("Trade-remedy investigation"),
+    "suspension": N_("Suspension of another measure"),
+    "export_tax": N_("Export tax"),
+    "in_force": N_("In force"),
+    "licence_required": N_("Licence required"),
+    "partners": N_("Partners (partnership groups)"),
+    "owner": N_("Owner only"),
+    "change_pct": N_("Change (%)"),
+    "ratio_to_series": N_("Ratio to another series"),
+    "level": N_("Price level"),
 }
+
+# The labels made by capitalising a code, marked so that pages can show them translated
+# (:mod:`critmin.i18n.display`); measure statuses and states are codes too.
+_GENERATED = (
+    N_("Achieved"),
+    N_("All"),
+    N_("Announced"),
+    N_("Annual"),
+    N_("Approximate"),
+    N_("Ban"),
+    N_("Cancelled"),
+    N_("Civil"),
+    N_("Closed"),
+    N_("Commissioning"),
+    N_("Concentrate"),
+    N_("Construction"),
+    N_("Daily"),
+    N_("Day"),
+    N_("Exact"),
+    N_("Extraction"),
+    N_("Feasibility"),
+    N_("Financed"),
+    N_("Government"),
+    N_("Hs"),
+    N_("Irregular"),
+    N_("Law"),
+    N_("Lower bound"),
+    N_("Military"),
+    N_("Month"),
+    N_("Monthly"),
+    N_("Multilateral"),
+    N_("Operating"),
+    N_("Ore"),
+    N_("Other"),
+    N_("Permitting"),
+    N_("Planned"),
+    N_("Private"),
+    N_("Product"),
+    N_("Public"),
+    N_("Purification"),
+    N_("Quarterly"),
+    N_("Quota"),
+    N_("Recycling"),
+    N_("Refining"),
+    N_("Rejected"),
+    N_("Scrap"),
+    N_("Stalled"),
+    N_("Stockpile"),
+    N_("Tariff"),
+    N_("Technology"),
+    N_("Upper bound"),
+    N_("Weekly"),
+    N_("Year"),
+    N_("Expired"),
+    N_("Ending"),
+    N_("Upcoming"),
+    N_("Suspended"),
+    N_("Undated"),
+    N_("Not announced"),
+)
 
 
 def label(value: str | StrEnum | None) -> str:

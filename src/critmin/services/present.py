@@ -13,6 +13,7 @@ from typing import Any
 from critmin.domain.countries import UnknownCountry, country_name
 from critmin.domain.enums import label
 from critmin.domain.minerals import get_form, get_mineral
+from critmin.i18n import N_
 
 CODED_FIELDS = (
     "stage", "status", "feed", "sharing", "measure_type", "kind", "state", "date_precision",
@@ -21,14 +22,16 @@ CODED_FIELDS = (
 
 
 FIELD_LABELS = {
-    "name_original": "Original name", "capacity_tpa": "Capacity (t/yr)",
-    "capacity_by_year": "Capacity by year", "start_year": "Start year", "end_year": "End year",
-    "feed_note": "Feed note", "financing": "Financing", "offtakers": "Offtakers",
-    "section_sharing": "Section sharing", "curation_note": "Curation note",
-    "deleted_at": "Deleted", "financing.needed_usd": "Financing still needed (USD)",
-    "financing.committed_usd": "Financing committed (USD)",
-    "financing.capex_amount": "Capex (headline)", "financing.capex_currency": "Capex currency",
-    "financing.sources": "Funding sources",
+    "name_original": N_("Original name"), "capacity_tpa": N_("Capacity (t/yr)"),
+    "capacity_by_year": N_("Capacity by year"), "start_year": N_("Start year"),
+    "end_year": N_("End year"),
+    "feed_note": N_("Feed note"), "financing": N_("Financing"), "offtakers": N_("Offtakers"),
+    "section_sharing": N_("Section sharing"), "curation_note": N_("Curation note"),
+    "deleted_at": N_("Deleted"), "financing.needed_usd": N_("Financing still needed (USD)"),
+    "financing.committed_usd": N_("Financing committed (USD)"),
+    "financing.capex_amount": N_("Capex (headline)"),
+    "financing.capex_currency": N_("Capex currency"),
+    "financing.sources": N_("Funding sources"),
 }  # fmt: skip
 
 

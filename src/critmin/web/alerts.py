@@ -11,11 +11,22 @@ from fastapi.responses import HTMLResponse
 
 from critmin.api.deps import CallerDep, SessionDep
 from critmin.domain.vocab import UnknownValue, resolve_mineral
+from critmin.i18n import N_, _
 from critmin.services import monitor
 from critmin.services.present import mineral_label
 from critmin.web.render import error_page, render
 
 router = APIRouter(include_in_schema=False)
+# The rule kinds and the built-in rules' titles (services.monitor_rules), translated when shown.
+RULE_WORDS = (
+    N_("Price change over a window"), N_("Ratio between two markets"),
+    N_("New or changed measure"), N_("Trade drop (year on year)"),
+    N_("Measure about to expire"), N_("Stockpile lot about to expire"),
+    N_("Price up more than 40% within 30 days (every series)"),
+    N_("New or changed export-control measure (any mineral, last 30 days)"),
+    N_("Measure expiring within 30 days (any mineral)"),
+    N_("Stockpile lot expiring within 90 days (any mineral, public lots)"),
+)  # fmt: skip
 LIMIT = 100
 
 
@@ -30,7 +41,7 @@ def alerts_page(
     try:
         code = resolve_mineral(mineral) if mineral else None
     except UnknownValue as exc:
-        return error_page(request, 422, "Invalid request", str(exc))
+        return error_page(request, 422, _("Invalid request"), str(exc))
     rows = monitor.events(session=session, caller=caller, mineral=code, limit=limit)
     params = {k: v for k, v in (("mineral", code), ("limit", limit if limit != LIMIT else None))
               if v}  # fmt: skip

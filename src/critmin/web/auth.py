@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from critmin.api.deps import SESSION_ID_KEY, CallerDep, SessionDep, session_id, session_lifetimes
+from critmin.i18n import _
 from critmin.services.auth import AuthError
 from critmin.services.web_sessions import open_session, revoke_session
 from critmin.web.csrf import FormDep, rotate
@@ -49,7 +50,7 @@ def login(request: Request, session: SessionDep, form: FormDep) -> Response:
     except AuthError:
         response = render(
             request, "login.html",
-            {"next": target, "error": "That token is not valid (or has been revoked)."},
+            {"next": target, "error": _("That token is not valid (or has been revoked).")},
             status_code=401,
         )  # fmt: skip
         response.headers["WWW-Authenticate"] = 'Bearer realm="critmin"'

@@ -10,17 +10,38 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
-from critmin.domain.enums import label
+from critmin import i18n
+from critmin.i18n import N_, _, display
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000",
            "#F0E442", "#999999", "#882255"]  # fmt: skip
 STATUS_COLOURS = dict(
     zip(
-        ["announced", "feasibility", "permitting", "financed", "construction", "commissioning",
-         "operating", "stalled", "cancelled", "closed"],  # fmt: skip
-        ["#56B4E9", "#0072B2", "#CC79A7", "#E69F00", "#D55E00", "#F0E442", "#009E73",
-         "#999999", "#882255", "#000000"],  # fmt: skip
+        [
+            "announced",
+            "feasibility",
+            "permitting",
+            "financed",
+            "construction",
+            "commissioning",
+            "operating",
+            "stalled",
+            "cancelled",
+            "closed",
+        ],  # fmt: skip
+        [
+            "#56B4E9",
+            "#0072B2",
+            "#CC79A7",
+            "#E69F00",
+            "#D55E00",
+            "#F0E442",
+            "#009E73",
+            "#999999",
+            "#882255",
+            "#000000",
+        ],  # fmt: skip
         strict=True,
     )
 )
@@ -30,6 +51,16 @@ Figure = dict[str, Any]
 TITLE_TOP = 34
 """Pixels between the top of a chart and its title: the Plotly toolbar (mode bar) sits in
 that strip, at the top right, so it can never cover the title."""
+
+
+def date_axis() -> dict[str, Any]:
+    """A date axis; in Chinese its ticks read 2024年7月 (Plotly's own are English)."""
+    return {"type": "date", **({"tickformat": "%Y年%-m月"} if i18n.current() == "zh" else {})}
+
+
+def _spaced(text: str) -> str:
+    """``text`` after a word: a space before it, none before a full-width bracket."""
+    return text if text.startswith("（") else " " + text
 
 
 def wrap(text: str, width: int = 44) -> str:
@@ -77,13 +108,16 @@ def concentration_figure(conc: dict[str, Any], top: int = 10) -> Figure | None:
     rest = [r for r in rows if not r["country"]]
     shown = countries[:top]
     extra = sum(r["share"] for r in countries[top:])
-    bars = [(r["name"], r["share"] * 100, r["value"], r["bound"]) for r in shown]
+    bars = [(display.country(r["country"]), r["share"] * 100, r["value"], r["bound"],
+             r["country"]) for r in shown]  # fmt: skip
     if extra > 0:
-        bars.append((f"{len(countries) - top} more countries", extra * 100, None, None))
-    bars += [(r["name"].split(" (")[0], r["share"] * 100, r["value"], r["bound"]) for r in rest]
+        more = _("%(n)s more countries") % {"n": len(countries) - top}
+        bars.append((more, extra * 100, None, None, None))
+    bars += [(display.text(r["name"].split(" (")[0]), r["share"] * 100, r["value"], r["bound"],
+              r["name"]) for r in rest]  # fmt: skip
     mark = {"upper": "≤ ", "lower": "≥ ", "unknown": "≈ "}
     unit = conc.get("unit", "")
-    bound = " — shares are upper bounds" if conc.get("world_lower_bound") else ""
+    bound = _(" — shares are upper bounds") if conc.get("world_lower_bound") else ""
     return {
         "data": [
             {
@@ -94,17 +128,28 @@ def concentration_figure(conc: dict[str, Any], top: int = 10) -> Figure | None:
                 "text": [f"{mark.get(b[3] or '', '')}{b[1]:.1f} %" for b in bars],
                 "textposition": "auto",
                 "customdata": [b[2] for b in bars],
-                "hovertemplate": "%{y}: %{text}<br>%{customdata:,.0f} " + unit
-                + "<extra></extra>",
-                "marker": {"color": ["#D55E00" if b[0] == "China" else
-                                     "#999999" if b[0].startswith("Unattributed") else "#0072B2"
-                                     for b in bars]},
+                "hovertemplate": "%{y}: %{text}<br>%{customdata:,.0f} " + unit + "<extra></extra>",
+                "marker": {
+                    "color": [
+                        "#D55E00"
+                        if b[4] == "CHN"
+                        else "#999999"
+                        if str(b[4]).startswith("Unattributed")
+                        else "#0072B2"
+                        for b in bars
+                    ]
+                },
             }
         ],  # fmt: skip
         "layout": _layout(
-            f"Share of world {conc['measure']}, {conc['year']} (USGS){bound}",
-            xaxis={"title": {"text": "share of world total (%)"}, "rangemode": "tozero",
-                   "gridcolor": "#e5e8eb"},  # fmt: skip
+            _("Share of world %(measure)s, %(year)s (USGS)")
+            % {"measure": _(conc["measure"]), "year": conc["year"]}
+            + bound,
+            xaxis={
+                "title": {"text": _("share of world total (%)")},
+                "rangemode": "tozero",
+                "gridcolor": "#e5e8eb",
+            },  # fmt: skip
             yaxis={"autorange": "reversed", "automargin": True},
             height=max(260, 90 + 26 * len(bars)),
             showlegend=False,
@@ -128,7 +173,7 @@ def price_figures(series: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "name": s.get("label") or s["market"],
                 "x": [o["date"] for o in s["points"]],
                 "y": [o["value"] for o in s["points"]],
-                "text": [o["label"] for o in s["points"]],
+                "text": [display.date(o["label"]) for o in s["points"]],
                 "hovertemplate": f"%{{text}}: %{{y:,.2f}} {unit}<extra>%{{fullData.name}}</extra>",
             }
             for s in items
@@ -139,10 +184,13 @@ def price_figures(series: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "figure": {
                     "data": traces,
                     "layout": _layout(
-                        f"Prices ({unit})",
-                        xaxis={"type": "date", "gridcolor": "#e5e8eb"},
-                        yaxis={"title": {"text": unit}, "rangemode": "tozero",
-                               "gridcolor": "#e5e8eb"},  # fmt: skip
+                        _("Prices (%(unit)s)") % {"unit": unit},
+                        xaxis={**date_axis(), "gridcolor": "#e5e8eb"},
+                        yaxis={
+                            "title": {"text": unit},
+                            "rangemode": "tozero",
+                            "gridcolor": "#e5e8eb",
+                        },  # fmt: skip
                         legend={"orientation": "h", "y": -0.25, "traceorder": "normal"},
                         height=380,
                     ),
@@ -160,29 +208,29 @@ def pipeline_figure(pipe: dict[str, Any]) -> Figure | None:
     field = "capacity_tpa" if use_capacity else "projects"
     years = sorted({r["year"] for r in pipe["by_year"] if r["year"] is not None})
     labels = [str(y) for y in years] + (
-        ["no start year"] if any(r["year"] is None for r in pipe["by_year"]) else []
+        [_("no start year")] if any(r["year"] is None for r in pipe["by_year"]) else []
     )
     traces = []
     for status in [s["status"] for s in pipe["by_status"]]:
         values = {
-            (str(r["year"]) if r["year"] is not None else "no start year"): r[field]
+            (str(r["year"]) if r["year"] is not None else _("no start year")): r[field]
             for r in pipe["by_year"]
             if r["status"] == status
         }
         traces.append(
             {
                 "type": "bar",
-                "name": label(status),
+                "name": display.label(status),
                 "x": labels,
                 "y": [values.get(label, 0) for label in labels],
                 "marker": {"color": STATUS_COLOURS.get(status, "#999999")},
-                "hovertemplate": f"{label(status)}, %{{x}}: %{{y:,.0f}}<extra></extra>",
+                "hovertemplate": f"{display.label(status)}, %{{x}}: %{{y:,.0f}}<extra></extra>",
             }
         )
     title = (
-        "Project pipeline: nameplate capacity (t/yr) by start year and status"
+        _("Project pipeline: nameplate capacity (t/yr) by start year and status")
         if use_capacity
-        else "Project pipeline: projects by start year and status (no capacities given)"
+        else _("Project pipeline: projects by start year and status (no capacities given)")
     )
     return {
         "data": traces,
@@ -190,8 +238,11 @@ def pipeline_figure(pipe: dict[str, Any]) -> Figure | None:
             title,
             barmode="stack",
             xaxis={"type": "category"},
-            yaxis={"title": {"text": "t/yr" if use_capacity else "projects"},
-                   "gridcolor": "#e5e8eb", "rangemode": "tozero"},  # fmt: skip
+            yaxis={
+                "title": {"text": "t/yr" if use_capacity else _("projects")},
+                "gridcolor": "#e5e8eb",
+                "rangemode": "tozero",
+            },  # fmt: skip
         ),
     }
 
@@ -199,7 +250,7 @@ def pipeline_figure(pipe: dict[str, Any]) -> Figure | None:
 def _band(x: list[int], low: list[Any], high: list[Any], name: str, colour: str) -> list[Figure]:
     return [
         {"type": "scatter", "x": x, "y": low, "mode": "lines", "line": {"width": 0},
-         "showlegend": False, "hoverinfo": "skip", "name": f"{name} low"},
+         "showlegend": False, "hoverinfo": "skip", "name": _("%(name)s low") % {"name": name}},
         {"type": "scatter", "x": x, "y": high, "mode": "lines", "line": {"width": 0},
          "fill": "tonexty", "fillcolor": colour, "name": name, "hoverinfo": "skip"},
     ]  # fmt: skip
@@ -218,19 +269,43 @@ def outlook_figures(report: dict[str, Any]) -> tuple[Figure, Figure] | None:
     capacity = {
         "data": [
             *_band(x, col("p10"), col("p90"), "P10–P90", "rgba(0,114,178,0.22)"),
-            {"type": "scatter", "x": x, "y": col("p50"), "name": "P50 (median)",
-             "mode": "lines+markers", "line": {"color": "#0072B2", "width": 2.5}},
-            {"type": "scatter", "x": x, "y": col("expected"), "name": "mean",
-             "mode": "lines+markers", "line": {"color": "#E69F00", "dash": "dash"},
-             "marker": {"size": [9 if y.get("mean_outside_band") else 0 for y in years],
-                        "symbol": "star"},
-             "text": ["mean outside P10–P90 (skewed: few lumpy projects)"
-                      if y.get("mean_outside_band") else "" for y in years]},
-            {"type": "scatter", "x": x, "y": col("baseline_non_china"), "name": "existing (USGS)",
-             "mode": "lines", "line": {"color": "#555555", "dash": "dot"}},
+            {
+                "type": "scatter",
+                "x": x,
+                "y": col("p50"),
+                "name": _("P50 (median)"),
+                "mode": "lines+markers",
+                "line": {"color": "#0072B2", "width": 2.5},
+            },
+            {
+                "type": "scatter",
+                "x": x,
+                "y": col("expected"),
+                "name": _("mean"),
+                "mode": "lines+markers",
+                "line": {"color": "#E69F00", "dash": "dash"},
+                "marker": {
+                    "size": [9 if y.get("mean_outside_band") else 0 for y in years],
+                    "symbol": "star",
+                },
+                "text": [
+                    _("mean outside P10–P90 (skewed: few lumpy projects)")
+                    if y.get("mean_outside_band")
+                    else ""
+                    for y in years
+                ],
+            },
+            {
+                "type": "scatter",
+                "x": x,
+                "y": col("baseline_non_china"),
+                "name": _("existing (USGS)"),
+                "mode": "lines",
+                "line": {"color": "#555555", "dash": "dot"},
+            },
         ],  # fmt: skip
         "layout": _layout(
-            "Non-China capacity outlook (t/yr)",
+            _("Non-China capacity outlook (t/yr)"),
             xaxis={"dtick": 1, "gridcolor": "#e5e8eb"},
             yaxis={"title": {"text": "t/yr"}, "rangemode": "tozero", "gridcolor": "#e5e8eb"},
             hovermode="x unified",
@@ -238,13 +313,24 @@ def outlook_figures(report: dict[str, Any]) -> tuple[Figure, Figure] | None:
     }
     share = {
         "data": [
-            *_band(x, col("non_china_share_p10", 100), col("non_china_share_p90", 100),
-                   "P10–P90", "rgba(0,158,115,0.22)"),  # fmt: skip
-            {"type": "scatter", "x": x, "y": col("non_china_share", 100), "name": "mean share",
-             "mode": "lines+markers", "line": {"color": "#009E73", "width": 2.5}},
+            *_band(
+                x,
+                col("non_china_share_p10", 100),
+                col("non_china_share_p90", 100),
+                "P10–P90",
+                "rgba(0,158,115,0.22)",
+            ),  # fmt: skip
+            {
+                "type": "scatter",
+                "x": x,
+                "y": col("non_china_share", 100),
+                "name": _("mean share"),
+                "mode": "lines+markers",
+                "line": {"color": "#009E73", "width": 2.5},
+            },
         ],  # fmt: skip
         "layout": _layout(
-            "Non-China share of world capacity (%)",
+            _("Non-China share of world capacity (%)"),
             xaxis={"dtick": 1, "gridcolor": "#e5e8eb"},
             yaxis={"title": {"text": "%"}, "rangemode": "tozero", "gridcolor": "#e5e8eb"},
             hovermode="x unified",
@@ -264,7 +350,7 @@ def _period(value: str, precision: str) -> tuple[str, str]:
     return value, value
 
 
-STATUS_NOTE = {"expired": "expired", "ending": "ending", "upcoming": "not yet in force"}
+STATUS_NOTE = {"expired": N_("expired"), "ending": N_("ending"), "upcoming": N_("not yet in force")}
 
 
 def _precision_of(m: dict[str, Any], field: str) -> str:
@@ -287,8 +373,10 @@ def measures_figure(measures: list[dict[str, Any]], today: dt.date | None = None
     labels = []
     for m in dated:
         note = STATUS_NOTE.get(m.get("status", "")) or (
-            "suspended" if m.get("state") == "suspended" else None)
-        derived = " (derived expiry)" if note and m.get("expiry_derived") else ""
+            N_("suspended") if m.get("state") == "suspended" else None
+        )
+        note = _(note) if note else None
+        derived = _spaced(_("(derived expiry)")) if note and m.get("expiry_derived") else ""
         labels.append(wrap(m["title"]) + (f"<br><i>{note}{derived}</i>" if note else ""))
     segments: dict[str, dict[str, list[Any]]] = defaultdict(lambda: {"x": [], "y": [], "t": []})
     for m, lab in zip(dated, labels, strict=True):
@@ -296,26 +384,27 @@ def measures_figure(measures: list[dict[str, Any]], today: dt.date | None = None
         start = _period(m["start"], _precision_of(m, first))[0]
         end = (_period(m["expiry"], _precision_of(m, "expiry"))[1] if m["expiry"]
                else max(today.isoformat(), start))  # fmt: skip
-        seg = segments[m.get("measure_type_label") or m["measure_type"]]
+        seg = segments[display.label(m["measure_type"])]
         seg["x"] += [start, end, None]
         seg["y"] += [lab, lab, None]
-        seg["t"] += [f"{m['title']}<br>{m.get('status_label', '')}"] * 2 + [None]
+        status = m.get("status_label", "") if i18n.current() == "en" else display.label(m["status"])
+        seg["t"] += [f"{m['title']}<br>{status}"] * 2 + [None]
     traces: list[Figure] = [
         {"type": "scatter", "mode": "lines", "name": kind, "x": s["x"], "y": s["y"],
          "text": s["t"], "line": {"width": 9, "color": PALETTE[i % len(PALETTE)]},
          "hovertemplate": f"%{{text}}<br>{kind}<extra></extra>", "connectgaps": False}
         for i, (kind, s) in enumerate(sorted(segments.items()))
     ]  # fmt: skip
-    for field, symbol, name in (("announced", "circle-open", "announced"),
-                                ("effective", "diamond", "effective"),
-                                ("expiry", "x", "expiry")):  # fmt: skip
+    for field, symbol, name in (("announced", "circle-open", _("announced")),
+                                ("effective", "diamond", _("effective")),
+                                ("expiry", "x", _("expiry"))):  # fmt: skip
         exact = [(m, lab) for m, lab in zip(dated, labels, strict=True)
                  if m[field] and _precision_of(m, field) == "day"]  # fmt: skip
         if exact:
             traces.append(
                 {"type": "scatter", "mode": "markers", "name": name,
-                 "x": [m[field] for m, _ in exact], "y": [lab for _, lab in exact],
-                 "text": [m[f"{field}_label"] for m, _ in exact],
+                 "x": [m[field] for m, _lab in exact], "y": [lab for _m, lab in exact],
+                 "text": [display.date(m[f"{field}_label"]) for m, _lab in exact],
                  "marker": {"symbol": symbol, "size": 11, "color": "#1b1f24",
                             "line": {"width": 1.5, "color": "#1b1f24"}},
                  "hovertemplate": f"{name} %{{text}}<extra></extra>"}
@@ -329,13 +418,18 @@ def measures_figure(measures: list[dict[str, Any]], today: dt.date | None = None
             for m, lab in vague:
                 precision = _precision_of(m, field)
                 first, last = _period(m[field], precision)
-                derived = " (derived)" if m.get(f"{field}_derived") else ""
-                text = f"{name} {m[f'{field}_label']}{derived} — known to the {precision}"
+                derived = _spaced(_("(derived)")) if m.get(f"{field}_derived") else ""
+                text = _("%(what)s %(date)s — known to the %(precision)s") % {
+                    "what": name,
+                    "date": display.date(m[f"{field}_label"]) + derived,
+                    "precision": display.label(precision).lower(),
+                }
                 xs += [first, last, None]
                 ys += [lab, lab, None]
                 texts += [text, text, None]
             traces.append(
-                {"type": "scatter", "mode": "lines", "name": f"{name} (month or year only)",
+                {"type": "scatter", "mode": "lines",
+                 "name": _("%(what)s (month or year only)") % {"what": name},
                  "x": xs, "y": ys, "text": texts, "connectgaps": False,
                  "line": {"width": 18, "color": "rgba(27,31,36,0.28)"},
                  "hovertemplate": "%{text}<extra></extra>"}
@@ -344,10 +438,15 @@ def measures_figure(measures: list[dict[str, Any]], today: dt.date | None = None
     return {
         "data": traces,
         "layout": _layout(
-            "Export-control measures over time",
-            xaxis={"type": "date", "gridcolor": "#e5e8eb"},
-            yaxis={"type": "category", "autorange": "reversed", "automargin": True,
-                   "categoryorder": "array", "categoryarray": labels},  # fmt: skip
+            _("Export-control measures over time"),
+            xaxis={**date_axis(), "gridcolor": "#e5e8eb"},
+            yaxis={
+                "type": "category",
+                "autorange": "reversed",
+                "automargin": True,
+                "categoryorder": "array",
+                "categoryarray": labels,
+            },  # fmt: skip
             height=max(320, 150 + 18 * lines + 14 * len(dated)),
             legend={"orientation": "h", "y": -0.08, "yanchor": "top", "traceorder": "normal"},
             margin={"l": 20, "r": 20, "b": 40},

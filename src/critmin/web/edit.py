@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from critmin.api.deps import AsciiId, CallerDep, SessionDep, get_caller, get_session
+from critmin.i18n import _
 from critmin.services import access, tracker
 from critmin.services.auth import Caller
 from critmin.services.projects import ProjectNotFound
@@ -51,11 +52,11 @@ def _editable(
     try:
         row = tracker.get_visible(session=session, caller=caller, id=project_id)
     except ProjectNotFound as exc:
-        return None, error_page(request, 404, "Not found", str(exc))
+        return None, error_page(request, 404, _("Not found"), str(exc))
     if not access.can_edit(row, caller):
         return None, error_page(
-            request, 403, "Not allowed",
-            "Only editors of the organisation that owns this project may edit it.",
+            request, 403, _("Not allowed"),
+            _("Only editors of the organisation that owns this project may edit it."),
         )  # fmt: skip
     return row, None
 
@@ -100,5 +101,5 @@ def edit_submit(
         return _form(request, current, {**form_values(current), **form}, errors=errs,
                      status_code=422)  # fmt: skip
     except tracker.Forbidden as exc:
-        return error_page(request, 403, "Not allowed", str(exc))
+        return error_page(request, 403, _("Not allowed"), str(exc))
     return RedirectResponse(f"/projects/{project_id}?saved=1", status_code=303)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from critmin.api.deps import CallerDep, SessionDep
+from critmin.i18n import _
 from critmin.services import exposure as service
 from critmin.services.entities import NotFound
 from critmin.services.tracker import InvalidRecord
@@ -34,10 +35,10 @@ def exposure_page(
         data = service.page(session=session, caller=caller, network=network,
                             country_code=country, end=end or None)  # fmt: skip
     except NotFound as exc:
-        return error_page(request, 404, "No such network", str(exc))
+        return error_page(request, 404, _("No such network"), str(exc))
     except InvalidRecord as exc:
         detail = "; ".join(f"{e['field']}: {e['problem']}" for e in exc.errors)
-        return error_page(request, 422, "Invalid request", detail)
+        return error_page(request, 422, _("Invalid request"), detail)
     label = data["headline"]["targets"]["countries"][0]["label"]
     context = {"data": data, "form": form, "country_label": label,
                "paths_fig": paths_figure(data["paths"], label)}  # fmt: skip

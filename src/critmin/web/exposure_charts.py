@@ -7,10 +7,11 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from critmin.i18n import N_, _, display
 from critmin.web.charts import PALETTE, Figure, _layout
 
-KIND_LABELS = {"source": "Source (raw material)", "intermediate": "Intermediate",
-               "end": "End product"}  # fmt: skip
+KIND_LABELS = {"source": N_("Source (raw material)"), "intermediate": N_("Intermediate"),
+               "end": N_("End product")}  # fmt: skip
 
 
 def _positions(nodes: list[dict[str, Any]]) -> dict[str, tuple[float, float]]:
@@ -41,18 +42,22 @@ def paths_figure(paths: dict[str, Any] | None, country_label: str) -> Figure | N
         xs += [x0, x1, None]
         ys += [y0, y1, None]
     traces: list[dict[str, Any]] = [{
-        "type": "scatter", "mode": "lines", "x": xs, "y": ys, "name": "Supply link",
+        "type": "scatter", "mode": "lines", "x": xs, "y": ys, "name": _("Supply link"),
         "line": {"color": "#9aa3ad", "width": 1}, "hoverinfo": "skip"}]  # fmt: skip
-    groups = (("In " + country_label, lambda n: n["target"] and not n["end"], PALETTE[3], 11),
-              ("Elsewhere", lambda n: not n["target"] and not n["end"], PALETTE[0], 9),
-              ("End product", lambda n: n["end"], PALETTE[2], 16))  # fmt: skip
+    groups = ((_("In %(country)s") % {"country": country_label},
+               lambda n: n["target"] and not n["end"], PALETTE[3], 11),
+              (_("Elsewhere"), lambda n: not n["target"] and not n["end"], PALETTE[0], 9),
+              (_("End product"), lambda n: n["end"], PALETTE[2], 16))  # fmt: skip
     for name, keep, colour, size in groups:
         chosen = [n for n in nodes if keep(n)]
         if not chosen:
             continue
-        text = [f"{n['id']}<br>{n['country_label']}<br>{KIND_LABELS.get(n['kind'], n['kind'])}"
-                + (f"<br>produces {n['mineral']}" if n.get("mineral") else "")
-                + f"<br>{n['hops']} tier(s) upstream" for n in chosen]  # fmt: skip
+        text = [f"{n['id']}<br>{display.text(n['country_label'])}<br>"
+                f"{_(KIND_LABELS[n['kind']]) if n['kind'] in KIND_LABELS else n['kind']}"
+                + ("<br>" + _("produces %(mineral)s") % {"mineral": display.mineral(n["mineral"])}
+                   if n.get("mineral") else "")
+                + "<br>" + _("%(n)s tier(s) upstream") % {"n": n["hops"]}
+                for n in chosen]  # fmt: skip
         traces.append({"type": "scatter", "mode": "markers", "name": name,
                        "x": [pos[n["id"]][0] for n in chosen],
                        "y": [pos[n["id"]][1] for n in chosen], "text": text,
@@ -60,11 +65,14 @@ def paths_figure(paths: dict[str, Any] | None, country_label: str) -> Figure | N
                                   "line": {"color": "#1b1f24", "width": 0.5}},
                        "hovertemplate": "%{text}<extra></extra>"})  # fmt: skip
     depth = max(int(n["hops"]) for n in nodes)
-    title = f"Paths from {country_label} to end product {paths['end']['id']}"
+    title = _("Paths from %(country)s to end product %(end)s") % {
+        "country": country_label,
+        "end": paths["end"]["id"],
+    }
     if paths.get("truncated"):
-        title += " (the nodes nearest the end product only)"
+        title += " " + _("(the nodes nearest the end product only)")
     layout = _layout(title, height=480, showlegend=True,
-                     xaxis={"title": {"text": "Tiers upstream of the end product"},
+                     xaxis={"title": {"text": _("Tiers upstream of the end product")},
                             "tickvals": [-h for h in range(depth + 1)],
                             "ticktext": [str(h) for h in range(depth + 1)],
                             "zeroline": False, "showgrid": False},

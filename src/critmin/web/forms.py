@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from critmin.domain.enums import ProjectStatus, Sharing
+from critmin.i18n import _
 from critmin.services.access import SECTIONS
 
 STATUSES = [s.value for s in ProjectStatus]
@@ -40,10 +41,14 @@ def _number(
     try:
         value: float | int = int(text) if integer else float(text)
     except ValueError:
-        errors[name] = "enter a whole number" if integer else "enter a number"
+        errors[name] = _("enter a whole number") if integer else _("enter a number")
         return None
     if value != value or value < low or (high is not None and value > high):  # NaN or range
-        errors[name] = f"enter a value from {low:g}" + (f" to {high:g}" if high else " upwards")
+        errors[name] = (
+            _("enter a value from %(low)s to %(high)s") % {"low": f"{low:g}", "high": f"{high:g}"}
+            if high
+            else _("enter a value from %(low)s upwards") % {"low": f"{low:g}"}
+        )
         return None
     return value
 
@@ -56,7 +61,7 @@ def parse_edit(
     version_text = (form.get("version") or "").strip()
     version = int(version_text) if version_text.isdigit() else None
     if version is None:
-        errors["version"] = "the form has no version; reload the page"
+        errors["version"] = _("the form has no version; reload the page")
     new: dict[str, Any] = {
         "name": (form.get("name") or "").strip(),
         "status": form.get("status") or "",
@@ -66,18 +71,18 @@ def parse_edit(
         "sharing": form.get("sharing") or "",
     }
     if not new["name"]:
-        errors["name"] = "a project needs a name"
+        errors["name"] = _("a project needs a name")
     elif len(new["name"]) > 300:
-        errors["name"] = "at most 300 characters"
+        errors["name"] = _("at most 300 characters")
     if new["status"] not in STATUSES:
-        errors["status"] = "choose a status from the list"
+        errors["status"] = _("choose a status from the list")
     if new["sharing"] not in LEVELS:
-        errors["sharing"] = "choose public, partners or owner"
+        errors["sharing"] = _("choose public, partners or owner")
     sections = {}
     for s in SECTIONS:
         level = form.get(f"section_{s}") or ""
         if level and level not in LEVELS:
-            errors[f"section_{s}"] = "choose a level from the list"
+            errors[f"section_{s}"] = _("choose a level from the list")
         elif level:
             sections[s] = level
     needed = _number(form, "financing_needed_usd", errors)

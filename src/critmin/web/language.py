@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from critmin import i18n
-from critmin.web.render import LANG_COOKIE
+from critmin.web.render import LANG_COOKIE, request_language
 
 router = APIRouter(include_in_schema=False)
 ONE_YEAR = 365 * 24 * 3600
@@ -28,3 +29,19 @@ def choose_language(
     response = RedirectResponse(_local(next), status_code=303)
     response.set_cookie(LANG_COOKIE, lang, max_age=ONE_YEAR, samesite="lax", httponly=True)
     return response
+
+
+class LanguageMiddleware:
+    """Runs each dashboard request in the language the visitor chose, so that what the
+    page modules build (chart titles, error pages, labels) is translated too. The API
+    (``/api``) always answers in English: its labels are part of the data."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("path", "").startswith("/api"):
+            await self.app(scope, receive, send)
+            return
+        with i18n.use_language(request_language(Request(scope))):
+            await self.app(scope, receive, send)

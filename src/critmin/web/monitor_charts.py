@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from critmin.web.charts import PALETTE, Figure, _layout, _period, wrap
+from critmin.i18n import N_, _, display
+from critmin.web.charts import PALETTE, Figure, _layout, _period, _spaced, date_axis, wrap
 
-MEASURE_FIELDS = (("announced", "announced"), ("effective", "effective"), ("expiry", "expires"))
+MEASURE_FIELDS = (("announced", N_("announced")), ("effective", N_("effective")),
+                  ("expiry", N_("expires")))  # fmt: skip
 
 
 def _precision(m: dict[str, Any], field: str) -> str:
@@ -29,8 +31,10 @@ def measure_marks(measures: list[dict[str, Any]]) -> tuple[list[Figure], list[Fi
                 continue
             precision = _precision(m, field)
             first, last = _period(m[field], precision)
-            when = m.get(f"{field}_label") or m[field]
-            derived = " (derived)" if field == "expiry" and m.get("expiry_derived") else ""
+            when = display.date(m.get(f"{field}_label") or m[field])
+            derived = (
+                _spaced(_("(derived)")) if field == "expiry" and m.get("expiry_derived") else ""
+            )
             if precision == "day":
                 shapes.append({"type": "line", "xref": "x", "yref": "paper", "x0": first,
                                "x1": first, "y0": 0, "y1": 1,
@@ -40,9 +44,14 @@ def measure_marks(measures: list[dict[str, Any]]) -> tuple[list[Figure], list[Fi
                                "x1": last, "y0": 0, "y1": 1, "line": {"width": 0},
                                "fillcolor": colour, "opacity": 0.12})  # fmt: skip
             xs.append(first)
-            texts.append(f"{wrap(m['title'])}<br>{verb} {when}{derived}"
-                         + ("" if precision == "day" else f" (known to the {precision})"))
-    hover = [{"type": "scatter", "mode": "markers", "name": "export-control measures",
+            known = _("(known to the %(precision)s)") % {
+                "precision": display.label(precision).lower()
+            }
+            texts.append(
+                f"{wrap(m['title'])}<br>{_(verb)} {when}{derived}"
+                + ("" if precision == "day" else _spaced(known))
+            )
+    hover = [{"type": "scatter", "mode": "markers", "name": _("export-control measures"),
               "x": xs, "y": [1.0] * len(xs), "yaxis": "y4", "text": texts,
               "marker": {"symbol": "triangle-down", "size": 10, "color": "#1b1f24"},
               "hovertemplate": "%{text}<extra></extra>"}] if xs else []  # fmt: skip
@@ -61,27 +70,32 @@ def monitor_figure(data: dict[str, Any]) -> Figure | None:
         traces.append({
             "type": "scatter", "mode": "lines+markers", "name": s["market"],
             "x": [p["date"] for p in s["levels"]], "y": [p["value"] for p in s["levels"]],
-            "text": [p["date_label"] for p in s["levels"]], "line": {"color": colour},
+            "text": [display.date(p["date_label"]) for p in s["levels"]],
+            "line": {"color": colour},
             "hovertemplate": f"%{{text}}: %{{y:,.2f}} {unit}<extra>%{{fullData.name}}</extra>",
         })  # fmt: skip
     rows = [r for r in pair["rows"] if r["spread"] is not None]
     names = f"{pair['a']['market']} − {pair['b']['market']}"
-    traces.append({"type": "scatter", "mode": "lines+markers", "name": f"spread ({names})",
+    traces.append({"type": "scatter", "mode": "lines+markers",
+                   "name": _("spread (%(names)s)") % {"names": names},
                    "x": [r["date"] for r in rows], "y": [r["spread"] for r in rows],
                    "yaxis": "y2", "line": {"color": PALETTE[2]},
-                   "hovertemplate": f"%{{x}}: %{{y:,.2f}} {unit}<extra>spread</extra>",
+                   "hovertemplate": f"%{{x}}: %{{y:,.2f}} {unit}<extra>{_('spread')}</extra>",
                    })  # fmt: skip
     ratios = [r for r in pair["rows"] if r["ratio"] is not None]
     traces.append({"type": "scatter", "mode": "lines+markers",
-                   "name": f"ratio ({pair['a']['market']} ÷ {pair['b']['market']})",
+                   "name": _("ratio (%(a)s ÷ %(b)s)") % {"a": pair["a"]["market"],
+                                                          "b": pair["b"]["market"]},
                    "x": [r["date"] for r in ratios], "y": [r["ratio"] for r in ratios],
                    "yaxis": "y3", "line": {"color": PALETTE[3]},
-                   "hovertemplate": "%{x}: %{y:.2f}×<extra>ratio</extra>"})  # fmt: skip
+                   "hovertemplate": "%{x}: %{y:.2f}×<extra>" + _("ratio") + "</extra>",
+                   })  # fmt: skip
     shapes, hover = measure_marks([m for m in data.get("measures", []) if m.get("start")])
     grid = {"gridcolor": "#e5e8eb"}
     empty = [] if rows else [
-        {"text": (f"No aligned dates: {pair['b']['market']} has no value on or up to "
-                  f"{pair['tolerance_days']} days before any of {pair['a']['market']}'s dates"),
+        {"text": _("No aligned dates: %(b)s has no value on or up to %(days)s days before any "
+                   "of %(a)s's dates") % {"a": pair["a"]["market"], "b": pair["b"]["market"],
+                                          "days": pair["tolerance_days"]},
          "xref": "paper", "yref": f"y{axis} domain", "x": 0.5, "y": 0.5, "showarrow": False,
          "font": {"color": "#57606a"}}
         for axis in (2, 3)
@@ -89,14 +103,22 @@ def monitor_figure(data: dict[str, Any]) -> Figure | None:
     return {
         "data": traces + hover,
         "layout": _layout(
-            f"{pair['a']['market']} and {pair['b']['market']} in {unit}",
-            xaxis={"type": "date", "anchor": "y3", **grid},
+            _("%(a)s and %(b)s in %(unit)s")
+            % {"a": pair["a"]["market"], "b": pair["b"]["market"], "unit": unit},
+            xaxis={**date_axis(), "anchor": "y3", **grid},
             yaxis={"domain": [0.5, 0.97], "title": {"text": unit}, "rangemode": "tozero", **grid},
-            yaxis2={"domain": [0.27, 0.46], "title": {"text": f"spread<br>{unit}"}, **grid},
-            yaxis3={"domain": [0.0, 0.23], "title": {"text": "ratio ×"}, **grid},
-            yaxis4={"domain": [0.97, 1.0], "visible": False, "range": [0, 1.5],
-                    "fixedrange": True},  # fmt: skip
-            shapes=shapes, annotations=empty, height=620, hovermode="closest",
+            yaxis2={"domain": [0.27, 0.46], "title": {"text": f"{_('spread')}<br>{unit}"}, **grid},
+            yaxis3={"domain": [0.0, 0.23], "title": {"text": _("ratio") + " ×"}, **grid},
+            yaxis4={
+                "domain": [0.97, 1.0],
+                "visible": False,
+                "range": [0, 1.5],
+                "fixedrange": True,
+            },  # fmt: skip
+            shapes=shapes,
+            annotations=empty,
+            height=620,
+            hovermode="closest",
             legend={"orientation": "h", "y": -0.1, "traceorder": "normal"},
         ),
     }

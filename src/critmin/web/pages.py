@@ -12,6 +12,7 @@ from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from critmin.api.deps import CallerDep, SessionDep
+from critmin.i18n import N_, _
 from critmin.services import controls
 from critmin.services import dashboard as service
 from critmin.web import alerts, auth, charts, edit, language
@@ -20,6 +21,16 @@ from critmin.web.csrf import CsrfError
 from critmin.web.render import error_page, render
 
 API = "/api/v1/dashboard"
+# Words the pages show from the services' replies, marked here to be translated there:
+# the project list's sort keys, the claim topics and the USGS production measures.
+SHOWN_WORDS = (N_("name"), N_("mineral"), N_("country"), N_("status"), N_("stage"),
+               N_("capacity (t/yr)"), N_("start year"), N_("id"), N_("last change"),
+               N_("Funding"), N_("Capacity outlook"), N_("production"), N_("mine production"),
+               N_("refinery production"), N_("primary production"), N_("capacity"),
+               N_("Other countries"),
+               N_("European Union"), N_("create"), N_("update"), N_("delete"), N_("load"),
+               N_("measure"), N_("price"), N_("project"), N_("claim"), N_("viewer"),
+               N_("editor"), N_("admin"), N_("public"), N_("partners"), N_("owner"))  # fmt: skip
 __all__ = ["install_web", "plotly_js_path", "router"]
 router = APIRouter(include_in_schema=False)
 router.include_router(auth.router)
@@ -41,9 +52,12 @@ def install_web(app: FastAPI) -> None:
     app.include_router(offtake.router)
     app.include_router(stockpile.router)
     app.mount("/static", AssetFiles(), name="static")
+    app.add_middleware(language.LanguageMiddleware)
 
     async def _csrf_failed(request: Request, exc: Exception) -> HTMLResponse:
-        return error_page(request, 403, "Form refused", f"{exc}. Reload the page and try again.")
+        return error_page(
+            request, 403, _("Form refused"), f"{exc}. " + _("Reload the page and try again.")
+        )
 
     app.add_exception_handler(CsrfError, _csrf_failed)
 
@@ -61,9 +75,9 @@ def render_page(
     try:
         data = build()
     except service.NotFound as exc:
-        return error_page(request, 404, "Not found", str(exc))
+        return error_page(request, 404, _("Not found"), str(exc))
     except service.BadRequest as exc:
-        return error_page(request, 422, "Invalid request", str(exc))
+        return error_page(request, 422, _("Invalid request"), str(exc))
     context = {"data": data, **(extra(data) if extra else {})}
     return render(request, template, context, json_url=json_url)
 
@@ -140,7 +154,9 @@ def project_page(
     curation_notes: bool = CurationNotes,
 ) -> HTMLResponse:  # fmt: skip
     if not (project_id.isascii() and project_id.isdigit()):  # not "١٢" or "+1"
-        return error_page(request, 404, "Not found", f"no project with id {project_id!r}")
+        return error_page(
+            request, 404, _("Not found"), _("no project with id %(id)s") % {"id": repr(project_id)}
+        )
     notes = {"curation_notes": "true" if curation_notes else None}
     return render_page(
         request, "project.html", twin_url(f"/projects/{project_id}", notes),
@@ -162,8 +178,16 @@ def outlook_page(
 ) -> HTMLResponse:
     def extra(data: dict[str, Any]) -> dict[str, Any]:
         figs = charts.outlook_figures(data)
-        return {"capacity_fig": figs[0] if figs else None, "share_fig": figs[1] if figs else None,
-                "minerals": service.minerals_index(session=session, caller=caller)["minerals"]}
+        listed = service.projects_list(
+            session=session, caller=caller, mineral=mineral, per_page=200
+        )["rows"]
+        return {
+            "capacity_fig": figs[0] if figs else None,
+            "share_fig": figs[1] if figs else None,
+            "minerals": service.minerals_index(session=session, caller=caller)["minerals"],
+            # names in their original language, shown beside the English ones
+            "originals": {r["key"]: r["name_original"] for r in listed if r["name_original"]},
+        }
 
     params = {"mineral": mineral, "from": start, "to": end,
               "include_restarts": "true" if include_restarts else None}  # fmt: skip
@@ -182,8 +206,11 @@ def measures_page(
     caller: CallerDep,
     mineral: str | None = Query(None, max_length=40),
     curation_notes: bool = CurationNotes,
-    as_of: str | None = Query(None, pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
-                              description="Statuses as of YYYY-MM-DD (default today)."),
+    as_of: str | None = Query(
+        None,
+        pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+        description="Statuses as of YYYY-MM-DD (default today).",
+    ),
 ) -> HTMLResponse:
     params = {"mineral": mineral, "curation_notes": "true" if curation_notes else None}
     return render_page(

@@ -12,17 +12,9 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from critmin import i18n
-from critmin.domain.enums import label
+from critmin.i18n import N_, display
 from critmin.services.auth import ANONYMOUS
-from critmin.services.present import (
-    coded,
-    country_label,
-    field_label,
-    fmt_num,
-    fmt_pct,
-    form_label,
-    mineral_label,
-)
+from critmin.services.present import coded, field_label, fmt_num, fmt_pct
 from critmin.web.csrf import FIELD, csrf_token
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -51,16 +43,28 @@ def fmt_change(value: Any) -> str:
 
 
 templates = Jinja2Templates(directory=str(TEMPLATES))
-templates.env.filters.update(num=fmt_num, pct=fmt_pct, change=fmt_change, country=country_label,
-                             label=label, mineral=mineral_label, form=form_label,
-                             field=field_label, coded=coded)  # fmt: skip
+
+
+def _coded(value: object, field: str) -> object:
+    """A change-log value as shown, in the current language."""
+    shown = coded(value, field)
+    return display.text(shown) if isinstance(shown, str) and shown != value else shown
+
+
+templates.env.filters.update(num=fmt_num, pct=fmt_pct, change=fmt_change, country=display.country,
+                             label=display.label, mineral=display.mineral, form=display.form,
+                             field=lambda name: i18n.gettext(field_label(name)), coded=_coded,
+                             t=display.text, when=display.date)  # fmt: skip
 templates.env.globals.update(plotly_version=PLOTLY_VERSION, csrf_field=FIELD,
-                              languages=i18n.LANGUAGES)  # fmt: skip
+                              languages=i18n.LANGUAGES,
+                              current_language=i18n.current)  # fmt: skip
 templates.env.add_extension("jinja2.ext.i18n")
 templates.env.install_gettext_callables(  # type: ignore[attr-defined]
     i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext
 )
 LANG_COOKIE = "critmin_lang"
+DERIVED = N_("(derived)")
+"""Follows a date the source does not state (see :func:`critmin.i18n.display.date`)."""
 
 
 def request_language(request: Request) -> str:
