@@ -27,3 +27,12 @@ def test_the_switch_remembers_the_choice_and_stays_on_site(base_url: str) -> Non
         for hostile in ("https://evil.example/", "//evil.example/x", "/\\evil.example"):
             away = client.get("/language", params={"set": "en", "next": hostile})
             assert away.headers["location"] == "/"
+
+
+def test_the_switch_keeps_the_page_query(base_url: str) -> None:
+    with httpx.Client(base_url=base_url, timeout=30) as client:
+        page = client.get("/measures", params={"mineral": "gallium", "lang": "en"})
+        assert "next=/measures%3Fmineral%3Dgallium" in page.text
+        assert "lang%3D" not in page.text  # the switch itself sets the language
+        back = client.get("/language", params={"set": "zh", "next": "/measures?mineral=gallium"})
+        assert back.headers["location"] == "/measures?mineral=gallium"

@@ -6,6 +6,7 @@ import importlib.metadata
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -76,6 +77,12 @@ def request_language(request: Request) -> str:
     return i18n.negotiate(request.headers.get("accept-language"))
 
 
+def _here(request: Request) -> str:
+    """This page's path and query without ``lang`` (where the language switch goes back to)."""
+    query = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "lang"])
+    return request.url.path + (f"?{query}" if query else "")
+
+
 def render(
     request: Request,
     name: str,
@@ -93,6 +100,7 @@ def render(
         "csrf_token": lambda: csrf_token(request),
         "json_url": json_url,
         "path": request.url.path,
+        "here": _here(request),
         **(context or {}),
     }
     with i18n.use_language(lang):
