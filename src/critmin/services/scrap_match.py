@@ -1,0 +1,383 @@
+"""Scrap exchange matching and decisions, through the caller's view.
+
+:func:`matches` ranks every visible offer against every visible request of a mineral
+(:func:`critmin.analytics.scrap.match_matrix`), checks each compatible pair's legality
+through the export-control engine (:func:`critmin.services.controls.check_many`: origin
+= the offer's country, destination = the request's, date = the first common day of the
+windows, item = the mineral's scrap form) and allocates the legal ones greedily so no
+lot is promised twice. A prohibited pair is reported with the measures that forbid it
+and is never proposed. :func:`accept` takes both listings' versions: of concurrent
+acceptances on one lot exactly one succeeds, the others get a conflict.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from critmin.analytics import scrap as engine
+from critmin.domain.scrap import SCRAP_FORMS, SCRAP_TYPES, STANDARDS, standard_label
+from critmin.i18n import _
+from critmin.services import access, controls
+from critmin.services import scrap as listings
+from critmin.services.auth import Caller, Role
+from critmin.services.entities import NotFound
+from critmin.services.scrap_reasons import _f, match_reasons, rejection_reasons
+from critmin.services.tracker import Conflict, Forbidden, InvalidRecord
+from critmin.store.scrap_tables import ScrapMatch, ScrapMatchEvent
+from critmin.store.tables import ScrapLot
+
+LICENCE_FACTOR = 0.9
+"""Ranking weight of a pair that needs an export licence (delay and refusal risk): an
+assumption, stated in every answer."""
+TYPES, STDS = list(SCRAP_TYPES), list(STANDARDS)
+MAX_REJECTED = 500
+
+
+def _arrays(rows: list[ScrapLot], side: str, as_of: dt.date) -> dict[str, Any]:
+    start = [max(r.available_from or as_of, as_of) for r in rows]
+    common = {
+        "mineral": [r.mineral for r in rows],
+        "free_t": [max(r.quantity - (r.allocated_t or 0.0), 0.0) for r in rows],
+        "lat": [np.nan if r.lat is None else r.lat for r in rows],
+        "lon": [np.nan if r.lon is None else r.lon for r in rows],
+        "start": np.asarray(start, dtype="datetime64[D]"),
+        "end": np.asarray([r.available_to or np.datetime64("NaT") for r in rows],
+                          dtype="datetime64[D]"),
+    }  # fmt: skip
+    if side == "offer":
+        return {**common, "type_bit": engine.bits([(r.scrap_types or [""])[0] for r in rows],
+                                                  TYPES),
+                "grade": [r.grade_pct for r in rows],
+                "standards": engine.bits([r.standards or [] for r in rows], STDS)}  # fmt: skip
+    return {**common, "types": engine.bits([r.scrap_types or [] for r in rows], TYPES),
+            "grade_min": [r.grade_min_pct for r in rows],
+            "grade_max": [r.grade_max_pct for r in rows],
+            "required": engine.bits([r.required_standards or [] for r in rows], STDS)}  # fmt: skip
+
+
+def _legal(session: Session, caller: Caller, pairs: list[tuple[ScrapLot, ScrapLot, dt.date]]
+           ) -> list[dict[str, Any]]:  # fmt: skip
+    """The export-control verdict of each (offer, request, date) shipment; a shipment
+    within one country is domestic and no export control applies."""
+    cross = [(o, r, d) for o, r, d in pairs if o.country != r.country]
+    checked = iter(controls.check_many(session=session, caller=caller, shipments=[
+        {"item": SCRAP_FORMS.get(o.mineral, o.mineral), "origin": o.country,
+         "destination": r.country, "date": d} for o, r, d in cross]) if cross else [])  # fmt: skip
+    out = []
+    for o, r, d in pairs:
+        if o.country == r.country:
+            out.append({"verdict": "allowed", "verdict_label": _("Allowed"), "measures": [],
+                        "why": _f(_("Domestic: the lot does not leave %(country)s"),
+                                 country=o.country), "origin": o.country,
+                        "destination": r.country, "date": d.isoformat(),
+                        "item": SCRAP_FORMS.get(o.mineral, o.mineral)})  # fmt: skip
+            continue
+        c = next(checked)
+        out.append({"verdict": c["verdict"], "verdict_label": _(c["verdict_label"]),
+                    "measures": [{k: m.get(k) for k in ("key", "title", "effect",
+                                                        "effect_label", "decides", "sources")}
+                                 for m in c["measures"]],
+                    "why": c["why"], "origin": c["origin"], "destination": c["destination"],
+                    "date": c["date"], "item": c["item"], "item_label": c["item_label"]})  # fmt: skip
+    return out
+
+
+def _decisions(session: Session, offer_ids: list[int], request_ids: list[int]
+               ) -> dict[tuple[int, int], ScrapMatch]:  # fmt: skip
+    if not offer_ids or not request_ids:
+        return {}
+    rows = session.scalars(select(ScrapMatch).where(ScrapMatch.offer_id.in_(offer_ids),
+                                                    ScrapMatch.request_id.in_(request_ids)))
+    return {(m.offer_id, m.request_id): m for m in rows}
+
+
+def _side(row: ScrapLot, pub: dict[str, Any]) -> dict[str, Any]:
+    keep = ("id", "reference", "owner", "country", "country_label", "place", "lat", "lon",
+            "scrap_types", "scrap_type_labels", "grade_pct", "grade_min_pct", "grade_max_pct",
+            "assay", "quantity_t", "free_t", "price_usd_per_t", "price_formula", "standards",
+            "required_standards", "available_from", "available_to", "sharing", "version")
+    return {k: pub[k] for k in keep}
+
+
+def matches(*, session: Session, caller: Caller, mineral: str,
+            rate_usd_per_tkm: float = engine.DEFAULT_RATE_USD_PER_TKM,
+            as_of: dt.date | None = None, include_rejected: bool = False) -> dict[str, Any]:  # fmt: skip
+    """Ranked matches of the visible offers and requests of ``mineral``, each with its
+    quantity, legality, score and reasons; with ``include_rejected``, the pairs that do
+    not match and why not."""
+    access.check_caller(caller)
+    mineral = listings._check_filters(mineral, None)
+    if mineral is None:
+        raise InvalidRecord([{"field": "mineral", "problem": "a mineral is required"}])
+    if not (np.isfinite(rate_usd_per_tkm) and 0 <= rate_usd_per_tkm <= 1000):
+        raise InvalidRecord([{"field": "rate_usd_per_tkm", "problem": "expected 0 to 1000"}])
+    as_of = as_of or dt.date.today()
+    offers = listings.visible_rows(session=session, caller=caller, mineral=mineral, side="offer")
+    requests = listings.visible_rows(session=session, caller=caller, mineral=mineral,
+                                     side="request")  # fmt: skip
+    assumptions = {
+        "rate_usd_per_tkm": rate_usd_per_tkm,
+        "rate_note": _f(_("Transport cost uses %(rate)s USD per tonne-kilometre, an assumption "
+                       "(indicative overland freight); distances are great-circle."),
+                       rate=f"{rate_usd_per_tkm:g}"),
+        "licence_factor": LICENCE_FACTOR,
+        "licence_note": _f(_("A pair that needs an export licence ranks with its score x "
+                          "%(f)s (an assumption for delay and refusal risk)."),
+                          f=f"{LICENCE_FACTOR:g}"),
+        "weights": engine.WEIGHTS, "as_of": as_of.isoformat(),
+    }  # fmt: skip
+    out = {"mineral": mineral, "as_of": as_of.isoformat(), "offers": len(offers),
+           "requests": len(requests), "matches": [], "rejected": [],
+           "assumptions": assumptions}  # fmt: skip
+    if not offers or not requests:
+        return out
+    m = engine.match_matrix(_arrays(offers, "offer", as_of), _arrays(requests, "request", as_of),
+                            rate_usd_per_tkm)  # fmt: skip
+    decided = _decisions(session, [o.id for o in offers], [r.id for r in requests])
+    rows, cols = np.nonzero(m["compatible"])
+    dates = [np.datetime64(m["common_from"][i, j], "D").astype(dt.date) for i, j in
+             zip(rows, cols, strict=True)]  # fmt: skip
+    legal = _legal(session, caller, [(offers[i], requests[j], d) for i, j, d in
+                                     zip(rows, cols, dates, strict=True)])  # fmt: skip
+    verdict = np.full(m["compatible"].shape, "", dtype=object)
+    verdict[rows, cols] = [g["verdict"] for g in legal]
+    closed = np.zeros(m["compatible"].shape, dtype=bool)
+    o_pos = {o.id: n for n, o in enumerate(offers)}
+    r_pos = {r.id: n for n, r in enumerate(requests)}
+    done = [k for k, d in decided.items() if d.status in ("accepted", "declined")]
+    if done:  # a decided pair is not proposed again
+        closed[[o_pos[a] for a, _b in done], [r_pos[b] for _a, b in done]] = True
+    eligible = m["compatible"] & (verdict != "prohibited") & ~closed
+    weight = np.where(verdict == "licence_required", LICENCE_FACTOR, 1.0)
+    ranked = engine.rank(m["score"] * weight, eligible)
+    allocated = engine.allocate(m["quantity_t"].max(axis=1), m["quantity_t"].max(axis=0),
+                                ranked, len(requests))  # fmt: skip
+    got = dict(zip(ranked.tolist(), allocated.tolist(), strict=True))
+    position = {k: n for n, k in enumerate(ranked.tolist(), start=1)}
+    pubs_o = {o.id: listings.to_public(o, caller, listings.owner_names(session, offers))
+              for o in offers}  # fmt: skip
+    owners_r = listings.owner_names(session, requests)
+    pubs_r = {r.id: listings.to_public(r, caller, owners_r) for r in requests}
+    for (i, j), g in zip(zip(rows.tolist(), cols.tolist(), strict=True), legal, strict=True):
+        o, r = offers[i], requests[j]
+        flat = i * len(requests) + j
+        d = decided.get((o.id, r.id))
+        q = got.get(flat, 0.0)
+        status = (d.status if d is not None and d.status != "withdrawn" else
+                  "not_proposed" if g["verdict"] == "prohibited" or q <= 0 else "proposed")
+        out["matches"].append({
+            "offer": _side(o, pubs_o[o.id]), "request": _side(r, pubs_r[r.id]),
+            "quantity_t": round(q, 6), "possible_t": round(float(m["quantity_t"][i, j]), 6),
+            "legal": g, "score": float(m["score"][i, j]),
+            "rank": position.get(flat), "status": status,
+            "distance_km": None if np.isnan(m["distance_km"][i, j])
+            else round(float(m["distance_km"][i, j]), 1),
+            "transport_usd_per_t": None if np.isnan(m["transport_usd_per_t"][i, j])
+            else round(float(m["transport_usd_per_t"][i, j]), 2),
+            "window": {"from": dates[len(out["matches"])].isoformat(),
+                       "to": None if m["common_to"][i, j] == np.datetime64("9999-12-31")
+                       else str(np.datetime64(m["common_to"][i, j], "D")),
+                       "days": int(m["common_days"][i, j])},
+            "reasons": match_reasons(m, i, j, o, r, g, q, status, LICENCE_FACTOR),
+        })  # fmt: skip
+    out["matches"].sort(key=lambda x: (x["rank"] is None, x["rank"] or 0, -x["score"]))
+    if include_rejected:
+        bad_i, bad_j = np.nonzero(~m["compatible"])
+        for i, j in list(zip(bad_i.tolist(), bad_j.tolist(), strict=True))[:MAX_REJECTED]:
+            out["rejected"].append({"offer": _side(offers[i], pubs_o[offers[i].id]),
+                                    "request": _side(requests[j], pubs_r[requests[j].id]),
+                                    "compatible": False,
+                                    "reasons": rejection_reasons(m, i, j, offers[i],
+                                                                 requests[j])})  # fmt: skip
+    return out
+
+
+def _party(caller: Caller, offer: ScrapLot, request: ScrapLot) -> None:
+    if caller.anonymous or caller.org_id is None or not caller.at_least(Role.EDITOR):
+        raise Forbidden(_("deciding on a match needs an editor of the offering or the "
+                          "requesting organisation"))  # fmt: skip
+    if caller.org_id not in (offer.owner_org_id, request.owner_org_id):
+        raise Forbidden(_("only the offering or the requesting organisation may decide on "
+                          "this match"))  # fmt: skip
+
+
+def _pair(session: Session, caller: Caller, offer_id: int, request_id: int
+          ) -> tuple[ScrapLot, ScrapLot]:  # fmt: skip
+    offer = listings.get_row(session=session, caller=caller, id=offer_id)
+    request = listings.get_row(session=session, caller=caller, id=request_id)
+    if offer.side != "offer":
+        raise InvalidRecord([{"field": "offer_id", "problem": f"listing {offer_id} is a "
+                              "request, not an offer"}])  # fmt: skip
+    if request.side != "request":
+        raise InvalidRecord([{"field": "request_id", "problem": f"listing {request_id} is an "
+                              "offer, not a request"}])  # fmt: skip
+    return offer, request
+
+
+def _claim_both(session: Session, claims: list[tuple[ScrapLot, int, float]]) -> None:
+    """Move both listings on from the versions given, setting their allocation; in id
+    order (no deadlock between pairs). If the second is stale the first is put back (its
+    row is still locked by this transaction), so a refused decision leaves no trace."""
+    done: list[tuple[ScrapLot, int]] = []
+    for row, version, allocated in sorted(claims, key=lambda c: c[0].id):
+        if not listings.claim(session, row.id, version, allocated_t=allocated):
+            for back, v in done:
+                session.execute(update(ScrapLot).where(ScrapLot.id == back.id)
+                                .values(version=v, allocated_t=back.allocated_t)
+                                .execution_options(synchronize_session=False))  # fmt: skip
+            raise listings._stale(row.id, version)
+        done.append((row, version))
+
+
+def _event(session: Session, match: ScrapMatch, caller: Caller, action: str,
+           before: str | None, reason: str | None) -> None:  # fmt: skip
+    session.add(ScrapMatchEvent(match_id=match.id, action=action, from_status=before,
+                                to_status=match.status, org_id=caller.org_id,
+                                actor=caller.label, reason=reason))  # fmt: skip
+
+
+def _find(m: dict[str, Any], offer_id: int, request_id: int) -> dict[str, Any] | None:
+    return next((x for x in m["matches"] if x["offer"]["id"] == offer_id
+                 and x["request"]["id"] == request_id), None)  # fmt: skip
+
+
+def accept(*, session: Session, caller: Caller, offer_id: int, request_id: int,
+           offer_version: int, request_version: int, reason: str | None = None,
+           rate_usd_per_tkm: float = engine.DEFAULT_RATE_USD_PER_TKM,
+           as_of: dt.date | None = None) -> dict[str, Any]:  # fmt: skip
+    """Accept a proposed match at the versions the caller saw: the quantity is allocated
+    on both listings and both versions move on, so a concurrent acceptance of either
+    lot at those versions fails with a conflict. A prohibited or incompatible pair is
+    refused (the reasons say why)."""
+    offer, request = _pair(session, caller, offer_id, request_id)
+    _party(caller, offer, request)
+    for row, v in ((offer, offer_version), (request, request_version)):
+        if row.version != v:
+            raise listings._stale(row.id, v)
+    found = matches(session=session, caller=caller, mineral=offer.mineral,
+                    rate_usd_per_tkm=rate_usd_per_tkm, as_of=as_of)  # fmt: skip
+    pair = _find(found, offer_id, request_id) if offer.mineral == request.mineral else None
+    if pair is None:
+        raise Conflict(_f(_("offer %(o)s and request %(r)s do not match: see the reasons with "
+                         "--include-rejected"), o=offer_id, r=request_id))  # fmt: skip
+    if pair["legal"]["verdict"] == "prohibited":
+        titles = "; ".join(x["title"] for x in pair["legal"]["measures"] if x["decides"])
+        raise Conflict(_f(_("this shipment is prohibited: %(titles)s"), titles=titles))
+    if pair["status"] in ("accepted", "declined"):
+        raise Conflict(_f(_("this match was already %(status)s"), status=pair["status"]))
+    qty = pair["possible_t"]
+    # versions claimed in id order, offer and request alike (no deadlock between pairs)
+    _claim_both(session, [(row, v, (row.allocated_t or 0.0) + qty) for row, v in
+                          ((offer, offer_version), (request, request_version))])  # fmt: skip
+    session.refresh(offer)
+    session.refresh(request)
+    match = session.scalars(select(ScrapMatch).where(ScrapMatch.offer_id == offer_id,
+                                                     ScrapMatch.request_id == request_id)).first()
+    before = match.status if match else None
+    if match is None:
+        match = ScrapMatch(offer_id=offer_id, request_id=request_id, version=1, status="")
+        session.add(match)
+    match.status, match.quantity_t, match.score = "accepted", qty, pair["score"]
+    match.legal_verdict = pair["legal"]["verdict"]
+    session.flush()
+    _event(session, match, caller, "accept", before, reason)
+    session.flush()
+    return _match_public(session, caller, match, offer, request)
+
+
+def decline(*, session: Session, caller: Caller, offer_id: int, request_id: int,
+            offer_version: int, request_version: int, reason: str | None = None
+            ) -> dict[str, Any]:  # fmt: skip
+    """Decline a match at the versions the caller saw; it is not proposed again."""
+    offer, request = _pair(session, caller, offer_id, request_id)
+    _party(caller, offer, request)
+    for row, v in ((offer, offer_version), (request, request_version)):
+        if row.version != v:
+            raise listings._stale(row.id, v)
+    match = session.scalars(select(ScrapMatch).where(ScrapMatch.offer_id == offer_id,
+                                                     ScrapMatch.request_id == request_id)).first()
+    if match is not None and match.status in ("accepted", "declined"):
+        raise Conflict(_f(_("this match was already %(status)s"), status=match.status))
+    before = match.status if match else None
+    if match is None:
+        match = ScrapMatch(offer_id=offer_id, request_id=request_id, version=1,
+                           quantity_t=0.0, status="")  # fmt: skip
+        session.add(match)
+    match.status = "declined"
+    session.flush()
+    _event(session, match, caller, "decline", before, reason)
+    session.flush()
+    return _match_public(session, caller, match, offer, request)
+
+
+def withdraw(*, session: Session, caller: Caller, match_id: int, version: int,
+             reason: str | None = None) -> dict[str, Any]:  # fmt: skip
+    """Withdraw an accepted match: its quantity is free again on both listings."""
+    match = session.get(ScrapMatch, match_id)
+    if match is None:
+        raise NotFound(f"no scrap match with id {match_id}")
+    try:
+        offer, request = _pair(session, caller, match.offer_id, match.request_id)
+    except NotFound:
+        raise NotFound(f"no scrap match with id {match_id}") from None
+    _party(caller, offer, request)
+    if match.status != "accepted":
+        raise Conflict(_f(_("only an accepted match can be withdrawn; this one is %(status)s"),
+                         status=match.status))  # fmt: skip
+    if match.version != version:
+        raise Conflict(_f(_("match %(id)s is no longer at version %(v)s"), id=match_id, v=version))
+    _claim_both(session, [(row, row.version, max((row.allocated_t or 0.0) - match.quantity_t,
+                                                 0.0)) for row in (offer, request)])  # fmt: skip
+    session.refresh(offer)
+    session.refresh(request)
+    match.status, match.version = "withdrawn", match.version + 1
+    session.flush()
+    _event(session, match, caller, "withdraw", "accepted", reason)
+    session.flush()
+    return _match_public(session, caller, match, offer, request)
+
+
+def _match_public(session: Session, caller: Caller, match: ScrapMatch, offer: ScrapLot,
+                  request: ScrapLot) -> dict[str, Any]:  # fmt: skip
+    return {"id": match.id, "offer_id": match.offer_id, "request_id": match.request_id,
+            "status": match.status, "quantity_t": match.quantity_t, "score": match.score,
+            "legal_verdict": match.legal_verdict, "version": match.version,
+            "offer_version": offer.version, "request_version": request.version,
+            "history": history(session=session, caller=caller, match_id=match.id)}  # fmt: skip
+
+
+def history(*, session: Session, caller: Caller, match_id: int | None = None,
+            listing_id: int | None = None) -> list[dict[str, Any]]:
+    """Decisions on the matches the caller may see (both listings visible), oldest first;
+    a decision's reason is shown to the two parties only."""
+    access.check_caller(caller)
+    stmt = select(ScrapMatchEvent, ScrapMatch).join(
+        ScrapMatch, ScrapMatch.id == ScrapMatchEvent.match_id)
+    if match_id is not None:
+        stmt = stmt.where(ScrapMatch.id == match_id)
+    if listing_id is not None:
+        stmt = stmt.where((ScrapMatch.offer_id == listing_id)
+                          | (ScrapMatch.request_id == listing_id))  # fmt: skip
+    out = []
+    for ev, mt in session.execute(stmt.order_by(ScrapMatchEvent.at, ScrapMatchEvent.id)):
+        offer, request = session.get(ScrapLot, mt.offer_id), session.get(ScrapLot, mt.request_id)
+        if not (offer and request and access.can_see(offer, caller)
+                and access.can_see(request, caller)):  # fmt: skip
+            continue
+        party = caller.local or caller.org_id in (offer.owner_org_id, request.owner_org_id)
+        out.append({"match_id": mt.id, "offer_id": mt.offer_id, "request_id": mt.request_id,
+                    "action": ev.action, "from_status": ev.from_status,
+                    "to_status": ev.to_status, "by": ev.actor,
+                    "at": ev.at.isoformat() if ev.at else None,
+                    "reason": ev.reason if party else None,
+                    "quantity_t": mt.quantity_t})  # fmt: skip
+    return out
+
+
+def standards_text(codes: list[str]) -> str:
+    return ", ".join(standard_label(c) for c in codes)
