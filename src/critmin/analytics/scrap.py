@@ -41,8 +41,14 @@ def haversine_km(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray,
                  lon2: np.ndarray) -> np.ndarray:  # fmt: skip
     """Great-circle distance, km, between every point 1 (rows) and point 2 (columns);
     NaN where a coordinate is unknown."""
-    p1, l1 = np.radians(np.asarray(lat1, float))[:, None], np.radians(np.asarray(lon1, float))[:, None]
-    p2, l2 = np.radians(np.asarray(lat2, float))[None, :], np.radians(np.asarray(lon2, float))[None, :]
+    p1, l1 = (
+        np.radians(np.asarray(lat1, float))[:, None],
+        np.radians(np.asarray(lon1, float))[:, None],
+    )
+    p2, l2 = (
+        np.radians(np.asarray(lat2, float))[None, :],
+        np.radians(np.asarray(lon2, float))[None, :],
+    )
     a = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin((l2 - l1) / 2) ** 2
     return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
 
@@ -51,8 +57,11 @@ def _days(values: Any) -> np.ndarray:
     return np.asarray(values, dtype="datetime64[D]")
 
 
-def match_matrix(offers: dict[str, Any], requests: dict[str, Any],
-                 rate_usd_per_tkm: float = DEFAULT_RATE_USD_PER_TKM) -> dict[str, np.ndarray]:  # fmt: skip
+def match_matrix(
+    offers: dict[str, Any],
+    requests: dict[str, Any],
+    rate_usd_per_tkm: float = DEFAULT_RATE_USD_PER_TKM,
+) -> dict[str, np.ndarray]:
     """Every test and figure for every offer x request pair.
 
     ``offers``: ``mineral`` (str), ``type_bit`` (int, one bit), ``grade`` (%),
@@ -63,7 +72,9 @@ def match_matrix(offers: dict[str, Any], requests: dict[str, Any],
     if not (np.isfinite(rate_usd_per_tkm) and rate_usd_per_tkm >= 0):
         raise ValueError("rate_usd_per_tkm: expected a finite number >= 0")
     o, r = offers, requests
-    same_mineral = np.asarray(o["mineral"], object)[:, None] == np.asarray(r["mineral"], object)[None, :]
+    same_mineral = (
+        np.asarray(o["mineral"], object)[:, None] == np.asarray(r["mineral"], object)[None, :]
+    )
     type_ok = (np.asarray(o["type_bit"], np.int64)[:, None]
                & np.asarray(r["types"], np.int64)[None, :]) != 0  # fmt: skip
     grade = np.asarray(o["grade"], float)[:, None]
@@ -79,7 +90,10 @@ def match_matrix(offers: dict[str, Any], requests: dict[str, Any],
     common_to = np.minimum(o_end, r_end)
     common_days = (common_to - common_from).astype(np.int64) + 1
     window_ok = common_days > 0
-    free_o, free_r = np.asarray(o["free_t"], float)[:, None], np.asarray(r["free_t"], float)[None, :]
+    free_o, free_r = (
+        np.asarray(o["free_t"], float)[:, None],
+        np.asarray(r["free_t"], float)[None, :],
+    )
     quantity_ok = (free_o > 0) & (free_r > 0)
     compatible = same_mineral & type_ok & grade_ok & standards_ok & window_ok & quantity_ok
     quantity = np.where(compatible, np.minimum(free_o, free_r), 0.0)
@@ -89,8 +103,12 @@ def match_matrix(offers: dict[str, Any], requests: dict[str, Any],
     span = hi - lo
     grade_fit = np.where(span > 0, (grade - lo) / np.where(span > 0, span, 1.0), 1.0)
     timing = np.minimum(np.maximum(common_days, 0), TIMING_FULL_DAYS) / TIMING_FULL_DAYS
-    score = 100.0 * (WEIGHTS["fill"] * fill + WEIGHTS["proximity"] * proximity
-                     + WEIGHTS["grade"] * np.clip(grade_fit, 0, 1) + WEIGHTS["timing"] * timing)
+    score = 100.0 * (
+        WEIGHTS["fill"] * fill
+        + WEIGHTS["proximity"] * proximity
+        + WEIGHTS["grade"] * np.clip(grade_fit, 0, 1)
+        + WEIGHTS["timing"] * timing
+    )
     return {
         "compatible": compatible, "same_mineral": same_mineral, "type_ok": type_ok,
         "grade_ok": grade_ok, "standards_ok": standards_ok, "missing_standards": missing_std,

@@ -37,25 +37,44 @@ OrgOption = Annotated[str | None, typer.Option(
 TokenOption = Annotated[str | None, typer.Option(
     "--token", envvar="CRITMIN_TOKEN", help="Act with this API token's organisation and role.",
     show_default=False)]  # fmt: skip
-AsOf = Annotated[str | None, typer.Option(
-    "--as-of", help="Match from this date (YYYY-MM-DD; default today).", metavar="DATE")]
-Rate = Annotated[float, typer.Option(
-    "--rate", min=0, max=1000, help="Transport cost, USD per tonne-kilometre (an assumption).")]
-Version = Annotated[int, typer.Option(min=1, max=2**31 - 1)]
+AsOf = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of", help="Match from this date (YYYY-MM-DD; default today).", metavar="DATE"
+    ),
+]
+Rate = Annotated[
+    float,
+    typer.Option(
+        "--rate", min=0, max=1000, help="Transport cost, USD per tonne-kilometre (an assumption)."
+    ),
+]
+Side = Annotated[str | None, typer.Option("--side", help="offer or request.")]
 
 
 def _caller(session: Session, org: str | None, token: str | None) -> Caller:
     """The local operator, or acting for ``--org`` (as its editor), or ``--token``'s."""
-    from critmin.services.auth import LOCAL, AuthError, Caller, Role, authenticate, get_org
-    from critmin.services.auth import partner_ids
+    from critmin.services.auth import (
+        LOCAL,
+        AuthError,
+        Caller,
+        Role,
+        authenticate,
+        get_org,
+        partner_ids,
+    )
 
     try:
         if token:
             return authenticate(session=session, token=token)
         if org:
             row = get_org(session=session, name=org)
-            return Caller(org_id=row.id, org_name=row.name, role=Role.EDITOR,
-                          partner_org_ids=partner_ids(session=session, org_id=row.id))
+            return Caller(
+                org_id=row.id,
+                org_name=row.name,
+                role=Role.EDITOR,
+                partner_org_ids=partner_ids(session=session, org_id=row.id),
+            )
     except AuthError as exc:
         raise fail(f"{exc} (see `critmin org list`)", code=2) from None
     return LOCAL
@@ -90,8 +109,11 @@ def _import(side: str, path: Path, org: str | None, token: str | None, db: str |
                        code=2)  # fmt: skip
         if not token:
             owner, caller = caller.org_id, LOCAL
-        summary = _run(lambda: service.import_file(session=session, caller=caller, path=path,
-                                                   side=side, owner_org_id=owner))
+        summary = _run(
+            lambda: service.import_file(
+                session=session, caller=caller, path=path, side=side, owner_org_id=owner
+            )
+        )
     if fmt != OutputFormat.table:
         emit(summary, fmt)
         return
@@ -117,8 +139,7 @@ def request_cmd(path: FileArg, org: OrgOption = None, token: TokenOption = None,
 
 
 @scrap_app.command("listings")
-def listings_cmd(mineral: MineralFilter = None,
-                 side: Annotated[str | None, typer.Option("--side", help="offer or request.")] = None,
+def listings_cmd(mineral: MineralFilter = None, side: Side = None,
                  org: OrgOption = None, token: TokenOption = None, db: DbOption = None,
                  fmt: FormatOption = OutputFormat.table) -> None:  # fmt: skip
     """Offers and requests (as the organisation sees them with --org/--token)."""
@@ -126,15 +147,25 @@ def listings_cmd(mineral: MineralFilter = None,
 
     with session_for(db) as session:
         caller = _caller(session, org, token)
-        out = _run(lambda: service.list_listings(session=session, caller=caller,
-                                                 mineral=mineral, side=side))
+        out = _run(
+            lambda: service.list_listings(
+                session=session, caller=caller, mineral=mineral, side=side
+            )
+        )
     if fmt == OutputFormat.json:
         emit(out["listings"], fmt)
         return
-    rows = [{**r, "scrap_types": ", ".join(r["scrap_type_labels"]),
-             "grade": f"{r['grade_pct']:g} %" if r["grade_pct"] is not None else
-             f"{r['grade_min_pct']:g}–{r['grade_max_pct']:g} %",
-             "quantity": f"{r['free_t']:g} of {r['quantity_t']:g} t"} for r in out["listings"]]
+    rows = [
+        {
+            **r,
+            "scrap_types": ", ".join(r["scrap_type_labels"]),
+            "grade": f"{r['grade_pct']:g} %"
+            if r["grade_pct"] is not None
+            else f"{r['grade_min_pct']:g}–{r['grade_max_pct']:g} %",
+            "quantity": f"{r['free_t']:g} of {r['quantity_t']:g} t",
+        }
+        for r in out["listings"]
+    ]
     emit(rows, fmt, title=f"Scrap listings: {out['counts']['offer']} offers, "
          f"{out['counts']['request']} requests",
          columns=["id", "side", "mineral", "scrap_types", "grade", "quantity", "country",
@@ -155,9 +186,16 @@ def match_cmd(mineral: MineralRequired, rate: Rate = 0.10, as_of: AsOf = None,
     day = _day(as_of)
     with session_for(db) as session:
         caller = _caller(session, org, token)
-        out = _run(lambda: service.matches(session=session, caller=caller, mineral=mineral,
-                                           rate_usd_per_tkm=rate, as_of=day,
-                                           include_rejected=include_rejected))
+        out = _run(
+            lambda: service.matches(
+                session=session,
+                caller=caller,
+                mineral=mineral,
+                rate_usd_per_tkm=rate,
+                as_of=day,
+                include_rejected=include_rejected,
+            )
+        )
     rows = out["matches"] + out["rejected"]
     if fmt == OutputFormat.json:
         emit(rows, fmt)
@@ -208,10 +246,10 @@ def _decide(action: str, offer: int, request: int, offer_version: int,
 
 Offer = Annotated[int, typer.Option("--offer", min=1, help="Offer id.")]
 Request = Annotated[int, typer.Option("--request", min=1, help="Request id.")]
-OfferV = Annotated[int, typer.Option("--offer-version", min=1,
-                                     help="The offer's version you saw.")]
-RequestV = Annotated[int, typer.Option("--request-version", min=1,
-                                       help="The request's version you saw.")]
+OfferV = Annotated[int, typer.Option("--offer-version", min=1, help="The offer's version you saw.")]
+RequestV = Annotated[
+    int, typer.Option("--request-version", min=1, help="The request's version you saw.")
+]
 Reason = Annotated[str | None, typer.Option("--reason", help="Why (kept in the "
                                             "history).")]  # fmt: skip
 
@@ -246,11 +284,19 @@ def history_cmd(match: Annotated[int | None, typer.Option("--match", min=1)] = N
 
     with session_for(db) as session:
         caller = _caller(session, org, token)
-        rows = _run(lambda: service.history(session=session, caller=caller, match_id=match,
-                                            listing_id=listing))
-    emit(rows, fmt, title="Scrap match decisions",
-         columns=None if fmt == OutputFormat.json else
-         ["match_id", "offer_id", "request_id", "action", "to_status", "by", "at", "reason"])
+        rows = _run(
+            lambda: service.history(
+                session=session, caller=caller, match_id=match, listing_id=listing
+            )
+        )
+    emit(
+        rows,
+        fmt,
+        title="Scrap match decisions",
+        columns=None
+        if fmt == OutputFormat.json
+        else ["match_id", "offer_id", "request_id", "action", "to_status", "by", "at", "reason"],
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -112,7 +112,9 @@ class ScrapListing(JsonScalars):
     @field_validator("sharing", mode="before")
     @classmethod
     def _sharing(cls, v: Any) -> Any:
-        return SHARING_ALIASES.get(v.strip().lower(), v.strip().lower()) if isinstance(v, str) else v
+        return (
+            SHARING_ALIASES.get(v.strip().lower(), v.strip().lower()) if isinstance(v, str) else v
+        )
 
     @field_validator("mineral")
     @classmethod

@@ -77,8 +77,17 @@ def _rows(path: Path, text: str) -> list[tuple[int, dict[str, Any], dict[str, An
                                        f"JSON ({exc.msg})")]) from None  # fmt: skip
         items = doc.get("listings") if isinstance(doc, dict) else doc
         if not isinstance(items, list):
-            raise IngestError([Problem(name, None, None, type(doc).__name__,
-                                       "a list of listings or {\"listings\": [...]}")])
+            raise IngestError(
+                [
+                    Problem(
+                        name,
+                        None,
+                        None,
+                        type(doc).__name__,
+                        'a list of listings or {"listings": [...]}',
+                    )
+                ]
+            )
         return [(n, item, None) for n, item in enumerate(items, start=1)]
     reader = csv.DictReader(io.StringIO(text))
     header = reader.fieldnames or []

@@ -89,7 +89,7 @@ def owner_names(session: Session, rows: list[ScrapLot]) -> dict[int, str]:
         return {}
     found = session.execute(select(Organisation.id, Organisation.name)
                             .where(Organisation.id.in_(ids)))  # fmt: skip
-    return dict(found.tuples().all())
+    return {i: n for i, n in found}
 
 
 def to_public(row: ScrapLot, caller: Caller, owners: dict[int, str]) -> dict[str, Any]:
@@ -280,10 +280,17 @@ def import_file(*, session: Session, caller: Caller, path: Any, side: str,
     mine = {r.reference: r for r in session.scalars(select(ScrapLot).where(
         ScrapLot.owner_org_id == owner, ScrapLot.side == side,
         ScrapLot.deleted_at.is_(None), ScrapLot.reference.in_(refs)))} if refs else {}  # fmt: skip
-    problems = [Problem(path.name, n, "quantity_t", rec.quantity_t,
-                        f"at least the {mine[rec.reference].allocated_t:g} t already matched")
-                for n, rec in enumerate(records, start=1)
-                if rec.reference in mine and rec.quantity_t < mine[rec.reference].allocated_t]
+    problems = [
+        Problem(
+            path.name,
+            n,
+            "quantity_t",
+            rec.quantity_t,
+            f"at least the {mine[rec.reference].allocated_t:g} t already matched",
+        )
+        for n, rec in enumerate(records, start=1)
+        if rec.reference in mine and rec.quantity_t < mine[rec.reference].allocated_t
+    ]
     if problems:
         raise IngestError(problems)
     created = updated = 0
@@ -303,5 +310,10 @@ def import_file(*, session: Session, caller: Caller, path: Any, side: str,
                       source=path.name)  # fmt: skip
         updated += 1
     session.flush()
-    return {"file": path.name, "side": side, "created": created, "updated": updated,
-            "owner_org_id": owner}
+    return {
+        "file": path.name,
+        "side": side,
+        "created": created,
+        "updated": updated,
+        "owner_org_id": owner,
+    }

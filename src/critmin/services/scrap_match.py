@@ -83,7 +83,8 @@ def _legal(session: Session, caller: Caller, pairs: list[tuple[ScrapLot, ScrapLo
                                                         "effect_label", "decides", "sources")}
                                  for m in c["measures"]],
                     "why": c["why"], "origin": c["origin"], "destination": c["destination"],
-                    "date": c["date"], "item": c["item"], "item_label": c["item_label"]})  # fmt: skip
+                    "date": c["date"], "item": c["item"],
+                    "item_label": c["item_label"]})  # fmt: skip
     return out
 
 
@@ -91,22 +92,48 @@ def _decisions(session: Session, offer_ids: list[int], request_ids: list[int]
                ) -> dict[tuple[int, int], ScrapMatch]:  # fmt: skip
     if not offer_ids or not request_ids:
         return {}
-    rows = session.scalars(select(ScrapMatch).where(ScrapMatch.offer_id.in_(offer_ids),
-                                                    ScrapMatch.request_id.in_(request_ids)))
+    rows = session.scalars(
+        select(ScrapMatch).where(
+            ScrapMatch.offer_id.in_(offer_ids), ScrapMatch.request_id.in_(request_ids)
+        )
+    )
     return {(m.offer_id, m.request_id): m for m in rows}
 
 
 def _side(row: ScrapLot, pub: dict[str, Any]) -> dict[str, Any]:
-    keep = ("id", "reference", "owner", "country", "country_label", "place", "lat", "lon",
-            "scrap_types", "scrap_type_labels", "grade_pct", "grade_min_pct", "grade_max_pct",
-            "assay", "quantity_t", "free_t", "price_usd_per_t", "price_formula", "standards",
-            "required_standards", "available_from", "available_to", "sharing", "version")
+    keep = (
+        "id",
+        "reference",
+        "owner",
+        "country",
+        "country_label",
+        "place",
+        "lat",
+        "lon",
+        "scrap_types",
+        "scrap_type_labels",
+        "grade_pct",
+        "grade_min_pct",
+        "grade_max_pct",
+        "assay",
+        "quantity_t",
+        "free_t",
+        "price_usd_per_t",
+        "price_formula",
+        "standards",
+        "required_standards",
+        "available_from",
+        "available_to",
+        "sharing",
+        "version",
+    )
     return {k: pub[k] for k in keep}
 
 
 def matches(*, session: Session, caller: Caller, mineral: str,
             rate_usd_per_tkm: float = engine.DEFAULT_RATE_USD_PER_TKM,
-            as_of: dt.date | None = None, include_rejected: bool = False) -> dict[str, Any]:  # fmt: skip
+            as_of: dt.date | None = None, include_rejected: bool = False
+            ) -> dict[str, Any]:  # fmt: skip
     """Ranked matches of the visible offers and requests of ``mineral``, each with its
     quantity, legality, score and reasons; with ``include_rejected``, the pairs that do
     not match and why not."""
@@ -139,19 +166,19 @@ def matches(*, session: Session, caller: Caller, mineral: str,
     m = engine.match_matrix(_arrays(offers, "offer", as_of), _arrays(requests, "request", as_of),
                             rate_usd_per_tkm)  # fmt: skip
     decided = _decisions(session, [o.id for o in offers], [r.id for r in requests])
-    rows, cols = np.nonzero(m["compatible"])
+    closed = np.zeros(m["compatible"].shape, dtype=bool)
+    o_pos = {o.id: n for n, o in enumerate(offers)}
+    r_pos = {r.id: n for n, r in enumerate(requests)}
+    done = [k for k, d in decided.items() if d.status in ("accepted", "declined")]
+    if done:  # a decided pair is shown with its decision and not proposed again
+        closed[[o_pos[a] for a, _b in done], [r_pos[b] for _a, b in done]] = True
+    rows, cols = np.nonzero(m["compatible"] | closed)
     dates = [np.datetime64(m["common_from"][i, j], "D").astype(dt.date) for i, j in
              zip(rows, cols, strict=True)]  # fmt: skip
     legal = _legal(session, caller, [(offers[i], requests[j], d) for i, j, d in
                                      zip(rows, cols, dates, strict=True)])  # fmt: skip
     verdict = np.full(m["compatible"].shape, "", dtype=object)
     verdict[rows, cols] = [g["verdict"] for g in legal]
-    closed = np.zeros(m["compatible"].shape, dtype=bool)
-    o_pos = {o.id: n for n, o in enumerate(offers)}
-    r_pos = {r.id: n for n, r in enumerate(requests)}
-    done = [k for k, d in decided.items() if d.status in ("accepted", "declined")]
-    if done:  # a decided pair is not proposed again
-        closed[[o_pos[a] for a, _b in done], [r_pos[b] for _a, b in done]] = True
     eligible = m["compatible"] & (verdict != "prohibited") & ~closed
     weight = np.where(verdict == "licence_required", LICENCE_FACTOR, 1.0)
     ranked = engine.rank(m["score"] * weight, eligible)
@@ -168,12 +195,20 @@ def matches(*, session: Session, caller: Caller, mineral: str,
         flat = i * len(requests) + j
         d = decided.get((o.id, r.id))
         q = got.get(flat, 0.0)
-        status = (d.status if d is not None and d.status != "withdrawn" else
-                  "not_proposed" if g["verdict"] == "prohibited" or q <= 0 else "proposed")
+        if d is not None and d.status == "accepted":
+            q = d.quantity_t
+        status = (
+            d.status
+            if d is not None and d.status != "withdrawn"
+            else "not_proposed"
+            if g["verdict"] == "prohibited" or q <= 0
+            else "proposed"
+        )
         out["matches"].append({
             "offer": _side(o, pubs_o[o.id]), "request": _side(r, pubs_r[r.id]),
             "quantity_t": round(q, 6), "possible_t": round(float(m["quantity_t"][i, j]), 6),
-            "legal": g, "score": float(m["score"][i, j]),
+            "legal": g, "score": float(m["score"][i, j]) if m["compatible"][i, j]
+            else float(d.score or 0.0) if d is not None else 0.0,
             "rank": position.get(flat), "status": status,
             "distance_km": None if np.isnan(m["distance_km"][i, j])
             else round(float(m["distance_km"][i, j]), 1),
@@ -187,7 +222,7 @@ def matches(*, session: Session, caller: Caller, mineral: str,
         })  # fmt: skip
     out["matches"].sort(key=lambda x: (x["rank"] is None, x["rank"] or 0, -x["score"]))
     if include_rejected:
-        bad_i, bad_j = np.nonzero(~m["compatible"])
+        bad_i, bad_j = np.nonzero(~m["compatible"] & ~closed)
         for i, j in list(zip(bad_i.tolist(), bad_j.tolist(), strict=True))[:MAX_REJECTED]:
             out["rejected"].append({"offer": _side(offers[i], pubs_o[offers[i].id]),
                                     "request": _side(requests[j], pubs_r[requests[j].id]),
@@ -276,8 +311,11 @@ def accept(*, session: Session, caller: Caller, offer_id: int, request_id: int,
                           ((offer, offer_version), (request, request_version))])  # fmt: skip
     session.refresh(offer)
     session.refresh(request)
-    match = session.scalars(select(ScrapMatch).where(ScrapMatch.offer_id == offer_id,
-                                                     ScrapMatch.request_id == request_id)).first()
+    match = session.scalars(
+        select(ScrapMatch).where(
+            ScrapMatch.offer_id == offer_id, ScrapMatch.request_id == request_id
+        )
+    ).first()
     before = match.status if match else None
     if match is None:
         match = ScrapMatch(offer_id=offer_id, request_id=request_id, version=1, status="")
@@ -299,8 +337,11 @@ def decline(*, session: Session, caller: Caller, offer_id: int, request_id: int,
     for row, v in ((offer, offer_version), (request, request_version)):
         if row.version != v:
             raise listings._stale(row.id, v)
-    match = session.scalars(select(ScrapMatch).where(ScrapMatch.offer_id == offer_id,
-                                                     ScrapMatch.request_id == request_id)).first()
+    match = session.scalars(
+        select(ScrapMatch).where(
+            ScrapMatch.offer_id == offer_id, ScrapMatch.request_id == request_id
+        )
+    ).first()
     if match is not None and match.status in ("accepted", "declined"):
         raise Conflict(_f(_("this match was already %(status)s"), status=match.status))
     before = match.status if match else None
@@ -351,13 +392,15 @@ def _match_public(session: Session, caller: Caller, match: ScrapMatch, offer: Sc
             "history": history(session=session, caller=caller, match_id=match.id)}  # fmt: skip
 
 
-def history(*, session: Session, caller: Caller, match_id: int | None = None,
-            listing_id: int | None = None) -> list[dict[str, Any]]:
+def history(
+    *, session: Session, caller: Caller, match_id: int | None = None, listing_id: int | None = None
+) -> list[dict[str, Any]]:
     """Decisions on the matches the caller may see (both listings visible), oldest first;
     a decision's reason is shown to the two parties only."""
     access.check_caller(caller)
     stmt = select(ScrapMatchEvent, ScrapMatch).join(
-        ScrapMatch, ScrapMatch.id == ScrapMatchEvent.match_id)
+        ScrapMatch, ScrapMatch.id == ScrapMatchEvent.match_id
+    )
     if match_id is not None:
         stmt = stmt.where(ScrapMatch.id == match_id)
     if listing_id is not None:

@@ -46,30 +46,48 @@ def match_reasons(m: dict[str, Any], i: int, j: int, o: ScrapLot, r: ScrapLot,
           days=int(m["common_days"][i, j])),
     ]  # fmt: skip
     if r.required_standards:
-        out.append(_f(_("Required standards met: %(list)s"),
-                     list=", ".join(standard_label(s) for s in r.required_standards)))
+        out.append(
+            _f(
+                _("Required standards met: %(list)s"),
+                list=", ".join(standard_label(s) for s in r.required_standards),
+            )
+        )
     km = m["distance_km"][i, j]
     if np.isnan(km):
         out.append(_("Distance unknown (coordinates missing on one side): proximity counted "
                      "as 0.5, no transport cost"))  # fmt: skip
     else:
-        out.append(_f(_("Distance %(km)s km (great circle); transport about %(usd)s USD/t at "
-                     "%(rate)s USD per t·km (assumption)"), km=f"{km:,.0f}",
-                     usd=f"{m['transport_usd_per_t'][i, j]:,.0f}",
-                     rate=f"{m['transport_usd_per_t'][i, j] / km:g}" if km > 0 else "0"))
+        out.append(
+            _f(
+                _(
+                    "Distance %(km)s km (great circle); transport about %(usd)s USD/t at "
+                    "%(rate)s USD per t·km (assumption)"
+                ),
+                km=f"{km:,.0f}",
+                usd=f"{m['transport_usd_per_t'][i, j]:,.0f}",
+                rate=f"{m['transport_usd_per_t'][i, j] / km:g}" if km > 0 else "0",
+            )
+        )
     if legal["verdict"] == "prohibited":
-        out.append(_f(_("Not proposed: the export is prohibited on that date (%(why)s)"),
-                     why=legal["why"]))
+        out.append(
+            _f(_("Not proposed: the export is prohibited on that date (%(why)s)"), why=legal["why"])
+        )
     elif legal["verdict"] == "licence_required":
-        out.append(_f(_("Needs an export licence (%(why)s): ranked at %(f)s of its score"),
-                     why=legal["why"], f=f"{licence_factor:g}"))
+        out.append(
+            _f(
+                _("Needs an export licence (%(why)s): ranked at %(f)s of its score"),
+                why=legal["why"],
+                f=f"{licence_factor:g}",
+            )
+        )
     if status == "not_proposed" and legal["verdict"] != "prohibited" and q <= 0:
         out.append(_("Not proposed in this set: a higher-ranked match already takes the lot"))
     if status in ("accepted", "declined"):
         out.append(_f(_("Already decided: %(status)s"), status=_(status)))
     elif 0 < q < float(m["quantity_t"][i, j]) - 1e-9:
-        out.append(_f(_("Partly allocated: %(q)s t here, the rest to higher-ranked matches"),
-                     q=_t(q)))
+        out.append(
+            _f(_("Partly allocated: %(q)s t here, the rest to higher-ranked matches"), q=_t(q))
+        )
     return out
 
 
@@ -77,19 +95,28 @@ def rejection_reasons(m: dict[str, Any], i: int, j: int, o: ScrapLot, r: ScrapLo
     """Why this pair does not match (every failed test)."""
     out = []
     if not m["type_ok"][i, j]:
-        out.append(_f(_("Scrap type mismatch: %(type)s is not among the accepted %(accepted)s"),
-                     type=scrap_type_label((o.scrap_types or [""])[0]),
-                     accepted=", ".join(scrap_type_label(t) for t in r.scrap_types or [])))
+        out.append(
+            _f(
+                _("Scrap type mismatch: %(type)s is not among the accepted %(accepted)s"),
+                type=scrap_type_label((o.scrap_types or [""])[0]),
+                accepted=", ".join(scrap_type_label(t) for t in r.scrap_types or []),
+            )
+        )
     if not m["grade_ok"][i, j]:
-        out.append(_f(_("Grade mismatch: %(g)s %% is outside the requested %(range)s"),
-                     g=f"{o.grade_pct:g}", range=_range(r)))
+        out.append(
+            _f(
+                _("Grade mismatch: %(g)s %% is outside the requested %(range)s"),
+                g=f"{o.grade_pct:g}",
+                range=_range(r),
+            )
+        )
     if not m["standards_ok"][i, j]:
         missing = [s for s in r.required_standards or [] if s not in (o.standards or [])]
-        out.append(_f(_("Standards missing: %(list)s"),
-                     list=", ".join(standard_label(s) for s in missing)))
+        out.append(
+            _f(_("Standards missing: %(list)s"), list=", ".join(standard_label(s) for s in missing))
+        )
     if not m["window_ok"][i, j]:
         out.append(_("Availability windows do not overlap (from the date of the match on)"))
     if not m["quantity_ok"][i, j]:
         out.append(_("Nothing left: the lot or the request is fully matched"))
     return out or [_("Different mineral")]
-
