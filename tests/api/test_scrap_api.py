@@ -60,8 +60,10 @@ def test_listings_matches_decisions_and_conflicts(server):
     cn = _post(base, "/listings", offer(country="CHN", lat=None, lon=None), auth["CN"]).json()
     req = _post(base, "/listings", request(), auth["US"]).json()
     low = _post(base, "/listings", offer(grade_pct=20.0), auth["DE"]).json()
-    got = httpx.get(f"{base}{BASE}/matches", params={"mineral": "gallium", "as_of": "2025-03-01",
-                                                     "include_rejected": "true"}).json()
+    got = httpx.get(
+        f"{base}{BASE}/matches",
+        params={"mineral": "gallium", "as_of": "2025-03-01", "include_rejected": "true"},
+    ).json()
     pairs = {(m["offer"]["id"], m["request"]["id"]): m for m in got["matches"]}
     legal, banned = pairs[(de.json()["id"], req["id"])], pairs[(cn["id"], req["id"])]
     assert legal["legal"]["verdict"] == "allowed" and legal["quantity_t"] == 10.0
@@ -85,8 +87,11 @@ def test_listings_matches_decisions_and_conflicts(server):
     def take(who, request_id):
         with httpx.Client(timeout=60) as client:
             barrier.wait()
-            results[who] = client.post(f"{base}{BASE}/matches/accept", headers=auth[who],
-                                       json={**decision, "request_id": request_id})
+            results[who] = client.post(
+                f"{base}{BASE}/matches/accept",
+                headers=auth[who],
+                json={**decision, "request_id": request_id},
+            )
 
     threads = [threading.Thread(target=take, args=("US", req["id"])),
                threading.Thread(target=take, args=("Hostile", other["id"]))]  # fmt: skip
@@ -144,8 +149,11 @@ def test_hostile_partner_gets_nothing_of_a_private_lot(server):
     listed = httpx.get(f"{base}{BASE}/listings", headers=hostile).json()
     assert secret["id"] not in [x["id"] for x in listed["listings"]]
     assert "secret" not in httpx.get(f"{base}{BASE}/listings", headers=hostile).text
-    got = httpx.get(f"{base}{BASE}/matches", headers=hostile,
-                    params={"mineral": "gallium", "include_rejected": "true"}).text
+    got = httpx.get(
+        f"{base}{BASE}/matches",
+        headers=hostile,
+        params={"mineral": "gallium", "include_rejected": "true"},
+    ).text
     assert "secret" not in got and "3.5" not in got
     body = {"offer_id": secret["id"], "request_id": 1, "offer_version": 1, "request_version": 1}
     assert _post(base, "/matches/decline", body, hostile).status_code == 404

@@ -26,6 +26,7 @@ Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
 Version = Annotated[int, Field(ge=1, le=2**31 - 1, description="The version you last saw.")]
 Reason = Annotated[str | None, Field(None, max_length=1000, description="Why (kept).")]
 
+
 class _Strict(JsonScalars):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
@@ -176,4 +177,3 @@ def history(
     is shown to the two parties only."""
     return answer(lambda: matching.history(session=session, caller=caller, match_id=match_id,
                                            listing_id=listing_id))  # fmt: skip
-
