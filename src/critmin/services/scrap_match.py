@@ -105,6 +105,7 @@ def _side(row: ScrapLot, pub: dict[str, Any]) -> dict[str, Any]:
         "id",
         "reference",
         "owner",
+        "owner_org_id",
         "country",
         "country_label",
         "place",
@@ -304,7 +305,7 @@ def accept(*, session: Session, caller: Caller, offer_id: int, request_id: int,
         titles = "; ".join(x["title"] for x in pair["legal"]["measures"] if x["decides"])
         raise Conflict(_f(_("this shipment is prohibited: %(titles)s"), titles=titles))
     if pair["status"] in ("accepted", "declined"):
-        raise Conflict(_f(_("this match was already %(status)s"), status=pair["status"]))
+        raise Conflict(_f(_("this match was already %(status)s"), status=_(pair["status"])))
     qty = pair["possible_t"]
     # versions claimed in id order, offer and request alike (no deadlock between pairs)
     _claim_both(session, [(row, v, (row.allocated_t or 0.0) + qty) for row, v in
@@ -343,7 +344,7 @@ def decline(*, session: Session, caller: Caller, offer_id: int, request_id: int,
         )
     ).first()
     if match is not None and match.status in ("accepted", "declined"):
-        raise Conflict(_f(_("this match was already %(status)s"), status=match.status))
+        raise Conflict(_f(_("this match was already %(status)s"), status=_(match.status)))
     before = match.status if match else None
     if match is None:
         match = ScrapMatch(offer_id=offer_id, request_id=request_id, version=1,
@@ -369,7 +370,7 @@ def withdraw(*, session: Session, caller: Caller, match_id: int, version: int,
     _party(caller, offer, request)
     if match.status != "accepted":
         raise Conflict(_f(_("only an accepted match can be withdrawn; this one is %(status)s"),
-                         status=match.status))  # fmt: skip
+                         status=_(match.status)))  # fmt: skip
     if match.version != version:
         raise Conflict(_f(_("match %(id)s is no longer at version %(v)s"), id=match_id, v=version))
     _claim_both(session, [(row, row.version, max((row.allocated_t or 0.0) - match.quantity_t,
