@@ -31,8 +31,15 @@ router.include_router(language.router)
 def install_web(app: FastAPI) -> None:
     """Mount the dashboard pages, their static files and the CSRF error page."""
     # they use this one's helpers
-    from critmin.web import criticality, exposure, mineral_monitor, offtake, scenario, stockpile
-    from critmin.web import scrap
+    from critmin.web import (
+        criticality,
+        exposure,
+        mineral_monitor,
+        offtake,
+        scenario,
+        scrap,
+        stockpile,
+    )
 
     app.include_router(router)
     app.include_router(mineral_monitor.router)

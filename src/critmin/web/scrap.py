@@ -44,7 +44,8 @@ def _day(text: str) -> dt.date | None:
 
 def _page(request: Request, session: Session, caller: Caller, mineral: str, as_of: str,
           *, errors: dict[str, str] | None = None, notice: str | None = None,
-          values: dict[str, Any] | None = None, status_code: int = 200) -> HTMLResponse:  # fmt: skip
+          values: dict[str, Any] | None = None,
+          status_code: int = 200) -> HTMLResponse:  # fmt: skip
     try:
         day = _day(as_of)
         listed = service.list_listings(session=session, caller=caller, mineral=mineral)
