@@ -90,31 +90,31 @@ def create(body: ScrapListing, session: SessionDep, caller: EditorDep) -> Respon
     return reply
 
 
-@router.get("/listings/{listing_id}", summary="One scrap listing")
-def get_one(listing_id: AsciiId, session: SessionDep, caller: CallerDep) -> Response:
-    return answer(lambda: service.get_listing(session=session, caller=caller, id=listing_id))
+@router.get("/listings/{id}", summary="One scrap listing")
+def get_one(id: AsciiId, session: SessionDep, caller: CallerDep) -> Response:  # noqa: A002
+    return answer(lambda: service.get_listing(session=session, caller=caller, id=id))
 
 
-@router.patch("/listings/{listing_id}", summary="Change a scrap listing (with its version)")
-def change(listing_id: AsciiId, body: ListingPatch, session: SessionDep,
+@router.patch("/listings/{id}", summary="Change a scrap listing (with its version)")
+def change(id: AsciiId, body: ListingPatch, session: SessionDep,  # noqa: A002
            caller: EditorDep) -> Response:  # fmt: skip
     """Merge the fields sent into the listing at `version`; 409 if it changed meanwhile."""
     changes = body.model_dump(exclude_unset=True, mode="json")
     version = changes.pop("version")
-    return answer(lambda: service.update_listing(session=session, caller=caller, id=listing_id,
+    return answer(lambda: service.update_listing(session=session, caller=caller, id=id,
                                                  changes=changes, version=version),
                   where="body")  # fmt: skip
 
 
-@router.delete("/listings/{listing_id}", summary="Withdraw a scrap listing (with its version)")
+@router.delete("/listings/{id}", summary="Withdraw a scrap listing (with its version)")
 def remove(
-    listing_id: AsciiId,
+    id: AsciiId,  # noqa: A002
     session: SessionDep,
     caller: EditorDep,
     version: Annotated[int, Query(ge=1, le=2**31 - 1)],
 ) -> Response:
     reply = answer(lambda: service.withdraw_listing(session=session, caller=caller,
-                                                    id=listing_id, version=version))  # fmt: skip
+                                                    id=id, version=version))  # fmt: skip
     return Response(status_code=204) if reply.status_code == 200 else reply
 
 
