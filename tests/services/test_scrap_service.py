@@ -348,3 +348,22 @@ def test_update_with_a_stale_version_is_a_conflict_and_bad_fields_are_named(worl
         ]
         with pytest.raises(Forbidden):
             svc.create_listing(session=s, caller=ANONYMOUS, data=offer())
+
+
+def test_one_lot_split_greedily_never_promised_twice(world):
+    engine, ids = world
+    with transaction(engine) as s:  # a 4 t request at the same place as the 10 t one
+        small = svc.create_listing(session=s, caller=_caller(s, "Hostile"),
+                                   data=request(quantity_t=4.0))["id"]  # fmt: skip
+        out = match_svc.matches(session=s, caller=_caller(s, "Hostile"), mineral="gallium",
+                                as_of=DAY)  # fmt: skip
+    pairs = _pairs(out)
+    first, second = pairs[(ids["de"], small)], pairs[(ids["de"], ids["req"])]
+    # equal scores (both fills are 1, same place, grade and window): the newer request ranks
+    # first and takes 4 t; the 10 t request gets the 6 t left of the 10 t lot
+    assert first["score"] == second["score"] and (first["rank"], second["rank"]) == (1, 2)
+    assert (first["quantity_t"], second["quantity_t"]) == (4.0, 6.0)
+    assert second["possible_t"] == 10.0
+    assert any(r.startswith("Partly allocated: 6 t here") for r in second["reasons"])
+    offered = sum(m["quantity_t"] for m in out["matches"] if m["offer"]["id"] == ids["de"])
+    assert offered == 10.0

@@ -164,8 +164,8 @@ def matches(*, session: Session, caller: Caller, mineral: str,
            "assumptions": assumptions}  # fmt: skip
     if not offers or not requests:
         return out
-    m = engine.match_matrix(_arrays(offers, "offer", as_of), _arrays(requests, "request", as_of),
-                            rate_usd_per_tkm)  # fmt: skip
+    o_arr, r_arr = _arrays(offers, "offer", as_of), _arrays(requests, "request", as_of)
+    m = engine.match_matrix(o_arr, r_arr, rate_usd_per_tkm)
     decided = _decisions(session, [o.id for o in offers], [r.id for r in requests])
     closed = np.zeros(m["compatible"].shape, dtype=bool)
     o_pos = {o.id: n for n, o in enumerate(offers)}
@@ -183,14 +183,12 @@ def matches(*, session: Session, caller: Caller, mineral: str,
     eligible = m["compatible"] & (verdict != "prohibited") & ~closed
     weight = np.where(verdict == "licence_required", LICENCE_FACTOR, 1.0)
     ranked = engine.rank(m["score"] * weight, eligible)
-    allocated = engine.allocate(m["quantity_t"].max(axis=1), m["quantity_t"].max(axis=0),
-                                ranked, len(requests))  # fmt: skip
+    allocated = engine.allocate(o_arr["free_t"], r_arr["free_t"], ranked, len(requests))
     got = dict(zip(ranked.tolist(), allocated.tolist(), strict=True))
     position = {k: n for n, k in enumerate(ranked.tolist(), start=1)}
-    pubs_o = {o.id: listings.to_public(o, caller, listings.owner_names(session, offers))
-              for o in offers}  # fmt: skip
-    owners_r = listings.owner_names(session, requests)
-    pubs_r = {r.id: listings.to_public(r, caller, owners_r) for r in requests}
+    owners = listings.owner_names(session, offers + requests)
+    pubs_o = {o.id: listings.to_public(o, caller, owners) for o in offers}
+    pubs_r = {r.id: listings.to_public(r, caller, owners) for r in requests}
     for (i, j), g in zip(zip(rows.tolist(), cols.tolist(), strict=True), legal, strict=True):
         o, r = offers[i], requests[j]
         flat = i * len(requests) + j
