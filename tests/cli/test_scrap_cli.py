@@ -142,3 +142,39 @@ def test_accept_decline_versions_and_history(db):
     left = {x["reference"]: x for x in json.loads(
         invoke("listings", "--db", db, "--format", "json").stdout)}  # fmt: skip
     assert left["DE-INS-01"]["free_t"] == 5 and left["US-RQ-CARBIDE"]["status"] == "matched"
+
+
+def test_messages_in_chinese(db):
+    from critmin import i18n
+
+    try:
+        res = runner.invoke(app, ["--lang", "zh", "scrap", "offer", str(OFFERS), "--org",
+                                  "Recycler", "--db", db])  # fmt: skip
+        assert res.exit_code == 0 and "新建报盘 3 条，更新 0 条" in res.stdout
+        res = runner.invoke(app, ["--lang", "zh", "scrap", "match", "--mineral", "tungsten",
+                                  "--db", db])  # fmt: skip
+        assert res.exit_code == 0 and "运输成本按每吨公里 0.1 美元计算" in res.stdout
+        res = runner.invoke(
+            app,
+            [
+                "--lang",
+                "zh",
+                "scrap",
+                "accept",
+                "--offer",
+                "99",
+                "--request",
+                "98",
+                "--offer-version",
+                "1",
+                "--request-version",
+                "1",
+                "--org",
+                "Buyer",
+                "--db",
+                db,
+            ],
+        )
+        assert res.exit_code == 1 and "没有编号为 99 的废料挂牌" in res.output
+    finally:
+        i18n.set_language("en")

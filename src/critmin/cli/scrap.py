@@ -20,6 +20,7 @@ from critmin.cli.common import (
     fail,
     session_for,
 )
+from critmin.i18n import N_, _
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -50,6 +51,16 @@ Rate = Annotated[
     ),
 ]
 Side = Annotated[str | None, typer.Option("--side", help="offer or request.")]
+
+
+LISTING_HEADERS = {"side": N_("Side"), "mineral": N_("Mineral"),
+                   "scrap_types": N_("Scrap type"), "grade": N_("Grade"),
+                   "quantity": N_("Free / listed"), "country": N_("Country"),
+                   "owner": N_("Owner"), "sharing": N_("Sharing"),
+                   "version": N_("Version")}  # fmt: skip
+MATCH_HEADERS = {"rank": N_("Rank"), "offer": N_("Offer"), "request": N_("Request"),
+                 "quantity_t": N_("Quantity (t)"), "legal": N_("Export controls"),
+                 "score": N_("Score"), "status": N_("Status"), "reasons": N_("Why")}  # fmt: skip
 
 
 def _caller(session: Session, org: str | None, token: str | None) -> Caller:
@@ -105,7 +116,7 @@ def _import(side: str, path: Path, org: str | None, token: str | None, db: str |
         caller = _caller(session, org, token)
         owner = None
         if caller.local:
-            raise fail("name the organisation that lists the lots: --org NAME or --token",
+            raise fail(_("name the organisation that lists the lots: --org NAME or --token"),
                        code=2)  # fmt: skip
         if not token:
             owner, caller = caller.org_id, LOCAL
@@ -117,8 +128,8 @@ def _import(side: str, path: Path, org: str | None, token: str | None, db: str |
     if fmt != OutputFormat.table:
         emit(summary, fmt)
         return
-    console.print(f"{summary['file']}: {summary['created']} {side}(s) created, "
-                  f"{summary['updated']} updated", highlight=False)  # fmt: skip
+    text = _("%(file)s: %(created)s %(side)s(s) created, %(updated)s updated")
+    console.print(text % {**summary, "side": _(side)}, highlight=False)
 
 
 FileArg = Annotated[Path, typer.Argument(help="CSV or JSON file (layout: docs/scrap.md).")]
@@ -162,12 +173,13 @@ def listings_cmd(mineral: MineralFilter = None, side: Side = None,
             "grade": f"{r['grade_pct']:g} %"
             if r["grade_pct"] is not None
             else f"{r['grade_min_pct']:g}–{r['grade_max_pct']:g} %",
-            "quantity": f"{r['free_t']:g} of {r['quantity_t']:g} t",
+            "quantity": _("%(free)s of %(total)s t")
+            % {"free": f"{r['free_t']:g}", "total": f"{r['quantity_t']:g}"},
         }
         for r in out["listings"]
     ]
-    emit(rows, fmt, title=f"Scrap listings: {out['counts']['offer']} offers, "
-         f"{out['counts']['request']} requests",
+    title = _("Scrap listings: %(offer)s offers, %(request)s requests") % out["counts"]
+    emit(rows, fmt, title=title, headers={k: _(v) for k, v in LISTING_HEADERS.items()},
          columns=["id", "side", "mineral", "scrap_types", "grade", "quantity", "country",
                   "owner", "sharing", "version"])  # fmt: skip
 
@@ -202,11 +214,12 @@ def match_cmd(mineral: MineralRequired, rate: Rate = 0.10, as_of: AsOf = None,
         return
     flat = [{"rank": r.get("rank"), "offer": r["offer"]["id"], "request": r["request"]["id"],
              "quantity_t": r.get("quantity_t"), "legal": r["legal"]["verdict_label"]
-             if "legal" in r else "", "score": r.get("score"), "status": r.get("status",
-                                                                                "no match"),
+             if "legal" in r else "", "score": r.get("score"),
+             "status": _(r.get("status", "no match")),
              "reasons": "; ".join(r["reasons"])} for r in rows]  # fmt: skip
-    emit(flat, fmt, title=f"Scrap matches for {out['mineral']} ({out['offers']} offers, "
-         f"{out['requests']} requests, as of {out['as_of']})",
+    title = _("Scrap matches for %(mineral)s (%(offers)s offers, %(requests)s requests, as of "
+              "%(as_of)s)") % out  # fmt: skip
+    emit(flat, fmt, title=title, headers={k: _(v) for k, v in MATCH_HEADERS.items()},
          right=("rank", "quantity_t", "score"))  # fmt: skip
     if fmt == OutputFormat.table:
         console.print(out["assumptions"]["rate_note"], highlight=False, soft_wrap=True)
@@ -218,7 +231,8 @@ def _day(text: str | None) -> dt.date | None:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise fail(f"--as-of {text!r}: expected a date written YYYY-MM-DD", code=2) from None
+        raise fail(_("--as-of %(value)r: expected a date written YYYY-MM-DD") % {"value": text},
+                   code=2) from None  # fmt: skip
 
 
 def _decide(action: str, offer: int, request: int, offer_version: int,
@@ -239,9 +253,12 @@ def _decide(action: str, offer: int, request: int, offer_version: int,
     if fmt != OutputFormat.table:
         emit(out, fmt)
         return
-    console.print(f"match {out['id']}: offer {offer} / request {request} {out['status']}"
-                  f" ({out['quantity_t']:g} t); versions now offer {out['offer_version']}, "
-                  f"request {out['request_version']}", highlight=False)  # fmt: skip
+    text = _(
+        "match %(id)s: offer %(offer)s / request %(request)s %(status)s (%(q)s t); "
+        "versions now offer %(offer_version)s, request %(request_version)s"
+    )
+    console.print(text % {**out, "offer": offer, "request": request, "status": _(out["status"]),
+                          "q": f"{out['quantity_t']:g}"}, highlight=False)  # fmt: skip
 
 
 Offer = Annotated[int, typer.Option("--offer", min=1, help="Offer id.")]
@@ -292,7 +309,7 @@ def history_cmd(match: Annotated[int | None, typer.Option("--match", min=1)] = N
     emit(
         rows,
         fmt,
-        title="Scrap match decisions",
+        title=_("Scrap match decisions"),
         columns=None
         if fmt == OutputFormat.json
         else ["match_id", "offer_id", "request_id", "action", "to_status", "by", "at", "reason"],

@@ -25,6 +25,7 @@ from critmin.domain.scrap import (
     scrap_type_label,
     standard_label,
 )
+from critmin.i18n import _
 from critmin.services import access
 from critmin.services.auth import Caller, Role
 from critmin.services.entities import NotFound
@@ -157,7 +158,7 @@ def list_listings(*, session: Session, caller: Caller, mineral: str | None = Non
 def get_row(*, session: Session, caller: Caller, id: int) -> ScrapLot:
     row = session.get(ScrapLot, id)
     if row is None or not access.can_see(row, caller):
-        raise NotFound(f"no scrap listing with id {id}")
+        raise NotFound(_("no scrap listing with id %(id)s") % {"id": id})
     return row
 
 
@@ -170,10 +171,10 @@ def _owner_for_write(caller: Caller, owner_org_id: int | None) -> int:
     access.check_caller(caller)
     if caller.local:
         if owner_org_id is None:
-            raise Forbidden("a listing belongs to an organisation: name it (--org)")
+            raise Forbidden(_("a listing belongs to an organisation: name it (--org)"))
         return owner_org_id
     if caller.anonymous or not caller.at_least(Role.EDITOR) or caller.org_id is None:
-        raise Forbidden("creating a scrap listing needs an editor of an organisation")
+        raise Forbidden(_("creating a scrap listing needs an editor of an organisation"))
     return caller.org_id
 
 
@@ -213,8 +214,9 @@ def claim(session: Session, id: int, version: int, **values: Any) -> bool:
 
 
 def _stale(id: int, version: int) -> Conflict:
-    return Conflict(f"scrap listing {id} is no longer at version {version}: it was changed "
-                    "or matched meanwhile; reload it and try again")  # fmt: skip
+    text = _("scrap listing %(id)s is no longer at version %(v)s: it was changed or matched "
+             "meanwhile; reload it and try again")  # fmt: skip
+    return Conflict(text % {"id": id, "v": version})
 
 
 def update_listing(*, session: Session, caller: Caller, id: int, changes: dict[str, Any],
@@ -225,7 +227,7 @@ def update_listing(*, session: Session, caller: Caller, id: int, changes: dict[s
         raise InvalidRecord([{"field": k, "problem": "unknown field"} for k in unknown])
     row = get_row(session=session, caller=caller, id=id)  # hidden or missing: not found
     if not access.can_edit(row, caller):
-        raise Forbidden("only editors of the organisation that owns this listing may change it")
+        raise Forbidden(_("only editors of the organisation that owns this listing may change it"))
     before = _record(row)
     if "side" in changes and changes["side"] != row.side:
         raise InvalidRecord([{"field": "side", "problem": "an offer stays an offer and a "
@@ -252,8 +254,8 @@ def withdraw_listing(*, session: Session, caller: Caller, id: int, version: int)
     """Take the caller's organisation's listing off the exchange (kept for history)."""
     row = get_row(session=session, caller=caller, id=id)
     if not access.can_edit(row, caller):
-        raise Forbidden("only editors of the organisation that owns this listing may "
-                        "withdraw it")  # fmt: skip
+        raise Forbidden(_("only editors of the organisation that owns this listing may "
+                          "withdraw it"))  # fmt: skip
     if not claim(session, id, version):
         raise _stale(id, version)
     session.refresh(row)

@@ -360,11 +360,11 @@ def withdraw(*, session: Session, caller: Caller, match_id: int, version: int,
     """Withdraw an accepted match: its quantity is free again on both listings."""
     match = session.get(ScrapMatch, match_id)
     if match is None:
-        raise NotFound(f"no scrap match with id {match_id}")
+        raise NotFound(_("no scrap match with id %(id)s") % {"id": match_id})
     try:
         offer, request = _pair(session, caller, match.offer_id, match.request_id)
     except NotFound:
-        raise NotFound(f"no scrap match with id {match_id}") from None
+        raise NotFound(_("no scrap match with id %(id)s") % {"id": match_id}) from None
     _party(caller, offer, request)
     if match.status != "accepted":
         raise Conflict(_f(_("only an accepted match can be withdrawn; this one is %(status)s"),
