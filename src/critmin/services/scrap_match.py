@@ -63,28 +63,32 @@ def _arrays(rows: list[ScrapLot], side: str, as_of: dt.date) -> dict[str, Any]:
 def _legal(session: Session, caller: Caller, pairs: list[tuple[ScrapLot, ScrapLot, dt.date]]
            ) -> list[dict[str, Any]]:  # fmt: skip
     """The export-control verdict of each (offer, request, date) shipment; a shipment
-    within one country is domestic and no export control applies."""
-    cross = [(o, r, d) for o, r, d in pairs if o.country != r.country]
-    checked = iter(controls.check_many(session=session, caller=caller, shipments=[
-        {"item": SCRAP_FORMS.get(o.mineral, o.mineral), "origin": o.country,
-         "destination": r.country, "date": d} for o, r, d in cross]) if cross else [])  # fmt: skip
+    within one country is domestic and no export control applies. Each distinct
+    (item, origin, destination, date) is checked once."""
+    keys = [(SCRAP_FORMS.get(o.mineral, o.mineral), o.country, r.country, d)
+            for o, r, d in pairs]  # fmt: skip
+    cross = list(dict.fromkeys(k for k in keys if k[1] != k[2]))
+    found = controls.check_many(session=session, caller=caller, shipments=[
+        {"item": item, "origin": a, "destination": b, "date": d}
+        for item, a, b, d in cross]) if cross else []  # fmt: skip
+    verdicts = {}
+    for key, c in zip(cross, found, strict=True):
+        verdicts[key] = {
+            "verdict": c["verdict"], "verdict_label": _(c["verdict_label"]),
+            "measures": [{k: m.get(k) for k in ("key", "title", "effect", "effect_label",
+                                                "decides", "sources")} for m in c["measures"]],
+            "why": c["why"], "origin": c["origin"], "destination": c["destination"],
+            "date": c["date"], "item": c["item"], "item_label": c["item_label"],
+        }  # fmt: skip
     out = []
-    for o, r, d in pairs:
-        if o.country == r.country:
-            out.append({"verdict": "allowed", "verdict_label": _("Allowed"), "measures": [],
-                        "why": _f(_("Domestic: the lot does not leave %(country)s"),
-                                 country=o.country), "origin": o.country,
-                        "destination": r.country, "date": d.isoformat(),
-                        "item": SCRAP_FORMS.get(o.mineral, o.mineral)})  # fmt: skip
+    for item, a, b, d in keys:
+        if a != b:
+            out.append(verdicts[(item, a, b, d)])
             continue
-        c = next(checked)
-        out.append({"verdict": c["verdict"], "verdict_label": _(c["verdict_label"]),
-                    "measures": [{k: m.get(k) for k in ("key", "title", "effect",
-                                                        "effect_label", "decides", "sources")}
-                                 for m in c["measures"]],
-                    "why": c["why"], "origin": c["origin"], "destination": c["destination"],
-                    "date": c["date"], "item": c["item"],
-                    "item_label": c["item_label"]})  # fmt: skip
+        out.append({"verdict": "allowed", "verdict_label": _("Allowed"), "measures": [],
+                    "why": _f(_("Domestic: the lot does not leave %(country)s"), country=a),
+                    "origin": a, "destination": b, "date": d.isoformat(),
+                    "item": item})  # fmt: skip
     return out
 
 
