@@ -14,6 +14,7 @@ from critmin.ingest.curated import load_curated
 from critmin.ingest.datasets import ensure_datasets
 from critmin.services import auth
 from critmin.services import scrap as svc
+from critmin.services import scrap_decisions as decide
 from critmin.services import scrap_match as match_svc
 from critmin.services.auth import ANONYMOUS, LOCAL, Caller, Role
 from critmin.services.entities import NotFound
@@ -142,7 +143,7 @@ def test_legal_and_prohibited_matches_under_the_ban(world):
     assert low["reasons"] == ["Grade mismatch: 20 % is outside the requested 30–50 %"]
     # a prohibited pair cannot be accepted
     with transaction(engine) as s, pytest.raises(Conflict, match="prohibited"):
-        match_svc.accept(
+        decide.accept(
             session=s,
             caller=_caller(s, "Buyer US"),
             offer_id=ids["cn"],
@@ -170,7 +171,7 @@ def test_accept_allocates_records_history_and_refuses_a_second_time(world):
     engine, ids = world
     with transaction(engine) as s:
         us = _caller(s, "Buyer US")
-        done = match_svc.accept(
+        done = decide.accept(
             session=s,
             caller=us,
             offer_id=ids["de"],
@@ -187,7 +188,7 @@ def test_accept_allocates_records_history_and_refuses_a_second_time(world):
         out = match_svc.matches(session=s, caller=LOCAL, mineral="gallium", as_of=DAY)
         assert _pairs(out)[(ids["de"], ids["req"])]["status"] == "accepted"
         with pytest.raises(Conflict):
-            match_svc.accept(
+            decide.accept(
                 session=s,
                 caller=_caller(s, "Buyer US"),
                 offer_id=ids["de"],
@@ -196,13 +197,13 @@ def test_accept_allocates_records_history_and_refuses_a_second_time(world):
                 request_version=2,
                 as_of=DAY,
             )
-        hist = match_svc.history(session=s, caller=_caller(s, "Recycler DE"), listing_id=ids["de"])
+        hist = decide.history(session=s, caller=_caller(s, "Recycler DE"), listing_id=ids["de"])
         assert [(h["action"], h["to_status"], h["reason"]) for h in hist] == [
             ("accept", "accepted", "good lot")
         ]
         assert hist[0]["by"] == "Buyer US (editor)"
         # a third party that sees both public listings sees the decision, not the reason
-        other = match_svc.history(session=s, caller=_caller(s, "Hostile"), listing_id=ids["de"])
+        other = decide.history(session=s, caller=_caller(s, "Hostile"), listing_id=ids["de"])
         assert [h["reason"] for h in other] == [None]
 
 
@@ -210,7 +211,7 @@ def test_decline_is_recorded_and_not_proposed_again(world):
     engine, ids = world
     with transaction(engine) as s:
         de = _caller(s, "Recycler DE")
-        out = match_svc.decline(
+        out = decide.decline(
             session=s,
             caller=de,
             offer_id=ids["de"],
@@ -243,7 +244,7 @@ def test_concurrent_acceptances_of_one_lot_exactly_one_wins(world):
             with transaction(engine) as s:
                 caller = _caller(s, who)
                 barrier.wait()
-                results[who] = match_svc.accept(
+                results[who] = decide.accept(
                     session=s,
                     caller=caller,
                     offer_id=ids["de"],
@@ -270,7 +271,7 @@ def test_concurrent_acceptances_of_one_lot_exactly_one_wins(world):
     with transaction(engine) as s:
         row = svc.get_listing(session=s, caller=LOCAL, id=ids["de"])
         assert row["allocated_t"] == 10.0 and row["version"] == 2
-        assert len(match_svc.history(session=s, caller=LOCAL, listing_id=ids["de"])) == 1
+        assert len(decide.history(session=s, caller=LOCAL, listing_id=ids["de"])) == 1
 
 
 def test_hostile_partner_never_sees_a_private_lot(world):
@@ -293,7 +294,7 @@ def test_hostile_partner_never_sees_a_private_lot(world):
             "999999", "N"
         )
         with pytest.raises(NotFound):
-            match_svc.accept(
+            decide.accept(
                 session=s,
                 caller=hostile,
                 offer_id=ids["private"],
@@ -307,7 +308,7 @@ def test_hostile_partner_never_sees_a_private_lot(world):
                 session=s, caller=hostile, id=ids["de"], changes={"quantity_t": 1.0}, version=1
             )
         with pytest.raises(Forbidden):
-            match_svc.decline(
+            decide.decline(
                 session=s,
                 caller=hostile,
                 offer_id=ids["de"],

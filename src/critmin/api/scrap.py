@@ -17,6 +17,7 @@ from critmin.api.replies import answer
 from critmin.domain.json_scalars import JsonScalars
 from critmin.domain.scrap import ScrapListing
 from critmin.services import scrap as service
+from critmin.services import scrap_decisions as decisions
 from critmin.services import scrap_match as matching
 
 router = APIRouter(prefix="/scrap", tags=["scrap"])
@@ -138,7 +139,7 @@ def matches(
 
 def _decide(action: str, body: Decision, session: SessionDep, caller: EditorDep) -> Response:
     extra = {"as_of": body.as_of} if action == "accept" else {}
-    fn = matching.accept if action == "accept" else matching.decline
+    fn = decisions.accept if action == "accept" else decisions.decline
     return answer(lambda: fn(session=session, caller=caller, offer_id=body.offer_id,
                              request_id=body.request_id, offer_version=body.offer_version,
                              request_version=body.request_version, reason=body.reason,
@@ -161,7 +162,7 @@ def decline(body: Decision, session: SessionDep, caller: EditorDep) -> Response:
 @router.post("/matches/{match_id}/withdraw", summary="Withdraw an accepted match")
 def withdraw(match_id: AsciiId, body: Withdrawal, session: SessionDep,
              caller: EditorDep) -> Response:  # fmt: skip
-    return answer(lambda: matching.withdraw(session=session, caller=caller, match_id=match_id,
+    return answer(lambda: decisions.withdraw(session=session, caller=caller, match_id=match_id,
                                             version=body.version, reason=body.reason),
                   where="body")  # fmt: skip
 
@@ -175,5 +176,5 @@ def history(
 ) -> Response:
     """Accept, decline and withdraw decisions on the matches the caller may see; a reason
     is shown to the two parties only."""
-    return answer(lambda: matching.history(session=session, caller=caller, match_id=match_id,
+    return answer(lambda: decisions.history(session=session, caller=caller, match_id=match_id,
                                            listing_id=listing_id))  # fmt: skip

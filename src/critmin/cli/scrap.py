@@ -238,7 +238,7 @@ def _day(text: str | None) -> dt.date | None:
 def _decide(action: str, offer: int, request: int, offer_version: int,
             request_version: int, reason: str | None, org: str | None, token: str | None,
             db: str | None, fmt: OutputFormat, as_of: str | None = None) -> None:  # fmt: skip
-    from critmin.services import scrap_match as service
+    from critmin.services import scrap_decisions as service
 
     day = _day(as_of)
     with session_for(db) as session:
@@ -297,7 +297,7 @@ def history_cmd(match: Annotated[int | None, typer.Option("--match", min=1)] = N
                 org: OrgOption = None, token: TokenOption = None, db: DbOption = None,
                 fmt: FormatOption = OutputFormat.table) -> None:  # fmt: skip
     """Accept, decline and withdraw decisions: who, when, from which status, why."""
-    from critmin.services import scrap_match as service
+    from critmin.services import scrap_decisions as service
 
     with session_for(db) as session:
         caller = _caller(session, org, token)

@@ -18,6 +18,7 @@ from critmin.domain.enums import Sharing
 from critmin.domain.scrap import SCRAP_TYPES, STANDARDS, scrap_type_label, standard_label
 from critmin.i18n import _
 from critmin.services import scrap as service
+from critmin.services import scrap_decisions as decisions
 from critmin.services import scrap_match as matching
 from critmin.services.auth import Caller, Role
 from critmin.services.entities import NotFound
@@ -131,10 +132,10 @@ def decide(request: Request, session: WriteSessionDep, form: FormDep) -> Respons
                                          "request_version")}  # fmt: skip
         reason = form.get("reason", "").strip()[:1000] or None
         if action == "accept":
-            matching.accept(session=session, caller=caller, reason=reason, as_of=_day(as_of),
+            decisions.accept(session=session, caller=caller, reason=reason, as_of=_day(as_of),
                             **ids)  # fmt: skip
         else:
-            matching.decline(session=session, caller=caller, reason=reason, **ids)
+            decisions.decline(session=session, caller=caller, reason=reason, **ids)
     except Conflict as exc:  # the service wrote nothing
         note = _("Not saved: %(why)s") % {"why": exc}
         return _page(request, session, caller, mineral, as_of, notice=note, status_code=409)
