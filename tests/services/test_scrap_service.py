@@ -368,3 +368,27 @@ def test_one_lot_split_greedily_never_promised_twice(world):
     assert any(r.startswith("Partly allocated: 6 t here") for r in second["reasons"])
     offered = sum(m["quantity_t"] for m in out["matches"] if m["offer"]["id"] == ids["de"])
     assert offered == 10.0
+
+
+def test_withdrawing_an_accepted_match_frees_the_lot(world):
+    engine, ids = world
+    with transaction(engine) as s:
+        us = _caller(s, "Buyer US")
+        done = decide.accept(session=s, caller=us, offer_id=ids["de"], request_id=ids["req"],
+                             offer_version=1, request_version=1, as_of=DAY)  # fmt: skip
+    with transaction(engine) as s:
+        de = _caller(s, "Recycler DE")
+        with pytest.raises(Conflict, match="no longer at version 5"):
+            decide.withdraw(session=s, caller=de, match_id=done["id"], version=5)
+        with pytest.raises(NotFound):  # a match whose lots the caller cannot see
+            decide.withdraw(session=s, caller=ANONYMOUS, match_id=done["id"] + 100, version=1)
+        out = decide.withdraw(session=s, caller=de, match_id=done["id"], version=1,
+                              reason="buyer cancelled")  # fmt: skip
+        assert out["status"] == "withdrawn" and out["version"] == 2
+        assert (out["offer_version"], out["request_version"]) == (3, 3)
+        assert [h["action"] for h in out["history"]] == ["accept", "withdraw"]
+    with transaction(engine) as s:
+        assert svc.get_listing(session=s, caller=LOCAL, id=ids["de"])["free_t"] == 10.0
+        pair = _pairs(match_svc.matches(session=s, caller=LOCAL, mineral="gallium",
+                                        as_of=DAY))[(ids["de"], ids["req"])]  # fmt: skip
+        assert pair["status"] == "proposed" and pair["quantity_t"] == 10.0
