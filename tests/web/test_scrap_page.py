@@ -5,9 +5,12 @@ a private lot, and the page in Chinese."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import httpx
 import pytest
-from web_support import csrf_of, login, running
+from web_support import ARTIFACTS, csrf_of, login, running
 
 from critmin.ingest.curated import load_curated
 from critmin.ingest.datasets import ensure_datasets
@@ -49,6 +52,12 @@ def site(tmp_path_factory):
             "scrap_types": ["carbide_inserts"], "grade_min_pct": 85.0, "grade_max_pct": 95.0,
             "quantity_t": 15.0, "country": "USA", "lat": 40.32, "lon": -79.38,
             "available_from": "2026-02-01", "sharing": "public"})  # fmt: skip
+        svc.create_listing(session=s, caller=rec, data=_offer(reference="DE-INS-B",
+                                                              quantity_t=5.0))  # fmt: skip
+        svc.create_listing(session=s, caller=buy, data={
+            "side": "request", "mineral": "tungsten", "reference": "US-RQ-B",
+            "scrap_types": ["carbide_inserts"], "grade_min_pct": 80.0, "quantity_t": 5.0,
+            "country": "USA", "available_from": "2026-02-01", "sharing": "public"})  # fmt: skip
         del org
     eng.dispose()
     with running(url) as base:
@@ -70,6 +79,7 @@ def test_page_shows_matches_with_legality_and_the_nav_link(site):
     assert "Log in with an editor token" in page and 'action="/scrap/decide"' not in page
     zh = httpx.get(f"{base}/scrap", params={"mineral": "tungsten", "lang": "zh"}, timeout=60)
     assert "废料交易" in zh.text and "撮合" in zh.text
+    assert "运输成本按每吨公里 0.1 美元计算" in zh.text
 
 
 def test_editor_lists_a_lot_and_accepts_with_csrf_and_versions(site):
@@ -115,3 +125,35 @@ def test_hostile_partner_never_sees_the_private_lot(site):
     with httpx.Client(base_url=base, timeout=60) as client:
         login(client, tokens["Recycler"])
         assert "SECRET-LOT" in client.get("/scrap", params={"mineral": "tungsten"}).text
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.mark.skipif(
+    not CHROMIUM.exists() and not os.environ.get("CI"),
+    reason="needs Chromium at /usr/bin/chromium (required when CI is set)",
+)
+def test_decline_in_a_real_browser_in_chinese(site):
+    from playwright.sync_api import sync_playwright
+
+    base, tokens = site
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                     args=["--no-sandbox", "--disable-gpu"])  # fmt: skip
+        page = browser.new_context(base_url=base).new_page()
+        page.goto("/login")
+        page.get_by_label("API token").fill(tokens["Recycler"])
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url("**/")
+        page.goto("/scrap?mineral=tungsten&as_of=2026-03-01&lang=zh")
+        assert page.get_by_role("heading", name="废料交易", exact=True).is_visible()
+        button = page.locator('button[value^="decline-"]').first
+        assert button.inner_text() == "拒绝"
+        button.click()
+        page.wait_for_url("**saved=decline**")
+        assert page.locator("#notice").inner_text() == "撮合已拒绝。"
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "scrap-zh.png"), full_page=True)
+        assert (ARTIFACTS / "scrap-zh.png").stat().st_size > 10_000
+        browser.close()

@@ -24,7 +24,12 @@ from critmin.i18n import _
 from critmin.services import access, controls
 from critmin.services import scrap as listings
 from critmin.services.auth import Caller
-from critmin.services.scrap_reasons import _f, match_reasons, rejection_reasons
+from critmin.services.scrap_reasons import (
+    _f,
+    decided_reasons,
+    match_reasons,
+    rejection_reasons,
+)
 from critmin.services.tracker import InvalidRecord
 from critmin.store.scrap_tables import ScrapMatch
 from critmin.store.tables import ScrapLot
@@ -218,8 +223,10 @@ def matches(*, session: Session, caller: Caller, mineral: str,
             "window": {"from": dates[len(out["matches"])].isoformat(),
                        "to": None if m["common_to"][i, j] == np.datetime64("9999-12-31")
                        else str(np.datetime64(m["common_to"][i, j], "D")),
-                       "days": int(m["common_days"][i, j])},
-            "reasons": match_reasons(m, i, j, o, r, g, q, status, LICENCE_FACTOR),
+                       "days": None if m["common_to"][i, j] == np.datetime64("9999-12-31")
+                       else int(m["common_days"][i, j])},
+            "reasons": match_reasons(m, i, j, o, r, g, q, status, LICENCE_FACTOR)
+            if m["compatible"][i, j] else decided_reasons(status, q),
         })  # fmt: skip
     out["matches"].sort(key=lambda x: (x["rank"] is None, x["rank"] or 0, -x["score"]))
     if include_rejected:

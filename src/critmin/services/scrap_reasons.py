@@ -12,6 +12,9 @@ from critmin.domain.scrap import scrap_type_label, standard_label
 from critmin.i18n import _
 from critmin.store.tables import ScrapLot
 
+OPEN_END = np.datetime64("9999-12-31", "D")
+"""How the engine marks a window without an end date."""
+
 
 def _f(message: str, **values: Any) -> str:
     """A translated message with its named values filled in."""
@@ -43,7 +46,9 @@ def match_reasons(m: dict[str, Any], i: int, j: int, o: ScrapLot, r: ScrapLot,
           want=_t(free_r)),
         _f(_("Available together from %(start)s for %(days)s days"),
           start=str(np.datetime64(m["common_from"][i, j], "D")),
-          days=int(m["common_days"][i, j])),
+          days=int(m["common_days"][i, j])) if m["common_to"][i, j] != OPEN_END else
+        _f(_("Available together from %(start)s, with no end date"),
+           start=str(np.datetime64(m["common_from"][i, j], "D"))),
     ]  # fmt: skip
     if r.required_standards:
         out.append(
@@ -89,6 +94,12 @@ def match_reasons(m: dict[str, Any], i: int, j: int, o: ScrapLot, r: ScrapLot,
             _f(_("Partly allocated: %(q)s t here, the rest to higher-ranked matches"), q=_t(q))
         )
     return out
+
+
+def decided_reasons(status: str, quantity_t: float) -> list[str]:
+    """A decided pair that no longer matches as offered (its quantity is taken)."""
+    return [_f(_("Already decided: %(status)s"), status=_(status)),
+            _f(_("Quantity %(q)s t"), q=_t(quantity_t))]  # fmt: skip
 
 
 def rejection_reasons(m: dict[str, Any], i: int, j: int, o: ScrapLot, r: ScrapLot) -> list[str]:

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from critmin import i18n
 from critmin.api.deps import CallerDep, SessionDep, get_caller, get_session
 from critmin.domain.enums import Sharing
 from critmin.domain.scrap import SCRAP_TYPES, STANDARDS, scrap_type_label, standard_label
@@ -24,7 +25,7 @@ from critmin.services.auth import Caller, Role
 from critmin.services.entities import NotFound
 from critmin.services.tracker import Conflict, Forbidden, InvalidRecord
 from critmin.web.csrf import FormDep
-from critmin.web.render import error_page, render
+from critmin.web.render import error_page, render, request_language
 
 router = APIRouter(include_in_schema=False)
 WriteSessionDep = Annotated[Session, Depends(get_session, scope="function")]
@@ -68,14 +69,22 @@ def _page(request: Request, session: Session, caller: Caller, mineral: str, as_o
     }, status_code=status_code, json_url=f"/api/v1/scrap/matches?{query}")  # fmt: skip
 
 
+def _in_language(request: Request, form: dict[str, str] | None = None) -> Any:
+    """Messages made here (notices, reasons, errors) in the page's language: the form's
+    ``lang`` after a POST, else ``?lang=``, the cookie or Accept-Language."""
+    lang = _lang(form or {}).get("lang") or request_language(request)
+    return i18n.use_language(lang)
+
+
 @router.get("/scrap", response_class=HTMLResponse)
 def scrap_page(request: Request, session: SessionDep, caller: CallerDep,
                mineral: str = Query("tungsten", max_length=40),
                as_of: str = Query("", max_length=20),
                saved: str = Query("", max_length=20)) -> HTMLResponse:  # fmt: skip
-    notice = {"listing": _("Listing saved."), "accept": _("Match accepted."),
-              "decline": _("Match declined.")}.get(saved)  # fmt: skip
-    return _page(request, session, caller, mineral, as_of, notice=notice)
+    with _in_language(request):
+        notice = {"listing": _("Listing saved."), "accept": _("Match accepted."),
+                  "decline": _("Match declined.")}.get(saved)  # fmt: skip
+        return _page(request, session, caller, mineral, as_of, notice=notice)
 
 
 def _listing(form: dict[str, str]) -> dict[str, Any]:
@@ -95,6 +104,11 @@ def _listing(form: dict[str, str]) -> dict[str, Any]:
 
 @router.post("/scrap/listings", response_class=HTMLResponse)
 def add_listing(request: Request, session: WriteSessionDep, form: FormDep) -> Response:
+    with _in_language(request, form):
+        return _add_listing(request, session, form)
+
+
+def _add_listing(request: Request, session: Session, form: dict[str, str]) -> Response:
     caller = get_caller(request, session)
     mineral = form.get("mineral", "tungsten")[:40]
     if caller.anonymous:
@@ -107,8 +121,18 @@ def add_listing(request: Request, session: WriteSessionDep, form: FormDep) -> Re
                      status_code=422)  # fmt: skip
     except Forbidden as exc:
         return error_page(request, 403, _("Not allowed"), str(exc))
-    return RedirectResponse(f"/scrap?{urlencode({'mineral': mineral, 'saved': 'listing'})}",
-                            status_code=303)  # fmt: skip
+    query = urlencode({"mineral": mineral, "saved": "listing", **_lang(form)})
+    return RedirectResponse(f"/scrap?{query}", status_code=303)
+
+
+def _lang(form: dict[str, str]) -> dict[str, str]:
+    """The page's language, kept across the redirect after a form."""
+    from critmin import i18n
+
+    try:
+        return {"lang": i18n.parse(form["lang"])} if form.get("lang") else {}
+    except i18n.UnknownLanguage:
+        return {}
 
 
 def _int(form: dict[str, str], key: str) -> int:
@@ -120,6 +144,11 @@ def _int(form: dict[str, str], key: str) -> int:
 
 @router.post("/scrap/decide", response_class=HTMLResponse)
 def decide(request: Request, session: WriteSessionDep, form: FormDep) -> Response:
+    with _in_language(request, form):
+        return _decide(request, session, form)
+
+
+def _decide(request: Request, session: Session, form: dict[str, str]) -> Response:
     caller = get_caller(request, session)
     mineral, as_of = form.get("mineral", "tungsten")[:40], form.get("as_of", "")[:20]
     if caller.anonymous:
@@ -145,5 +174,6 @@ def decide(request: Request, session: WriteSessionDep, form: FormDep) -> Respons
         return error_page(request, 404, _("Not found"), str(exc))
     except Forbidden as exc:
         return error_page(request, 403, _("Not allowed"), str(exc))
-    query = urlencode({"mineral": mineral, "saved": action, **({"as_of": as_of} if as_of else {})})
+    query = urlencode({"mineral": mineral, "saved": action, **({"as_of": as_of} if as_of else {}),
+                       **_lang(form)})  # fmt: skip
     return RedirectResponse(f"/scrap?{query}", status_code=303)
