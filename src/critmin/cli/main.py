@@ -23,6 +23,7 @@ from critmin.cli import (
     prices,
     projects,
     scenario,
+    scrap,
     serve,
     stockpile,
     trade,
@@ -79,5 +80,6 @@ for _module in (
     exposure,
     offtake,
     stockpile,
+    scrap,
 ):
     _module.register(app)

@@ -427,6 +427,12 @@ class NetworkEdge(Base, Timestamped, Provenanced, Shared):
 
 
 class ScrapLot(Base, Timestamped, Provenanced, Shared):
+    """A scrap listing: an offer of a lot or a request for lots (migration 0014).
+
+    ``quantity`` is in ``unit`` (t); ``location`` is the place text; ``asking_price`` is
+    in ``price_unit`` (USD/t). ``allocated_t`` is what accepted matches have taken;
+    ``version`` (from Shared) guards acceptance so a lot is never matched twice."""
+
     __tablename__ = "scrap_lots"
     id: Mapped[int] = mapped_column(primary_key=True)
     mineral: Mapped[str] = mapped_column(ForeignKey("minerals.code"), index=True)
@@ -439,6 +445,21 @@ class ScrapLot(Base, Timestamped, Provenanced, Shared):
     available_from: Mapped[dt.date | None] = mapped_column(Date)
     asking_price: Mapped[float | None] = mapped_column(Float)
     price_unit: Mapped[str | None] = mapped_column(String(24))
+    side: Mapped[str] = mapped_column(String(8), default="offer", server_default="offer",
+                                      index=True)  # fmt: skip
+    reference: Mapped[str | None] = mapped_column(String(120))
+    scrap_types: Mapped[list[Any] | None] = mapped_column(JSON)
+    grade_min_pct: Mapped[float | None] = mapped_column(Float)
+    grade_max_pct: Mapped[float | None] = mapped_column(Float)
+    assay: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    price_formula: Mapped[str | None] = mapped_column(String(200))
+    standards: Mapped[list[Any] | None] = mapped_column(JSON)
+    required_standards: Mapped[list[Any] | None] = mapped_column(JSON)
+    available_to: Mapped[dt.date | None] = mapped_column(Date)
+    allocated_t: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    notes: Mapped[str | None] = mapped_column(Text)
 
 
 class ChangeLog(Base):
@@ -524,4 +545,5 @@ from critmin.store.monitor_tables import (  # noqa: E402, F401
 )
 from critmin.store.network_tables import SupplyNetwork, SupplyNetworkData  # noqa: E402,F401
 from critmin.store.scenario_tables import ScenarioRun  # noqa: E402,F401
+from critmin.store.scrap_tables import ScrapMatch, ScrapMatchEvent  # noqa: E402,F401
 from critmin.store.trade_tables import TradeFlowBlock, TradeImport  # noqa: E402,F401

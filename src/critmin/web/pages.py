@@ -42,7 +42,15 @@ router.include_router(language.router)
 def install_web(app: FastAPI) -> None:
     """Mount the dashboard pages, their static files and the CSRF error page."""
     # they use this one's helpers
-    from critmin.web import criticality, exposure, mineral_monitor, offtake, scenario, stockpile
+    from critmin.web import (
+        criticality,
+        exposure,
+        mineral_monitor,
+        offtake,
+        scenario,
+        scrap,
+        stockpile,
+    )
 
     app.include_router(router)
     app.include_router(mineral_monitor.router)
@@ -51,6 +59,7 @@ def install_web(app: FastAPI) -> None:
     app.include_router(exposure.router)
     app.include_router(offtake.router)
     app.include_router(stockpile.router)
+    app.include_router(scrap.router)
     app.mount("/static", AssetFiles(), name="static")
     app.add_middleware(language.LanguageMiddleware)
 
