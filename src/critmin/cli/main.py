@@ -22,6 +22,7 @@ from critmin.cli import (
     orgs,
     prices,
     projects,
+    recycling,
     scenario,
     serve,
     stockpile,
@@ -78,5 +79,6 @@ for _module in (
     exposure,
     offtake,
     stockpile,
+    recycling,
 ):
     _module.register(app)

@@ -67,6 +67,8 @@ class MeasureType(StrEnum):
     STOCKPILE = "stockpile"
     LAW = "law"
     EXPORT_TAX = "export_tax"
+    IMPORT_BAN = "import_ban"
+    STANDARD = "standard"
 
 
 class ItemKind(StrEnum):
@@ -134,6 +136,8 @@ _LABELS: dict[str, str] = {
     "investigation": "Trade-remedy investigation",
     "suspension": "Suspension of another measure",
     "export_tax": "Export tax",
+    "import_ban": "Import ban",
+    "standard": "Import standard (exemption)",
     "in_force": "In force",
     "licence_required": "Licence required",
     "partners": "Partners (partnership groups)",

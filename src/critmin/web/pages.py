@@ -40,6 +40,9 @@ def install_web(app: FastAPI) -> None:
     app.include_router(exposure.router)
     app.include_router(offtake.router)
     app.include_router(stockpile.router)
+    from critmin.web import recycling
+
+    app.include_router(recycling.router)
     app.mount("/static", AssetFiles(), name="static")
 
     async def _csrf_failed(request: Request, exc: Exception) -> HTMLResponse:
