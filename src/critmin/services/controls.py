@@ -323,9 +323,10 @@ def _why(verdict: str, chain: list[dict[str, Any]]) -> str:
         "Allowed: no recorded measure restricts this shipment on that date")  # fmt: skip
     unless = [c["title"] for c in chain if c["effect"] == "unless_exempt"]
     if unless:
-        standards = [c["title"] for c in chain if c["effect"] == "exempts"]
-        text += (". Only material that meets " + "; ".join(standards) + " may enter; "
-                 "other material is prohibited by " + "; ".join(unless))  # fmt: skip
+        standards = "; ".join(c["title"] for c in chain if c["effect"] == "exempts")
+        rest = f"only material that meets {standards} may enter; other material is " \
+               f"prohibited by {'; '.join(unless)}"
+        text = f"Allowed: {rest}" if not deciding else f"{text}. Of the rest, {rest}"
     if lifted:
         text += ". Suspended on that date: " + "; ".join(lifted)
         if deciding:
