@@ -31,8 +31,13 @@ def test_many_targets_at_once():
         target_year=[2028, 2028, 2024, nan, 2030],
         consumption_t=[1_000.0, 1_000.0, 2_000.0, 500.0, 80.0],
     )
-    assert list(out["state"]) == ["met", "no_current_rate", "past_due", "no_timeline",
-                                  "no_timeline"]
+    assert list(out["state"]) == [
+        "met",
+        "no_current_rate",
+        "past_due",
+        "no_timeline",
+        "no_timeline",
+    ]
     # met: 5 points above; nothing more is needed and no extra supply is implied
     assert out["gap_pp"][0] == pytest.approx(-5.0) and out["extra_supply_t"][0] == 0.0
     assert math.isnan(out["needed_pp_per_year"][0])
@@ -68,7 +73,12 @@ def test_scalars_broadcast_and_no_consumption_gives_no_tonnage():
     ],
 )
 def test_bad_inputs_are_refused(kwargs, match):
-    args = {"current_pct": 40.0, "current_year": 2025, "target_pct": 70.0,
-            "target_year": 2028, "consumption_t": None} | kwargs
+    args = {
+        "current_pct": 40.0,
+        "current_year": 2025,
+        "target_pct": 70.0,
+        "target_year": 2028,
+        "consumption_t": None,
+    } | kwargs
     with pytest.raises(ValueError, match=match):
         progress(**args)

@@ -39,13 +39,24 @@ def test_targets_and_progress(api):
     t = api["anon"].get("/targets", params={"mineral": "W"}).json()["targets"]
     assert {x["key"]: (x["target_pct"], x["target_year"], x["status"]) for x in t} == {
         "cn-tungsten-recycling-rate-70-by-2028": (70, 2028, "proposal"),
-        "us-tungsten-recovery-rate-60": (60, None, "reported")}
+        "us-tungsten-recovery-rate-60": (60, None, "reported"),
+    }
     p = api["anon"].get("/progress", params={"mineral": "tungsten"}).json()["progress"]
     assert [x["state"] for x in p] == ["no_current_rate", "no_current_rate"]
     assert all(x["gap_pp"] is None and x["note"] for x in p)
-    given = api["anon"].get("/progress", params={
-        "target": "cn-tungsten-recycling-rate-70-by-2028", "current_pct": "55",
-        "current_year": "2026", "consumption_t": "20000"}).json()["progress"]
+    given = (
+        api["anon"]
+        .get(
+            "/progress",
+            params={
+                "target": "cn-tungsten-recycling-rate-70-by-2028",
+                "current_pct": "55",
+                "current_year": "2026",
+                "consumption_t": "20000",
+            },
+        )
+        .json()["progress"]
+    )
     # 15 points in 2 years = 7.5 a year; 15% of 20,000 t = 3,000 t/yr
     (g,) = given
     assert (g["gap_pp"], g["needed_pp_per_year"], g["extra_supply_t"]) == (15, 7.5, 3000)
@@ -57,13 +68,19 @@ def test_targets_and_progress(api):
         ("/rates", {"mineral": "unobtainium"}, "query.mineral"),
         ("/rates", {"country": "Atlantis"}, "query.country"),
         ("/targets", {"mineral": "x" * 41}, "mineral"),
-        ("/progress", {"current_pct": "150", "target": "us-tungsten-recovery-rate-60"},
-         "current_pct"),
+        (
+            "/progress",
+            {"current_pct": "150", "target": "us-tungsten-recovery-rate-60"},
+            "current_pct",
+        ),
         ("/progress", {"current_pct": "40", "mineral": "tungsten"}, "query.current_pct"),
         ("/progress", {"target": "nope"}, "query.target"),
         ("/progress", {"consumption_t": "-3"}, "consumption_t"),
-        ("/progress", {"current_pct": "nan", "target": "us-tungsten-recovery-rate-60"},
-         "current_pct"),
+        (
+            "/progress",
+            {"current_pct": "nan", "target": "us-tungsten-recovery-rate-60"},
+            "current_pct",
+        ),
         ("/rates", {"minerals": "gallium"}, "minerals"),
     ],
 )
@@ -81,7 +98,8 @@ def test_public_data_is_the_same_for_everyone(api):
 
 
 def test_chinese_labels_on_request(api):
-    r = api["anon"].get("/rates", params={"mineral": "cobalt"},
-                        headers={"Accept-Language": "zh-CN"})
+    r = api["anon"].get(
+        "/rates", params={"mineral": "cobalt"}, headers={"Accept-Language": "zh-CN"}
+    )
     (f,) = r.json()["figures"]
     assert f["kind_label"] == "废料占消费量的比例" and f["qualifier_label"] == "原文数值"

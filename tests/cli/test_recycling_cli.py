@@ -29,7 +29,9 @@ def test_rates_json_carries_sources():
     body = json.loads(r.stdout)
     (f,) = body["figures"]
     assert (f["value"], f["qualifier"], f["unit"]) == (30, "upper_bound", "percent")
-    assert "as much as 30%" in f["quote"] and f["source"]["document"] == "usgs-mcs2026/tantalum.json"
+    assert (
+        "as much as 30%" in f["quote"] and f["source"]["document"] == "usgs-mcs2026/tantalum.json"
+    )
 
 
 def test_rates_csv_and_table():
@@ -37,7 +39,8 @@ def test_rates_csv_and_table():
     assert r.exit_code == 0, r.output
     rows = list(csv.DictReader(io.StringIO(r.stdout)))
     assert [(x["mineral"], x["value"], x["qualifier"]) for x in rows] == [
-        ("Gallium", "40.0", "approximate")]
+        ("Gallium", "40.0", "approximate")
+    ]
     t = runner.invoke(app, ["recycling", "rates", "--mineral", "cobalt"])
     assert t.exit_code == 0 and "25%" in t.stdout and "EOL-RIR" in t.stdout
 
@@ -46,8 +49,7 @@ def test_targets_and_progress():
     t = runner.invoke(app, ["recycling", "targets", "--mineral", "tungsten", "--format", "json"])
     keys = [x["key"] for x in json.loads(t.stdout)]
     assert keys == ["cn-tungsten-recycling-rate-70-by-2028", "us-tungsten-recovery-rate-60"]
-    p = runner.invoke(app, ["recycling", "progress", "--mineral", "tungsten", "--format",
-                            "json"])
+    p = runner.invoke(app, ["recycling", "progress", "--mineral", "tungsten", "--format", "json"])
     assert all(x["state"] == "no_current_rate" for x in json.loads(p.stdout))
     # 50% in 2026 toward 70% by 2028: 20 points, 10 a year; 20% of 50,000 t = 10,000 t/yr
     g = runner.invoke(app, ["recycling", "progress", "--target",
@@ -64,8 +66,9 @@ def test_chinese_messages():
     r = runner.invoke(app, ["--lang", "zh", "recycling", "progress", "--mineral", "tungsten"])
     assert r.exit_code == 0, r.output
     assert "2 项回收目标的进展" in r.stdout
-    j = runner.invoke(app, ["recycling", "progress", "--mineral", "tungsten", "--lang", "zh",
-                            "--format", "json"])
+    j = runner.invoke(
+        app, ["recycling", "progress", "--mineral", "tungsten", "--lang", "zh", "--format", "json"]
+    )
     assert {x["state_label"] for x in json.loads(j.stdout)} == {"无当前回收率:未计算进展"}
 
 

@@ -243,8 +243,9 @@ def test_data_corrections():
     assert suspension.expiry_derived and suspension.expiry == dt.date(2026, 11, 1)
     replaced = measures["cn-2020-recycled-copper-aluminium-standards"]  # repealed by its successor
     assert replaced.expiry_derived and replaced.expiry == dt.date(2024, 11, 14)
-    assert not any(m.expiry_derived for k, m in measures.items()
-                   if k not in (suspension.key, replaced.key))
+    assert not any(
+        m.expiry_derived for k, m in measures.items() if k not in (suspension.key, replaced.key)
+    )
     claims = {c.key: c for c in parse_claims()}
     doe = claims["us-doe-cmi-2024-extraction-rd-funding"]
     assert [(f.value, f.unit, f.bound) for f in doe.figures] == [(10_000_000, "USD", "upper")]

@@ -19,8 +19,11 @@ USGS_DIR = RATES_FILE.parent.parent / "usgs-mcs2026"
 RATES = load_rates()
 TARGETS = load_targets()
 STATEMENTS = {s.key: s for s in RATES.statements}
-QUALIFIER_WORDS = {"approximate": ("about", "approximately", "约"),
-                   "upper_bound": ("as much as",), "withheld": ("withheld",)}
+QUALIFIER_WORDS = {
+    "approximate": ("about", "approximately", "约"),
+    "upper_bound": ("as much as",),
+    "withheld": ("withheld",),
+}
 
 
 def test_every_usgs_chapter_has_its_statement_verbatim():
@@ -69,7 +72,11 @@ def test_the_figures_as_stated():
     by_key = {f.key: f for f in RATES.figures}
     al = by_key["usgs-2025-usa-aluminum-old-scrap-consumption"]
     assert (al.value, al.unit, al.qualifier, al.kind) == (
-        28, "percent", "approximate", "old_scrap_share_of_apparent_consumption")
+        28,
+        "percent",
+        "approximate",
+        "old_scrap_share_of_apparent_consumption",
+    )
     assert by_key["usgs-2025-usa-niobium-recycled-consumption"].qualifier == "upper_bound"
     assert by_key["usgs-2025-usa-cobalt-scrap-consumption"].qualifier == "none"
     jp = by_key["csis-jpn-gallium-domestic-scrap-feed"]
@@ -83,7 +90,12 @@ def test_targets_as_the_analysis_states_them():
     by_key = {t.key: t for t in TARGETS.targets}
     w = by_key["cn-tungsten-recycling-rate-70-by-2028"]
     assert (w.mineral, w.country, w.target_pct, w.target_year, w.status) == (
-        "tungsten", "CHN", 70, 2028, "proposal")
+        "tungsten",
+        "CHN",
+        70,
+        2028,
+        "proposal",
+    )
     assert "目標2028年鎢回收率達70%" in w.sources[0].quote
     assert w.expected_extra_supply_t_per_year == 10_000
     assert w.expected_extra_supply_qualifier == "approximate"
@@ -153,4 +165,7 @@ def test_a_target_beyond_100_percent_is_refused(tmp_path):
         load_targets(_write(tmp_path, doc, "targets.yaml"))
     (p,) = err.value.problems
     assert (p.row, p.column, p.value) == (
-        "targets[1] (cn-tungsten-recycling-rate-70-by-2028)", "target_pct", 170)
+        "targets[1] (cn-tungsten-recycling-rate-70-by-2028)",
+        "target_pct",
+        170,
+    )

@@ -37,8 +37,9 @@ def site(base):
 
 
 def _figure(page: str, chart_id: str) -> dict:
-    m = re.search(rf'<script type="application/json" id="{chart_id}-data">(.*?)</script>',
-                  page, re.S)
+    m = re.search(
+        rf'<script type="application/json" id="{chart_id}-data">(.*?)</script>', page, re.S
+    )
     assert m, f"no {chart_id} on the page"
     return json.loads(htmllib.unescape(m.group(1)))
 
@@ -81,15 +82,17 @@ def test_chinese_page(site):
     assert "Recycling figures" not in page
 
 
-@pytest.mark.skipif(not CHROMIUM.exists() and not os.environ.get("CI"),
-                    reason="needs Chromium at /usr/bin/chromium")
+@pytest.mark.skipif(
+    not CHROMIUM.exists() and not os.environ.get("CI"), reason="needs Chromium at /usr/bin/chromium"
+)
 def test_charts_draw_in_a_real_browser(base):
     from playwright.sync_api import sync_playwright
 
     problems: list[str] = []
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                     args=["--no-sandbox", "--disable-gpu"])
+        browser = pw.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox", "--disable-gpu"]
+        )
         tab = browser.new_page(base_url=base)
         tab.on("pageerror", lambda e: problems.append(str(e)))
         tab.goto("/recycling?lang=zh")

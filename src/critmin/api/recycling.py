@@ -29,8 +29,9 @@ _COUNTRY = Field(None, min_length=2, max_length=60, description="ISO3 code or co
 class _Query(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    lang: Literal["en", "zh"] | None = Field(None, description="Language of the labels "
-                                             "(default: Accept-Language, else English).")
+    lang: Literal["en", "zh"] | None = Field(
+        None, description="Language of the labels (default: Accept-Language, else English)."
+    )
 
 
 class RatesQuery(_Query):
@@ -51,16 +52,28 @@ class TargetsQuery(_Query):
 class ProgressQuery(TargetsQuery):
     """Filters of the targets and, optionally, a rate and a consumption base to use."""
 
-    target: str | None = Field(None, min_length=1, max_length=120,
-                               pattern=r"^[a-z0-9][a-z0-9-]*$", description="Target key.")
-    current_pct: float | None = Field(None, ge=0, le=100, allow_inf_nan=False,
-                                      description="A current rate to use (percent); needs "
-                                      "the selection narrowed to one target.")
-    current_year: int | None = Field(None, ge=1900, le=2100,
-                                     description="The year of that rate.")
-    consumption_t: float | None = Field(None, ge=0, le=1e10, allow_inf_nan=False,
-                                        description="Consumption base (t/yr) for the extra "
-                                        "supply implied.")
+    target: str | None = Field(
+        None,
+        min_length=1,
+        max_length=120,
+        pattern=r"^[a-z0-9][a-z0-9-]*$",
+        description="Target key.",
+    )
+    current_pct: float | None = Field(
+        None,
+        ge=0,
+        le=100,
+        allow_inf_nan=False,
+        description="A current rate to use (percent); needs the selection narrowed to one target.",
+    )
+    current_year: int | None = Field(None, ge=1900, le=2100, description="The year of that rate.")
+    consumption_t: float | None = Field(
+        None,
+        ge=0,
+        le=1e10,
+        allow_inf_nan=False,
+        description="Consumption base (t/yr) for the extra supply implied.",
+    )
 
 
 def _bad(exc: service.RecyclingError) -> Response:

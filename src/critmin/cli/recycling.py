@@ -34,8 +34,12 @@ def _fail(exc: Exception) -> typer.Exit:
 
 
 @recycling_app.command("rates")
-def rates_cmd(mineral: Mineral = None, country: Country = None,
-              fmt: FormatOption = OutputFormat.table, lang: LangOption = None) -> None:
+def rates_cmd(
+    mineral: Mineral = None,
+    country: Country = None,
+    fmt: FormatOption = OutputFormat.table,
+    lang: LangOption = None,
+) -> None:
     """Recycling figures with their qualifier and source (the exact words quoted)."""
     from critmin.i18n import _
 
@@ -64,8 +68,12 @@ def rates_cmd(mineral: Mineral = None, country: Country = None,
 
 
 @recycling_app.command("targets")
-def targets_cmd(mineral: Mineral = None, country: Country = None,
-                fmt: FormatOption = OutputFormat.table, lang: LangOption = None) -> None:
+def targets_cmd(
+    mineral: Mineral = None,
+    country: Country = None,
+    fmt: FormatOption = OutputFormat.table,
+    lang: LangOption = None,
+) -> None:
     """Recycling targets, who set or proposed them, and their sources."""
     from critmin.i18n import _
 
@@ -96,13 +104,15 @@ def progress_cmd(
     mineral: Mineral = None,
     country: Country = None,
     target: str | None = typer.Option(None, "--target", help="Target key."),
-    current_pct: float | None = typer.Option(None, "--current-pct", min=0, max=100,
-                                             help="A current rate to use (percent)."),
-    current_year: int | None = typer.Option(None, "--current-year", min=1900, max=2100,
-                                            help="The year of that rate."),
-    consumption_t: float | None = typer.Option(None, "--consumption-t", min=0,
-                                               help="Consumption base (t/yr) for the extra "
-                                               "supply implied."),
+    current_pct: float | None = typer.Option(
+        None, "--current-pct", min=0, max=100, help="A current rate to use (percent)."
+    ),
+    current_year: int | None = typer.Option(
+        None, "--current-year", min=1900, max=2100, help="The year of that rate."
+    ),
+    consumption_t: float | None = typer.Option(
+        None, "--consumption-t", min=0, help="Consumption base (t/yr) for the extra supply implied."
+    ),
     fmt: FormatOption = OutputFormat.table,
     lang: LangOption = None,
 ) -> None:
@@ -111,8 +121,14 @@ def progress_cmd(
 
     service = _service()
     try:
-        found = service.progress(mineral, country, target=target, current_pct=current_pct,
-                                 current_year=current_year, consumption_t=consumption_t)
+        found = service.progress(
+            mineral,
+            country,
+            target=target,
+            current_pct=current_pct,
+            current_year=current_year,
+            consumption_t=consumption_t,
+        )
     except service.RecyclingError as exc:
         raise _fail(exc) from None
     if fmt == OutputFormat.json:

@@ -55,7 +55,8 @@ class TargetStatus(StrEnum):
 KIND_LABELS: dict[str, str] = {
     "old_scrap_share_of_apparent_consumption":
         N_("Recovered from old scrap, share of apparent consumption"),
-    "scrap_share_of_apparent_consumption": N_("Recovered from scrap, share of apparent consumption"),
+    "scrap_share_of_apparent_consumption":
+        N_("Recovered from scrap, share of apparent consumption"),
     "scrap_share_of_consumption": N_("Scrap share of consumption"),
     "scrap_share_of_primary_processor_consumption":
         N_("Recycled share of consumption by domestic primary processors"),
@@ -72,7 +73,7 @@ KIND_LABELS: dict[str, str] = {
 QUALIFIER_LABELS: dict[str, str] = {
     "none": N_("as stated"),
     "approximate": N_("approximate"),
-    "upper_bound": N_("upper bound (\"as much as\")"),
+    "upper_bound": N_('upper bound ("as much as")'),
     "withheld": N_("withheld by the source"),
 }
 STATUS_LABELS: dict[str, str] = {
@@ -143,8 +144,7 @@ class RecyclingTarget(_Base):
     status: TargetStatus
     set_by: str = Field(min_length=1, max_length=300)
     description: str = Field(min_length=1, max_length=2_000)
-    expected_extra_supply_t_per_year: float | None = Field(default=None, ge=0,
-                                                           allow_inf_nan=False)
+    expected_extra_supply_t_per_year: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     expected_extra_supply_qualifier: FigureQualifier | None = None
     sources: list[SourceRef] = Field(min_length=1)
 

@@ -32,7 +32,9 @@ def _read(path: Path, tops: tuple[str, ...]) -> dict[str, Any]:
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise IngestError([Problem(str(path), None, None, None, f"a readable file ({exc})")]) from None
+        raise IngestError(
+            [Problem(str(path), None, None, None, f"a readable file ({exc})")]
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         row = mark.line + 1 if mark is not None else None

@@ -153,8 +153,10 @@ def _targets(mineral: str | None, country: str | None, key: str | None) -> list[
               and (c is None or t.country == c) and (key is None or t.key == key)]  # fmt: skip
     if key is not None and not chosen:
         known = ", ".join(t.key for t in targets_doc.targets)
-        raise RecyclingError(f"target {key!r}: expected one of {known} (with the mineral and "
-                             "country given, if any)", "target")
+        raise RecyclingError(
+            f"target {key!r}: expected one of {known} (with the mineral and country given, if any)",
+            "target",
+        )
     return chosen
 
 
@@ -165,8 +167,15 @@ def targets(mineral: str | None = None, country: str | None = None) -> list[dict
 
 def _latest(t: RecyclingTarget, figures: list[RecyclingFigure]) -> RecyclingFigure | None:
     """The latest stated figure that measures the target's rate, in its country."""
-    same = [f for f in figures if f.mineral == t.mineral and f.country == t.country
-            and f.kind == t.rate_kind and f.value is not None and f.unit == "percent"]
+    same = [
+        f
+        for f in figures
+        if f.mineral == t.mineral
+        and f.country == t.country
+        and f.kind == t.rate_kind
+        and f.value is not None
+        and f.unit == "percent"
+    ]
     return max(same, key=lambda f: f.year or 0, default=None)
 
 
@@ -188,15 +197,20 @@ def progress(
     """
     chosen = _targets(mineral, country, target)
     if current_pct is not None and len(chosen) != 1:
-        raise RecyclingError(f"current rate {current_pct!r}: expected the selection narrowed "
-                             f"to one target (it matches {len(chosen)}); give the target key "
-                             "or the mineral and country", "current_pct")
+        raise RecyclingError(
+            f"current rate {current_pct!r}: expected the selection narrowed "
+            f"to one target (it matches {len(chosen)}); give the target key "
+            "or the mineral and country",
+            "current_pct",
+        )
     if current_pct is not None and not 0 <= current_pct <= 100:
-        raise RecyclingError(f"current rate {current_pct!r}: expected a percentage 0-100",
-                             "current_pct")
+        raise RecyclingError(
+            f"current rate {current_pct!r}: expected a percentage 0-100", "current_pct"
+        )
     if consumption_t is not None and not consumption_t >= 0:
-        raise RecyclingError(f"consumption {consumption_t!r}: expected a tonnage of 0 or more",
-                             "consumption_t")
+        raise RecyclingError(
+            f"consumption {consumption_t!r}: expected a tonnage of 0 or more", "consumption_t"
+        )
     if not chosen:
         return []
     rates_doc, _targets_doc = bundled()
@@ -228,10 +242,14 @@ def progress(
             num["extra_supply_t"] = None
         note = None
         if current[i] is None:
-            note = _("No bundled source states a current %(kind)s for %(mineral)s in "
-                     "%(country)s, so progress is not computed.") % {
+            note = _(
+                "No bundled source states a current %(kind)s for %(mineral)s in "
+                "%(country)s, so progress is not computed."
+            ) % {
                 "kind": _(KIND_LABELS[t.rate_kind]).lower(),
-                "mineral": _(mineral_label(t.mineral)), "country": _(country_label(t.country))}
+                "mineral": _(mineral_label(t.mineral)),
+                "country": _(country_label(t.country)),
+            }
         elif current[i]["qualifier"] == "upper_bound":
             note = _("The current rate is an upper bound, so the gap is a lower bound.")
         rows.append({"target": _target_row(t), "current": current[i], "state": state,

@@ -81,7 +81,8 @@ def recycling_page(
     form = {"mineral": mineral, "country": country}
     query = urlencode({k: v for k, v in form.items() if v.strip()})
     json_url = "/api/v1/recycling/rates?" + urlencode(
-        {**{k: v for k, v in form.items() if v.strip()}, "statements": "true"})
+        {**{k: v for k, v in form.items() if v.strip()}, "statements": "true"}
+    )
     with i18n.use_language(request_language(request)):
         try:
             data = {
@@ -92,7 +93,13 @@ def recycling_page(
             }
         except service.RecyclingError as exc:
             return error_page(request, 422, _("Invalid recycling filter"), str(exc))
-        charts = {"shares_fig": shares_figure(data["figures"]),
-                  "progress_fig": progress_figure(data["progress"])}
-    return render(request, "recycling.html", {**data, **charts, "form": form, "query": query},
-                  json_url=json_url)
+        charts = {
+            "shares_fig": shares_figure(data["figures"]),
+            "progress_fig": progress_figure(data["progress"]),
+        }
+    return render(
+        request,
+        "recycling.html",
+        {**data, **charts, "form": form, "query": query},
+        json_url=json_url,
+    )
