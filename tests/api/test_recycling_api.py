@@ -103,3 +103,8 @@ def test_chinese_labels_on_request(api):
     )
     (f,) = r.json()["figures"]
     assert f["kind_label"] == "废料占消费量的比例" and f["qualifier_label"] == "原文数值"
+
+
+def test_a_bad_token_is_refused_as_everywhere(api):
+    r = api["anon"].get("/rates", headers={"Authorization": "Bearer not-a-token"})
+    assert r.status_code == 401 and "figures" not in r.text

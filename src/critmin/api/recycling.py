@@ -1,6 +1,7 @@
 """Recycling endpoints: figures (with the sources' statements), targets and progress.
 
-Only public reference data is read and nothing is written, so any caller may use them.
+Only public reference data is read and nothing is written, so any caller may use them
+(a bad token is still a 401, as everywhere).
 Query parameters are strict: an unknown parameter, an unknown mineral or country, or a
 value out of bounds is a 422 naming the parameter. Labels follow ``lang`` (``en``, ``zh``)
 or, without it, ``Accept-Language``.
@@ -16,6 +17,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from critmin import i18n
+from critmin.api.deps import CallerDep
 from critmin.api.replies import private_error, private_json
 from critmin.services import recycling as service
 
@@ -93,7 +95,7 @@ def _reply(request: Request, lang: str | None, work: Callable[[], Any]) -> Respo
 
 
 @router.get("/rates", summary="Recycling figures per mineral and country, with sources")
-def rates(request: Request, q: Annotated[RatesQuery, Query()]) -> Response:
+def rates(request: Request, caller: CallerDep, q: Annotated[RatesQuery, Query()]) -> Response:
     """`figures`: each with `mineral`, `country`, `year`, `kind` (and its label), `value`,
     `unit`, `qualifier` (none, approximate, upper_bound, withheld), `shown`, `quote` and
     `source`; with `statements=true` also `statements` (the sources' paragraphs verbatim);
@@ -109,7 +111,7 @@ def rates(request: Request, q: Annotated[RatesQuery, Query()]) -> Response:
 
 
 @router.get("/targets", summary="Recycling targets: who set or proposed them, and sources")
-def targets(request: Request, q: Annotated[TargetsQuery, Query()]) -> Response:
+def targets(request: Request, caller: CallerDep, q: Annotated[TargetsQuery, Query()]) -> Response:
     """`targets`: `target_pct`, `target_year`, `status` (adopted, proposal, reported),
     `set_by`, `description`, `expected_extra_supply_t_per_year` and `sources`."""
     return _reply(request, q.lang,
@@ -117,7 +119,7 @@ def targets(request: Request, q: Annotated[TargetsQuery, Query()]) -> Response:
 
 
 @router.get("/progress", summary="Progress toward recycling targets")
-def progress(request: Request, q: Annotated[ProgressQuery, Query()]) -> Response:
+def progress(request: Request, caller: CallerDep, q: Annotated[ProgressQuery, Query()]) -> Response:
     """`progress`: per target the `current` rate (a bundled figure with its source, a rate
     the caller gave, or null), `gap_pp`, `years_left`, `needed_pp_per_year`,
     `share_of_target`, `extra_supply_t` (with `consumption_t`), `state` and a `note` where
