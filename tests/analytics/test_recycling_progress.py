@@ -57,9 +57,10 @@ def test_many_targets_at_once():
 
 
 def test_scalars_broadcast_and_no_consumption_gives_no_tonnage():
-    out = progress(np.array([10.0, 30.0]), 2024, np.array([70.0, 70.0]), 2030)
-    assert out["needed_pp_per_year"] == pytest.approx([10.0, 40 / 6])
+    out = progress(np.array([10.0, 30.0, 80.0]), 2024, np.array([70.0, 70.0, 70.0]), 2030)
+    assert out["needed_pp_per_year"][:2] == pytest.approx([10.0, 40 / 6])
     assert np.isnan(out["extra_supply_t"]).all()
+    assert list(out["state"]) == ["open", "open", "met"]
 
 
 @pytest.mark.parametrize(

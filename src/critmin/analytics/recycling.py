@@ -62,6 +62,7 @@ def progress(
     with np.errstate(invalid="ignore", divide="ignore"):
         needed = np.where(has_time, gap / np.where(has_time, years_left, 1.0), np.nan)
     extra = np.where(is_open, c * gap / 100.0, np.where(known & (gap <= 0), 0.0, np.nan))
+    extra = np.where(np.isnan(c), np.nan, extra)  # no consumption base, no tonnage
     state = np.select(
         [~known, gap <= 0, np.isnan(years_left), has_time],
         ["no_current_rate", "met", "no_timeline", "open"],
