@@ -91,7 +91,10 @@ def targets_cmd(
              "extra_supply": t["expected_extra_supply_shown"] or "—",
              "source": t["sources"][0].get("title") or t["sources"][0]["document"]}
             for t in found]  # fmt: skip
+    wide = fmt == OutputFormat.csv  # the table leaves who and the source to JSON and CSV
     emit(rows, fmt, title=_("%(n)s recycling targets") % {"n": len(rows)},
+         columns=None if wide else ["key", "mineral", "country", "target_pct", "by", "status",
+                                    "extra_supply"],
          headers={"key": _("Key"), "mineral": _("Mineral"), "country": _("Country"),
                   "target_pct": _("Target (%)"), "by": _("By"), "status": _("Status"),
                   "set_by": _("Set or proposed by"),
@@ -140,13 +143,19 @@ def progress_cmd(
              "gap_pp": p["gap_pp"], "needed_pp_per_year": p["needed_pp_per_year"],
              "extra_supply_t": p["extra_supply_t"], "state": p["state_label"],
              "note": p["note"] or ""} for p in found]  # fmt: skip
+    wide = fmt == OutputFormat.csv  # the table prints the notes below it
     emit(rows, fmt, title=_("Progress toward %(n)s recycling targets") % {"n": len(rows)},
+         columns=None if wide else [c for c in rows[0] if c != "note"] if rows else None,
          headers={"target": _("Target"), "goal": _("Goal"), "current": _("Current rate"),
                   "gap_pp": _("Gap (percentage points)"),
                   "needed_pp_per_year": _("Needed (points per year)"),
                   "extra_supply_t": _("Extra supply implied (t/yr)"), "state": _("State"),
                   "note": _("Note")},
          right=("gap_pp", "needed_pp_per_year", "extra_supply_t"))  # fmt: skip
+    if not wide:
+        for row in rows:
+            if row["note"]:
+                typer.echo(f"{row['target']}: {row['note']}")
 
 
 def register(app: typer.Typer) -> None:

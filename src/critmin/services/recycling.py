@@ -243,8 +243,8 @@ def progress(
         note = None
         if current[i] is None:
             note = _(
-                "No bundled source states a current %(kind)s for %(mineral)s in "
-                "%(country)s, so progress is not computed."
+                "No bundled source states a current %(kind)s for %(mineral)s "
+                "(%(country)s), so progress is not computed."
             ) % {
                 "kind": _(KIND_LABELS[t.rate_kind]).lower(),
                 "mineral": _(mineral_label(t.mineral)),
