@@ -159,3 +159,39 @@ def test_statuses_on_a_date():
 def test_no_shipments(n):
     verdicts, links = rules.check(pd.DataFrame(columns=list(rules.SHIPMENT_COLUMNS)), MEASURES)
     assert len(verdicts) == n and len(links) == 0
+
+
+SCRAP = pd.DataFrame([
+    measure("waste-ban", "import_ban", minerals=["tungsten"], effective=D(2021, 1, 1),
+            hs_codes=["810197", "740400"]),
+    measure("cu-std", "standard", minerals=[], effective=D(2020, 11, 1), expiry=D(2024, 11, 14),
+            relates_to="waste-ban", hs_codes=["7404000030"]),
+    measure("w-lic", "licensing", minerals=["tungsten"], effective=D(2025, 2, 4)),
+])  # fmt: skip
+
+
+def test_scrap_import_ban_and_the_standard_that_exempts():
+    def one(**kw):
+        base = ship(D(2022, 3, 1), ("tungsten",), origin="USA", destination="CHN")
+        verdicts, links = rules.check(pd.DataFrame([base | kw]), SCRAP)
+        keys = SCRAP["key"].to_numpy()
+        return verdicts["verdict"][0], {
+            keys[m]: e for m, e in zip(links["measure"], links["effect"], strict=True)
+        }
+
+    # waste and scrap into the imposer after the ban: prohibited, by HS code or by the form
+    assert one(hs="810197") == ("prohibited", {"waste-ban": "prohibited"})
+    assert one(form_hs="810197") == ("prohibited", {"waste-ban": "prohibited"})
+    # the same mineral as ore or metal, scrap before the ban, or scrap leaving: untouched
+    assert one() == ("allowed", {})
+    assert one(hs="810197", date=D(2020, 12, 31)) == ("allowed", {})
+    assert one(hs="810197", origin="CHN", destination="USA") == ("allowed", {})
+    # copper scrap: the standard in force exempts conforming material; once it has lapsed
+    # (14 November 2024) the ban binds again
+    exempt = {"waste-ban": "unless_exempt", "cu-std": "exempts"}
+    assert one(hs="740400", minerals=[]) == ("allowed", exempt)
+    lapsed = one(hs="740400", minerals=[], date=D(2025, 1, 1))
+    assert lapsed == ("prohibited", {"waste-ban": "prohibited"})
+    # an export measure of the imposer still binds its own exports of the mineral
+    export = one(origin="CHN", destination="USA", date=D(2025, 3, 1))
+    assert export == ("licence_required", {"w-lic": "licence_required"})

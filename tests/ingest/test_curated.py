@@ -35,7 +35,7 @@ from critmin.store.tables import (
 
 def test_bundled_measures_validate():
     measures = {m.key: m for m in parse_measures()}
-    assert len(measures) == 15
+    assert len(measures) == 18  # 15 export/trade measures and 3 scrap-trade measures
     ga = measures["cn-2023-ga-ge-licensing"]
     assert (ga.imposing_country, ga.minerals, ga.measure_type) == (
         "CHN", ["gallium", "germanium"], "licensing")  # fmt: skip
@@ -99,11 +99,11 @@ def _counts(s):
 
 def test_load_upsert_history_and_provenance(engine, tmp_path):
     with transaction(engine) as s:
-        assert load_curated(s) == {"export_measures": 15, "price_series": 4, "claims": 2}
+        assert load_curated(s) == {"export_measures": 18, "price_series": 4, "claims": 2}
     with transaction(engine) as s:
         assert load_curated(s) == {"export_measures": 0, "price_series": 0, "claims": 0}
-        assert _counts(s) == {"export_measures": 15, "price_series": 4,
-                              "price_observations": 8, "change_log": 21}  # fmt: skip
+        assert _counts(s) == {"export_measures": 18, "price_series": 4,
+                              "price_observations": 8, "change_log": 24}  # fmt: skip
         row = s.scalar(select(ExportMeasure).where(ExportMeasure.key == "cn-2023-ga-ge-licensing"))
         seed = s.scalar(select(Dataset).where(Dataset.id == row.dataset_id))
         assert (row.owner_org_id, row.sharing, row.version) == (None, "public", 1)
@@ -241,7 +241,11 @@ def test_data_corrections():
     assert (tariff.effective, tariff.date_precision) == (dt.date(2024, 12, 31), "year")
     suspension = measures["cn-2025-11-us-gallium-ban-suspension"]
     assert suspension.expiry_derived and suspension.expiry == dt.date(2026, 11, 1)
-    assert not any(m.expiry_derived for k, m in measures.items() if k != suspension.key)
+    replaced = measures["cn-2020-recycled-copper-aluminium-standards"]  # repealed by its successor
+    assert replaced.expiry_derived and replaced.expiry == dt.date(2024, 11, 14)
+    assert not any(
+        m.expiry_derived for k, m in measures.items() if k not in (suspension.key, replaced.key)
+    )
     claims = {c.key: c for c in parse_claims()}
     doe = claims["us-doe-cmi-2024-extraction-rd-funding"]
     assert [(f.value, f.unit, f.bound) for f in doe.figures] == [(10_000_000, "USD", "upper")]

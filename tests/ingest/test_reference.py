@@ -23,7 +23,7 @@ EXPECTED = {
     "trade_flows": 427_945,
     "price_series": 31 + 4,  # USGS quotes + curated (annual USGS averages only from USGS)
     "price_observations": 31 * 5 + 8,
-    "export_measures": 15,
+    "export_measures": 18,  # 15 export and trade measures, 3 scrap-trade measures
     "fx_rates": 16,  # Federal Reserve CNY per USD: 11 annual averages, 5 monthly
 }
 

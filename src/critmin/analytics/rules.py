@@ -7,14 +7,21 @@ Inputs are two frames. ``measures`` has one row per measure with the columns of
 precisions ``day``/``month``/``year``). ``shipments`` has the columns of
 :data:`SHIPMENT_COLUMNS`: ``minerals`` is the list of minerals the item may be (one for
 a named mineral or form, several where an HS code covers several), ``technology`` is
-true for know-how rather than goods.
+true for know-how rather than goods. An optional ``form_hs`` column gives a named form's
+own HS heading; only scrap-trade measures read it.
 
 Logic (see docs/controls.md):
 
 - export-side measures (licence requirement, prohibition, quota, export tax, end-user
   and technology controls, suspensions, enforcement, laws) bind shipments whose origin
-  is the imposing country; import-side ones (tariffs, trade-remedy investigations)
-  concern shipments into the imposing country and are context only;
+  is the imposing country; import-side ones (tariffs, trade-remedy investigations,
+  import bans, standards) concern shipments into the imposing country: tariffs and
+  investigations are context only, an import ban prohibits;
+- import bans and standards are scrap-trade measures: they match by HS code only (a ban
+  on imports of waste and scrap says nothing of the same mineral's ores or metal);
+- a standard in force that matches the shipment and names a ban (``relates_to``) exempts
+  material meeting it: the ban is then reported as ``unless_exempt`` (it binds only
+  material that does not meet the standard) and does not decide the verdict;
 - a measure naming destinations binds the leg to ``via`` when there is one, unless it is
   extraterritorial: then it reaches the re-export to the final destination too;
 - dates are honoured at their precision, cautiously: a restriction may bind from the
@@ -38,10 +45,15 @@ import numpy as np
 import pandas as pd
 
 VERDICTS = ("allowed", "licence_required", "prohibited")
-RANK = {"ban": 2, "licensing": 1, "technology_control": 1, "end_user_control": 1, "quota": 1}
+RANK = {"ban": 2, "licensing": 1, "technology_control": 1, "end_user_control": 1, "quota": 1,
+        "import_ban": 2}
 """Restrictions and the verdict rank they impose (index into VERDICTS)."""
 EXPORT_CONTEXT = frozenset({"enforcement", "law", "export_tax"})
-IMPORT_SIDE = frozenset({"tariff", "investigation"})
+IMPORT_CONTEXT = frozenset({"tariff", "investigation"})
+IMPORT_SIDE = IMPORT_CONTEXT | {"import_ban", "standard"}
+BY_HS_ONLY = frozenset({"import_ban", "standard"})
+"""Scrap-trade measures: they match a shipment by HS code only."""
+STANDARD = "standard"
 SUSPENSION = "suspension"
 
 MEASURE_COLUMNS = (
@@ -121,7 +133,8 @@ def check(shipments: pd.DataFrame, measures: pd.DataFrame) -> tuple[pd.DataFrame
     Returns ``(verdicts, links)``: ``verdicts`` has one row per shipment (same index
     order) with ``verdict`` and ``rank``; ``links`` one row per (shipment, measure) that
     matters, with ``shipment`` (position), ``measure`` (position), ``effect``
-    (prohibited, licence_required, suspended, suspends, conditional, context) and
+    (prohibited, licence_required, suspended, suspends, unless_exempt, exempts,
+    conditional, context) and
     ``decides`` (the measure sets the verdict), ``uncertain`` (the shipment's date lies
     in a period a measure's date stands for, so it may not yet bind).
     """
@@ -153,13 +166,18 @@ def check(shipments: pd.DataFrame, measures: pd.DataFrame) -> tuple[pd.DataFrame
     no_minerals = ~m_min.any(axis=1)
     mineral_hit = (s_min.astype(int) @ m_min.T.astype(int)) > 0
     hs_hit = _hs_match(shipments["hs"], measures["hs_codes"])
+    if "form_hs" in shipments.columns:  # a named form's own heading (e.g. tungsten scrap)
+        by_form = shipments["hs"].where(shipments["hs"].notna(), shipments["form_hs"])
+        form_hit = _hs_match(by_form, measures["hs_codes"])
+    else:
+        form_hit = hs_hit
     is_tech = shipments["technology"].to_numpy(dtype=bool)[:, None]
     kind_ok = np.where(is_tech, measures["technology"].to_numpy(dtype=bool)[None, :],
                        measures["goods"].to_numpy(dtype=bool)[None, :])  # fmt: skip
-    context_type = np.isin(types, list(EXPORT_CONTEXT)) | import_side
-    item_ok = (mineral_hit | hs_hit | (no_minerals & context_type)[None, :]) & (
-        kind_ok | context_type[None, :]
-    )
+    context_type = np.isin(types, list(EXPORT_CONTEXT | IMPORT_CONTEXT))
+    hs_only = np.isin(types, list(BY_HS_ONLY))[None, :]
+    item_ok = (np.where(hs_only, form_hit, mineral_hit | hs_hit)
+               | (no_minerals & context_type)[None, :]) & (kind_ok | context_type[None, :])
 
     origin = _onehot(list(shipments["origin"]), countries)
     dest = _onehot(list(shipments["destination"]), countries)
@@ -200,9 +218,12 @@ def check(shipments: pd.DataFrame, measures: pd.DataFrame) -> tuple[pd.DataFrame
     has_target = names >= 0
     named[np.flatnonzero(has_target), names[has_target]] = 1
     suspended = (lifts.astype(int) @ named) > 0
+    exempts = matches & (types == STANDARD)[None, :] & lifting_time
+    exempted = (exempts.astype(int) @ named) > 0
 
     candidate = matches & restrictive[None, :] & binding_time
-    binds = candidate & use_known & ~listed_users & ~suspended
+    unless_exempt = candidate & exempted & ~suspended
+    binds = candidate & use_known & ~listed_users & ~suspended & ~exempted
     conditional = candidate & (use_open | (listed_users & use_known)) & ~suspended
     context = matches & (context_type & ~restrictive)[None, :] & binding_time
 
@@ -212,7 +233,9 @@ def check(shipments: pd.DataFrame, measures: pd.DataFrame) -> tuple[pd.DataFrame
     effect[context] = "context"
     effect[candidate & suspended] = "suspended"
     effect[lifts] = "suspends"
+    effect[exempts] = "exempts"
     effect[conditional] = "conditional"
+    effect[unless_exempt] = "unless_exempt"
     effect[binds] = np.asarray([VERDICTS[max(r, 0)] for r in rank], dtype=object)[
         np.nonzero(binds)[1]
     ]
@@ -222,7 +245,7 @@ def check(shipments: pd.DataFrame, measures: pd.DataFrame) -> tuple[pd.DataFrame
         "decides": decides[rows, cols], "uncertain": uncertain[rows, cols],
     })  # fmt: skip
     order = {"prohibited": 0, "licence_required": 1, "suspended": 2, "suspends": 3,
-             "conditional": 4, "context": 5}  # fmt: skip
+             "unless_exempt": 4, "exempts": 5, "conditional": 6, "context": 7}  # fmt: skip
     links = links.assign(_o=links["effect"].map(order)).sort_values(
         ["shipment", "_o", "measure"], kind="stable").drop(columns="_o").reset_index(drop=True)
     verdicts = pd.DataFrame({"verdict": np.asarray(VERDICTS, dtype=object)[ranks], "rank": ranks})

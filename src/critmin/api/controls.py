@@ -68,8 +68,8 @@ def check(
     technology: Annotated[bool, Query(description="The item is a technology.")] = False,
 ) -> Response:
     """``verdict`` (allowed, licence_required, prohibited) and ``measures``: each with
-    key, title, effect (prohibited, licence_required, suspended, suspends, conditional,
-    context), whether it decides the verdict, and its sources. The most restrictive
+    key, title, effect (prohibited, licence_required, suspended, suspends, unless_exempt,
+    exempts, conditional, context), whether it decides the verdict, and its sources. The most restrictive
     binding measure wins; suspensions and expiries are honoured; extraterritorial
     measures reach re-exports via a third country."""
 

@@ -22,6 +22,7 @@ from critmin.cli import (
     orgs,
     prices,
     projects,
+    recycling,
     scenario,
     scrap,
     serve,
@@ -81,5 +82,6 @@ for _module in (
     offtake,
     stockpile,
     scrap,
+    recycling,
 ):
     _module.register(app)

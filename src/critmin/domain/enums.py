@@ -69,6 +69,8 @@ class MeasureType(StrEnum):
     STOCKPILE = "stockpile"
     LAW = "law"
     EXPORT_TAX = "export_tax"
+    IMPORT_BAN = "import_ban"
+    STANDARD = "standard"
 
 
 class ItemKind(StrEnum):
@@ -136,6 +138,8 @@ _LABELS: dict[str, str] = {
     "investigation": N_("Trade-remedy investigation"),
     "suspension": N_("Suspension of another measure"),
     "export_tax": N_("Export tax"),
+    "import_ban": N_("Import ban"),
+    "standard": N_("Import standard (exemption)"),
     "in_force": N_("In force"),
     "licence_required": N_("Licence required"),
     "partners": N_("Partners (partnership groups)"),

@@ -253,6 +253,9 @@ EFFECT_LABELS = {
     "suspended": "would apply, but is suspended on that date",
     "suspends": "suspends another measure for this shipment",
     "conditional": "applies only for the end use or listed end users it names",
+    "unless_exempt": "prohibits this shipment unless the material meets the standard "
+                     "that exempts it",
+    "exempts": "exempts material that meets this standard from a ban",
     "context": "context (not a verdict): enforcement, law, tariff or investigation",
 }
 
@@ -269,7 +272,7 @@ def check_many(*, session: Session, caller: Caller, shipments: list[dict[str, An
     rows, related = _visible_rows(session, caller)
     parsed = [_shipment(s, rows, f"{file}, row {n}" if file else None)
               for n, s in enumerate(shipments, start=2)]  # fmt: skip
-    frame = pd.DataFrame(parsed, columns=[*rules.SHIPMENT_COLUMNS, "label", "item"])
+    frame = pd.DataFrame(parsed, columns=[*rules.SHIPMENT_COLUMNS, "form_hs", "label", "item"])
     verdicts, links = rules.check(frame, _frame(rows, related))
     by_ship = {i: g for i, g in links.groupby("shipment")} if len(links) else {}
     suspender = {r.id: r for r in rows}
@@ -310,7 +313,7 @@ def _shipment(s: dict[str, Any], rows: list[ExportMeasure], where: str | None) -
             "via": field("via", lambda v: parse_country(v, "via", required=False)),
             "date": field("date", lambda v: parse_day(v or "")),
             "end_use": field("end_use", parse_end_use), "label": item["label"],
-            "item": item["item"]}
+            "item": item["item"], "form_hs": item.get("form_hs")}
 
 
 def _why(verdict: str, chain: list[dict[str, Any]]) -> str:
@@ -318,6 +321,12 @@ def _why(verdict: str, chain: list[dict[str, Any]]) -> str:
     lifted = [c["title"] for c in chain if c["effect"] == "suspended"]
     text = (f"{label(verdict)}: " + "; ".join(deciding)) if deciding else (
         "Allowed: no recorded measure restricts this shipment on that date")  # fmt: skip
+    unless = [c["title"] for c in chain if c["effect"] == "unless_exempt"]
+    if unless:
+        standards = "; ".join(c["title"] for c in chain if c["effect"] == "exempts")
+        rest = f"only material that meets {standards} may enter; other material is " \
+               f"prohibited by {'; '.join(unless)}"
+        text = f"Allowed: {rest}" if not deciding else f"{text}. Of the rest, {rest}"
     if lifted:
         text += ". Suspended on that date: " + "; ".join(lifted)
         if deciding:

@@ -58,7 +58,9 @@ def resolve_item(item: str, rows: list[ExportMeasure] | None = None,
         mineral = get_form(form).mineral
     name = form_label(form) if form else mineral_label(mineral)
     label_ = f"technology for {name}" if technology else name
+    codes = get_form(form).hs_codes if form else ()
     return {"item": text, "hs": None, "minerals": [mineral], "form": form,
+            "form_hs": codes[0] if len(codes) == 1 else None,
             "technology": technology, "label": label_}  # fmt: skip
 
 

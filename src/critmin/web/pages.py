@@ -47,6 +47,7 @@ def install_web(app: FastAPI) -> None:
         exposure,
         mineral_monitor,
         offtake,
+        recycling,
         scenario,
         scrap,
         stockpile,
@@ -60,6 +61,7 @@ def install_web(app: FastAPI) -> None:
     app.include_router(offtake.router)
     app.include_router(stockpile.router)
     app.include_router(scrap.router)
+    app.include_router(recycling.router)
     app.mount("/static", AssetFiles(), name="static")
     app.add_middleware(language.LanguageMiddleware)
 
