@@ -69,8 +69,8 @@ def check(
 ) -> Response:
     """``verdict`` (allowed, licence_required, prohibited) and ``measures``: each with
     key, title, effect (prohibited, licence_required, suspended, suspends, unless_exempt,
-    exempts, conditional, context), whether it decides the verdict, and its sources. The most restrictive
-    binding measure wins; suspensions and expiries are honoured; extraterritorial
+    exempts, conditional, context), whether it decides the verdict, and its sources. The
+    most restrictive binding measure wins; suspensions and expiries are honoured; extraterritorial
     measures reach re-exports via a third country."""
 
     def work() -> Any:
