@@ -22,6 +22,7 @@ from critmin.cli import (
     orgs,
     prices,
     projects,
+    report,
     scenario,
     serve,
     stockpile,
@@ -78,5 +79,6 @@ for _module in (
     exposure,
     offtake,
     stockpile,
+    report,
 ):
     _module.register(app)

@@ -220,8 +220,16 @@ def figure(id: str, label: str, value: float | str | None, unit: str = "", *,
     """A figure with its text formatted for the current language."""
     if isinstance(value, int | float) and not isinstance(value, bool):
         value = float(value)
-    return Figure(id=id, label=label, value=value, unit=unit, qualifier=qualifier,
-                  source=source, text=fmt_value(value, unit, digits), note=note)
+    return Figure(
+        id=id,
+        label=label,
+        value=value,
+        unit=unit,
+        qualifier=qualifier,
+        source=source,
+        text=fmt_value(value, unit, digits),
+        note=note,
+    )
 
 
 def today_or(as_of: dt.date | str | None) -> dt.date:
@@ -262,8 +270,16 @@ def check_country(country: str) -> str:
 MEDIA_TYPES = {"html": "text/html; charset=utf-8", "pdf": "application/pdf"}
 
 
-def build(session: Any, caller: Any, kind: str, *, mineral: str, country: str | None = None,
-          as_of: dt.date | str | None = None, lang: str = "en") -> Report:
+def build(
+    session: Any,
+    caller: Any,
+    kind: str,
+    *,
+    mineral: str,
+    country: str | None = None,
+    as_of: dt.date | str | None = None,
+    lang: str = "en",
+) -> Report:
     """The report model of ``kind`` (dossier, briefing, stockpile) in ``lang``; figures are
     read through ``caller``'s view."""
     import time
@@ -285,8 +301,7 @@ def build(session: Any, caller: Any, kind: str, *, mineral: str, country: str | 
         if kind == "dossier":
             from critmin.services import reports_dossier
 
-            rep = reports_dossier.build(session, caller, code, check_country(country or "USA"),
-                                        day)
+            rep = reports_dossier.build(session, caller, code, check_country(country or "USA"), day)
         elif kind == "briefing":
             from critmin.services import reports_briefing
 

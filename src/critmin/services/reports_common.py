@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from critmin.i18n import N_, _
 from critmin.services.auth import Caller
 from critmin.services.reports import (
+    YEAR,
     Chart,
     Figure,
     Section,
@@ -22,7 +23,6 @@ from critmin.services.reports import (
     src_derived,
     src_engine,
     src_record,
-    YEAR,
 )
 
 SCENARIO_DRAWS = 200
@@ -66,20 +66,41 @@ def concentration(session: Session, mineral: str) -> tuple[Section, dict[str, An
     args = {"mineral": mineral, "measure": "production", "year": res["year"]}
     eng = _("concentration engine: world production shares")
     sec.figures += [
-        figure("conc.year", _("Year of the world table"), float(res["year"]), YEAR,
-               source=src_engine("stats.production_shares", args, "year", eng)),
-        figure("conc.hhi", _("Herfindahl-Hirschman index (0-10,000)"), res["hhi_points"],
-               digits=0, qualifier="derived",
-               source=src_engine("stats.production_shares", args, "hhi_points", eng)),
-        figure("conc.world", _("World production"), res["world_total"], res["unit"],
-               qualifier="derived",
-               source=src_engine("stats.production_shares", args, "world_total", eng)),
+        figure(
+            "conc.year",
+            _("Year of the world table"),
+            float(res["year"]),
+            YEAR,
+            source=src_engine("stats.production_shares", args, "year", eng),
+        ),
+        figure(
+            "conc.hhi",
+            _("Herfindahl-Hirschman index (0-10,000)"),
+            res["hhi_points"],
+            digits=0,
+            qualifier="derived",
+            source=src_engine("stats.production_shares", args, "hhi_points", eng),
+        ),
+        figure(
+            "conc.world",
+            _("World production"),
+            res["world_total"],
+            res["unit"],
+            qualifier="derived",
+            source=src_engine("stats.production_shares", args, "world_total", eng),
+        ),
     ]
     rows = []
     for i, s in enumerate(res["shares"][:TOP_SHARES]):
-        rec = src_record("production_stats", "value", _("USGS world production table"),
-                         mineral=mineral, measure="production", year=res["year"],
-                         country=s["country"])
+        rec = src_record(
+            "production_stats",
+            "value",
+            _("USGS world production table"),
+            mineral=mineral,
+            measure="production",
+            year=res["year"],
+            country=s["country"],
+        )
         rows.append([
             text_fig(f"conc.country.{i}", _("Country"), s["name"],
                      src_engine("stats.production_shares", args, f"shares.{i}.name", eng)),
@@ -90,15 +111,25 @@ def concentration(session: Session, mineral: str) -> tuple[Section, dict[str, An
                    source=src_engine("stats.production_shares", args,
                                      f"shares.{i}.share*100", eng)),
         ])  # fmt: skip
-    sec.tables.append(Table("conc.table", _("Largest producers"),
-                            [_("Country"), _("Production"), _("Share of world")], rows))
+    sec.tables.append(
+        Table(
+            "conc.table",
+            _("Largest producers"),
+            [_("Country"), _("Production"), _("Share of world")],
+            rows,
+        )
+    )
     from critmin.web.reports_charts import bar_chart
 
     top = res["shares"][:TOP_SHARES]
-    sec.charts.append(Chart("conc.chart", _("Share of world production (%)"),
-                            bar_chart([s["name"] for s in top],
-                                      [100 * s["share"] for s in top], _("Share (%)")),
-                            [f"conc.share.{i}" for i in range(len(top))]))
+    sec.charts.append(
+        Chart(
+            "conc.chart",
+            _("Share of world production (%)"),
+            bar_chart([s["name"] for s in top], [100 * s["share"] for s in top], _("Share (%)")),
+            [f"conc.share.{i}" for i in range(len(top))],
+        )
+    )
     return sec, res
 
 
@@ -123,17 +154,29 @@ def controls_in_force(session: Session, caller: Caller, mineral: str, day: dt.da
                      src_record("export_measures", "effective", _("export-control record"),
                                 key=m["key"])),
         ])  # fmt: skip
-    sec.figures.append(figure("ctl.count", _("Measures in force on the report date"),
-                              float(len(live)), digits=0, qualifier="derived",
-                              source=src_derived("count", [f"ctl.title.{i}"
-                                                           for i in range(len(live))],
-                                                 _("measures listed below"))))
+    sec.figures.append(
+        figure(
+            "ctl.count",
+            _("Measures in force on the report date"),
+            float(len(live)),
+            digits=0,
+            qualifier="derived",
+            source=src_derived(
+                "count", [f"ctl.title.{i}" for i in range(len(live))], _("measures listed below")
+            ),
+        )
+    )
     if rows:
-        sec.tables.append(Table("ctl.table", _("Measures in force"),
-                                [_("Measure"), _("Imposed by"), _("In force since")], rows))
+        sec.tables.append(
+            Table(
+                "ctl.table",
+                _("Measures in force"),
+                [_("Measure"), _("Imposed by"), _("In force since")],
+                rows,
+            )
+        )
     else:
-        sec.notes.append(_("No recorded measure on this mineral is in force on the report "
-                           "date."))
+        sec.notes.append(_("No recorded measure on this mineral is in force on the report date."))
     return sec
 
 
@@ -162,9 +205,14 @@ def criticality(session: Session, caller: Caller, mineral: str, region: str,
         value = row.get(key)
         missing = missing or value is None
         note = None
-        if key == "import_reliance" and value is not None and any(
-                "lower bound" in str(i.get("note", "")) for i in
-                row["inputs"]["import_reliance"]["inputs"]):
+        if (
+            key == "import_reliance"
+            and value is not None
+            and any(
+                "lower bound" in str(i.get("note", ""))
+                for i in row["inputs"]["import_reliance"]["inputs"]
+            )
+        ):
             note = _("USGS gives more than this: a lower bound")
         sec.figures.append(figure(
             f"crit.{key}", _(lab), value, digits=3,
@@ -172,9 +220,13 @@ def criticality(session: Session, caller: Caller, mineral: str, region: str,
             note=note, source=src_engine("criticality.assess", args, key,
                                          _("criticality engine"))))  # fmt: skip
     if missing:
-        sec.notes.append(_("Indicators shown as a dash need inputs that are not bundled (for "
-                           "example EU end-use shares and substitution indices); the "
-                           "criticality page explains each."))
+        sec.notes.append(
+            _(
+                "Indicators shown as a dash need inputs that are not bundled (for "
+                "example EU end-use shares and substitution indices); the "
+                "criticality page explains each."
+            )
+        )
     return sec
 
 
@@ -189,21 +241,29 @@ def run_scenario(mineral: str, country: str) -> tuple[dict[str, Any], str, dict[
     from critmin.ingest.scenario_defaults import available
 
     if mineral in available():
-        args = {"mineral": mineral, "country": country, "n_draws": SCENARIO_DRAWS,
-                "seed": SCENARIO_SEED}
+        args = {
+            "mineral": mineral,
+            "country": country,
+            "n_draws": SCENARIO_DRAWS,
+            "seed": SCENARIO_SEED,
+        }
         from critmin.services import scenario
 
         return scenario.ban(**args), "scenario.ban", args
     from critmin.services import scenario_grid
 
-    args = {"minerals": [mineral], "levels": [1.0], "n_draws": SCENARIO_DRAWS,
-            "seed": SCENARIO_SEED, "scheduler": "none"}
+    args = {
+        "minerals": [mineral],
+        "levels": [1.0],
+        "n_draws": SCENARIO_DRAWS,
+        "seed": SCENARIO_SEED,
+        "scheduler": "none",
+    }
     g = scenario_grid.grid(**args)
     case = next((c for c in g["cases"] if c["country"] == country), None)
     if case is None:
         raise ValueError(f"no scenario case for {mineral} from {country}")
-    res = {**case["results"][0], "assumptions": case["assumptions"],
-           "case": g["cases"].index(case)}
+    res = {**case["results"][0], "assumptions": case["assumptions"], "case": g["cases"].index(case)}
     return res, "scenario_grid.grid", args
 
 
@@ -221,34 +281,55 @@ def scenario(mineral: str, country: str | None, region: str = "USA") -> tuple[Se
     case = f"cases.{res['case']}." if "case" in res else ""
     pre = f"{case}results.0." if case else ""
     lab = _("scenario engine")
-    sec.figures.append(text_fig("scn.country", _("Restricting country"), _country(country),
-                                {**src_engine(engine, args, f"{case}country", lab),
-                                 "as": "country_name"}))
+    sec.figures.append(
+        text_fig(
+            "scn.country",
+            _("Restricting country"),
+            _country(country),
+            {**src_engine(engine, args, f"{case}country", lab), "as": "country_name"},
+        )
+    )
     for key, name, unit, scale in (
-            ("price_ratio", N_("Price ratio to before the ban"), "x", 1.0),
-            ("shortfall_share", N_("Shortfall outside the producer"), "%", 100.0),
-            ("gdp_loss_usd", N_("US GDP loss"), "USD", 1.0)):
+        ("price_ratio", N_("Price ratio to before the ban"), "x", 1.0),
+        ("shortfall_share", N_("Shortfall outside the producer"), "%", 100.0),
+        ("gdp_loss_usd", N_("US GDP loss"), "USD", 1.0),
+    ):
         q = res.get(key)
         if not q:
-            sec.notes.append(_("No end-use mapping to industries for this mineral: GDP loss "
-                               "not computed."))
+            sec.notes.append(
+                _("No end-use mapping to industries for this mineral: GDP loss not computed.")
+            )
             continue
-        for band, word in (("central", N_("central")), ("low", N_("low (5th percentile)")),
-                           ("high", N_("high (95th percentile)"))):
+        for band, word in (
+            ("central", N_("central")),
+            ("low", N_("low (5th percentile)")),
+            ("high", N_("high (95th percentile)")),
+        ):
             sec.figures.append(figure(
                 f"scn.{key}.{band}", f"{_(name)}, {_(word)}", q[band] * scale,
                 "" if unit == "x" else unit, digits=2 if unit == "x" else None,
                 qualifier="estimate",
                 source=src_engine(engine, args, f"{pre}{key}.{band}" +
                                   ("*100" if scale != 1.0 else ""), lab)))  # fmt: skip
-    sec.figures.append(figure("scn.draws", _("Monte Carlo draws (seeded)"),
-                              float(args["n_draws"]), digits=0, qualifier="assumption",
-                              source=src_assumption(_("chosen for the report's speed"))))
+    sec.figures.append(
+        figure(
+            "scn.draws",
+            _("Monte Carlo draws (seeded)"),
+            float(args["n_draws"]),
+            digits=0,
+            qualifier="assumption",
+            source=src_assumption(_("chosen for the report's speed")),
+        )
+    )
     assumed = [a for a in res.get("assumptions", []) if a.get("assumption")]
     if assumed:
-        sec.notes.append(_("Assumptions of the scenario engine (labelled as such in its "
-                           "inputs): elasticities, stocks, export shares and spare "
-                           "capacity where the sources give none."))
+        sec.notes.append(
+            _(
+                "Assumptions of the scenario engine (labelled as such in its "
+                "inputs): elasticities, stocks, export shares and spare "
+                "capacity where the sources give none."
+            )
+        )
     return sec, res
 
 
@@ -267,8 +348,13 @@ def pipeline(session: Session, caller: Caller, mineral: str) -> Section:
     p = dashboard.pipeline(session=session, caller=caller, mineral=mineral)
     rows = []
     for i, g in enumerate(p["by_status"]):
-        rec = src_record("projects", "count(*)", _("project tracker, as you may see it"),
-                         mineral=mineral, status=g["status"])
+        rec = src_record(
+            "projects",
+            "count(*)",
+            _("project tracker, as you may see it"),
+            mineral=mineral,
+            status=g["status"],
+        )
         cap = src_record("projects", "sum(capacity_tpa)", _("project tracker, as you may see "
                          "it"), mineral=mineral, status=g["status"])  # fmt: skip
         rows.append([status_name(g["status"], g["status_label"]),
@@ -281,12 +367,26 @@ def pipeline(session: Session, caller: Caller, mineral: str) -> Section:
                                   "projects", "count(*)", _("project tracker, as you may "
                                   "see it"), mineral=mineral)))  # fmt: skip
     if rows:
-        sec.tables.append(Table("pipe.table", _("Projects by status"),
-                                [_("Status"), _("Projects"), _("Nameplate capacity")], rows))
-        sec.charts.append(Chart("pipe.chart", _("Projects by status"), bar_chart(
-            [status_name(g["status"], g["status_label"]) for g in p["by_status"]],
-            [float(g["projects"]) for g in p["by_status"]], _("Projects")),
-            [f"pipe.count.{i}" for i in range(len(rows))]))
+        sec.tables.append(
+            Table(
+                "pipe.table",
+                _("Projects by status"),
+                [_("Status"), _("Projects"), _("Nameplate capacity")],
+                rows,
+            )
+        )
+        sec.charts.append(
+            Chart(
+                "pipe.chart",
+                _("Projects by status"),
+                bar_chart(
+                    [status_name(g["status"], g["status_label"]) for g in p["by_status"]],
+                    [float(g["projects"]) for g in p["by_status"]],
+                    _("Projects"),
+                ),
+                [f"pipe.count.{i}" for i in range(len(rows))],
+            )
+        )
     if p["without_capacity"]:
         sec.notes.append(_("A dash: no project of the group states a capacity."))
     return sec

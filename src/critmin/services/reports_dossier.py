@@ -17,6 +17,7 @@ from critmin.i18n import _, current
 from critmin.services import reports_common as common
 from critmin.services.auth import Caller
 from critmin.services.reports import (
+    YEAR,
     Chart,
     Report,
     Section,
@@ -27,7 +28,6 @@ from critmin.services.reports import (
     src_engine,
     src_file,
     src_record,
-    YEAR,
 )
 
 FRAME_FILE = "reports/section232.yaml"
@@ -59,25 +59,51 @@ def frame(session: Session, caller: Caller, day: dt.date) -> Section:
     doc = _ref(FRAME_FILE)
     sec = Section("frame", _("The statute's frame"))
     lang = "zh" if current() == "zh" else "en"
-    sec.quotes.append(common.text_fig(
-        "frame.factors", _("Factors the Secretary shall consider"),
-        doc["factors"][f"quote_{lang}"],
-        src_file(FRAME_FILE, f"factors.quote_{lang}", doc["document"])))
-    sec.quotes.append(common.text_fig(
-        "frame.clock", _("Reporting clock"), doc["clock"]["quote_zh"],
-        src_file(FRAME_FILE, "clock.quote_zh", doc["document"])))
-    sec.figures.append(figure("frame.days", _("Days the Secretary has to report"),
-                              float(doc["clock"]["days"]), _("days"), digits=0,
-                              source=src_file(FRAME_FILE, "clock.days", doc["document"])))
+    sec.quotes.append(
+        common.text_fig(
+            "frame.factors",
+            _("Factors the Secretary shall consider"),
+            doc["factors"][f"quote_{lang}"],
+            src_file(FRAME_FILE, f"factors.quote_{lang}", doc["document"]),
+        )
+    )
+    sec.quotes.append(
+        common.text_fig(
+            "frame.clock",
+            _("Reporting clock"),
+            doc["clock"]["quote_zh"],
+            src_file(FRAME_FILE, "clock.quote_zh", doc["document"]),
+        )
+    )
+    sec.figures.append(
+        figure(
+            "frame.days",
+            _("Days the Secretary has to report"),
+            float(doc["clock"]["days"]),
+            _("days"),
+            digits=0,
+            source=src_file(FRAME_FILE, "clock.days", doc["document"]),
+        )
+    )
     tl = controls.timeline(session=session, caller=caller, jurisdiction="USA", as_of=day)
     inv = next((m for m in tl["measures"] if m["type"] == "investigation"), None)
     if inv is not None:
         for j, ms in enumerate(inv["milestones"][:2]):
-            sec.figures.append(common.text_fig(
-                f"frame.milestone.{j}", _("Milestone (derived from the statutory clock)")
-                if ms.get("derived") else _("Milestone"), ms["date"],
-                src_record("export_measures", f"milestones.{j}.date",
-                           _("export-control record"), key=inv["key"])))
+            sec.figures.append(
+                common.text_fig(
+                    f"frame.milestone.{j}",
+                    _("Milestone (derived from the statutory clock)")
+                    if ms.get("derived")
+                    else _("Milestone"),
+                    ms["date"],
+                    src_record(
+                        "export_measures",
+                        f"milestones.{j}.date",
+                        _("export-control record"),
+                        key=inv["key"],
+                    ),
+                )
+            )
             sec.figures[-1].qualifier = "derived" if ms.get("derived") else None
     return sec
 
@@ -93,68 +119,142 @@ def imports(session: Session, mineral: str, country: str) -> Section:
     if ch and country == "USA":
         label = f"USGS {ch['edition']} {ch['name']}"
         rng = ch.get("import_sources_range") or ""
-        for k, cat in enumerate(ch.get("import_sources_by_category") or [{"countries": ch.get(
-                "import_sources_flat") or []}]):
+        for k, cat in enumerate(
+            ch.get("import_sources_by_category")
+            or [{"countries": ch.get("import_sources_flat") or []}]
+        ):
             rows = []
             for i, c in enumerate(cat["countries"]):
                 base = f"import_sources_by_category.{k}.countries.{i}"
-                rows.append([
-                    common.text_fig(f"imp.usgs.{k}.{i}.name", _("Country"), c["country"],
-                                    src_file(file, f"{base}.country", label)),
-                    figure(f"imp.usgs.{k}.{i}.share", _("Share of imports"), c["share_pct"],
-                           "%", digits=0, source=src_file(file, f"{base}.share_pct", label))])
+                rows.append(
+                    [
+                        common.text_fig(
+                            f"imp.usgs.{k}.{i}.name",
+                            _("Country"),
+                            c["country"],
+                            src_file(file, f"{base}.country", label),
+                        ),
+                        figure(
+                            f"imp.usgs.{k}.{i}.share",
+                            _("Share of imports"),
+                            c["share_pct"],
+                            "%",
+                            digits=0,
+                            source=src_file(file, f"{base}.share_pct", label),
+                        ),
+                    ]
+                )
             if rows:
-                sec.tables.append(Table(f"imp.usgs.{k}", _("US import sources (USGS, {range})")
-                                        .format(range=rng), [_("Country"),
-                                                             _("Share of imports")], rows))
+                sec.tables.append(
+                    Table(
+                        f"imp.usgs.{k}",
+                        _("US import sources (USGS, {range})").format(range=rng),
+                        [_("Country"), _("Share of imports")],
+                        rows,
+                    )
+                )
         from critmin.web.reports_charts import bar_chart
 
         if sec.tables:
             cells = sec.tables[0].rows
-            sec.charts.append(Chart("imp.chart", _("US import sources (%)"), bar_chart(
-                [r[0].value for r in cells], [r[1].value for r in cells], _("Share (%)")),
-                [r[1].id for r in cells]))
-        for key, lab, unit in (("imports_total_latest", _("Imports, latest year"), "t"),
-                               ("net_import_reliance_pct_latest",
-                                _("Net import reliance, latest year"), "%")):
+            sec.charts.append(
+                Chart(
+                    "imp.chart",
+                    _("US import sources (%)"),
+                    bar_chart(
+                        [r[0].value for r in cells], [r[1].value for r in cells], _("Share (%)")
+                    ),
+                    [r[1].id for r in cells],
+                )
+            )
+        for key, lab, unit in (
+            ("imports_total_latest", _("Imports, latest year"), "t"),
+            ("net_import_reliance_pct_latest", _("Net import reliance, latest year"), "%"),
+        ):
             if ch.get(key) is not None:
                 sentinel = (ch.get("latest_year_sentinels") or {}).get(
-                    key.replace("_pct_latest", "").replace("_latest", ""), "")
-                sec.figures.append(figure(
-                    f"imp.{key}", lab, ch[key], unit, digits=0,
-                    qualifier="bound" if str(sentinel).startswith(">") else "estimate",
-                    note=_("more than this figure") if str(sentinel).startswith(">") else None,
-                    source=src_file(file, key, label)))
+                    key.replace("_pct_latest", "").replace("_latest", ""), ""
+                )
+                sec.figures.append(
+                    figure(
+                        f"imp.{key}",
+                        lab,
+                        ch[key],
+                        unit,
+                        digits=0,
+                        qualifier="bound" if str(sentinel).startswith(">") else "estimate",
+                        note=_("more than this figure") if str(sentinel).startswith(">") else None,
+                        source=src_file(file, key, label),
+                    )
+                )
     codes = [c["hs6"] for c in hs_codes_for(mineral, mineral)]
     t = TradeFlow.__table__.c
-    year = session.scalar(select(func.max(t.year)).where(t.importer == country,
-                                                         t.hs6.in_(codes))) if codes else None
+    year = (
+        session.scalar(select(func.max(t.year)).where(t.importer == country, t.hs6.in_(codes)))
+        if codes
+        else None
+    )
     if year is None:
         sec.notes.append(_("No bundled BACI trade for this mineral and importer."))
         return sec
     top = session.execute(
         select(t.exporter, func.sum(t.value_kusd).label("v"), func.sum(t.quantity_t))
         .where(t.importer == country, t.year == year, t.hs6.in_(codes))
-        .group_by(t.exporter).order_by(func.sum(t.value_kusd).desc()).limit(6)).all()
+        .group_by(t.exporter)
+        .order_by(func.sum(t.value_kusd).desc())
+        .limit(6)
+    ).all()
     rows = []
     for i, (exp, value, qty) in enumerate(top):
         match = {"importer": country, "exporter": exp, "year": year, "hs6": codes}
         lab = _("CEPII BACI HS92 (bundled)")
-        rows.append([
-            common.text_fig(f"imp.baci.{i}.name", _("Exporter"), common._country(exp),
-                            {**src_record("trade_flows", "exporter", lab, **match),
-                             "as": "country_name"}),
-            figure(f"imp.baci.{i}.value", _("Value"), value, _("thousand USD"),
-                   source=src_record("trade_flows", "sum(value_kusd)", lab, **match)),
-            figure(f"imp.baci.{i}.qty", _("Quantity"), qty, "t",
-                   source=src_record("trade_flows", "sum(quantity_t)", lab, **match))])
-    sec.figures.append(figure("imp.baci.year", _("Year of the BACI trade shown"), float(year),
-                              YEAR, source=src_record("trade_flows", "max(year)",
-                                                          _("CEPII BACI HS92 (bundled)"),
-                                                          importer=country, hs6=codes)))
-    sec.tables.append(Table("imp.baci", _("Largest exporters to this country (BACI, HS "
-                                          "codes of the mineral, gross weight)"),
-                            [_("Exporter"), _("Value"), _("Quantity")], rows))
+        rows.append(
+            [
+                common.text_fig(
+                    f"imp.baci.{i}.name",
+                    _("Exporter"),
+                    common._country(exp),
+                    {**src_record("trade_flows", "exporter", lab, **match), "as": "country_name"},
+                ),
+                figure(
+                    f"imp.baci.{i}.value",
+                    _("Value"),
+                    value,
+                    _("thousand USD"),
+                    source=src_record("trade_flows", "sum(value_kusd)", lab, **match),
+                ),
+                figure(
+                    f"imp.baci.{i}.qty",
+                    _("Quantity"),
+                    qty,
+                    "t",
+                    source=src_record("trade_flows", "sum(quantity_t)", lab, **match),
+                ),
+            ]
+        )
+    sec.figures.append(
+        figure(
+            "imp.baci.year",
+            _("Year of the BACI trade shown"),
+            float(year),
+            YEAR,
+            source=src_record(
+                "trade_flows",
+                "max(year)",
+                _("CEPII BACI HS92 (bundled)"),
+                importer=country,
+                hs6=codes,
+            ),
+        )
+    )
+    sec.tables.append(
+        Table(
+            "imp.baci",
+            _("Largest exporters to this country (BACI, HS codes of the mineral, gross weight)"),
+            [_("Exporter"), _("Value"), _("Quantity")],
+            rows,
+        )
+    )
     return sec
 
 
@@ -163,45 +263,82 @@ def domestic(session: Session, caller: Caller, mineral: str, country: str) -> Se
     from critmin.services import projects, stats
 
     sec = Section("domestic", _("Domestic production and capacity"))
-    names = {"production": _("Mine production"), "capacity": _("Production capacity"),
-             "reserves": _("Reserves")}
+    names = {
+        "production": _("Mine production"),
+        "capacity": _("Production capacity"),
+        "reserves": _("Reserves"),
+    }
     for measure, lab in names.items():
         years = stats.available_years(session=session, mineral=mineral, measure=measure)
         if not years:
             continue
-        rows = [r for r in stats.stat_rows(session=session, mineral=mineral, measure=measure,
-                                           year=years[-1]) if r.country == country]
+        rows = [
+            r
+            for r in stats.stat_rows(
+                session=session, mineral=mineral, measure=measure, year=years[-1]
+            )
+            if r.country == country
+        ]
         if rows and rows[0].value is not None:
             r = rows[0]
-            sec.figures.append(figure(
-                f"dom.{measure}", f"{lab}, {years[-1]}", float(r.value), r.unit,
-                qualifier="bound" if r.lower_bound else None,
-                source=src_record("production_stats", "value", _("USGS world table"),
-                                  mineral=mineral, measure=measure, year=years[-1],
-                                  country=country)))
+            sec.figures.append(
+                figure(
+                    f"dom.{measure}",
+                    f"{lab}, {years[-1]}",
+                    float(r.value),
+                    r.unit,
+                    qualifier="bound" if r.lower_bound else None,
+                    source=src_record(
+                        "production_stats",
+                        "value",
+                        _("USGS world table"),
+                        mineral=mineral,
+                        measure=measure,
+                        year=years[-1],
+                        country=country,
+                    ),
+                )
+            )
     rows = []
-    found = projects.list_projects(session=session, caller=caller, mineral=mineral,
-                                   country=country)
+    found = projects.list_projects(session=session, caller=caller, mineral=mineral, country=country)
     for i, p in enumerate(found):
         rec = {"id": p["id"]}
         name = p["name"] + (f" ({p['name_original']})" if p.get("name_original") else "")
-        fig = common.text_fig(f"dom.proj.{i}.name", _("Project"), name,
-                              src_record("projects", "name+name_original",
-                                         _("project tracker, as you may see it"), **rec))
+        fig = common.text_fig(
+            f"dom.proj.{i}.name",
+            _("Project"),
+            name,
+            src_record(
+                "projects", "name+name_original", _("project tracker, as you may see it"), **rec
+            ),
+        )
         rows.append([fig, common.status_name(p["status"], p["status"]),
                      figure(f"dom.proj.{i}.cap", _("Capacity"), p["capacity_tpa"], "t/yr",
                             source=src_record("projects", "capacity_tpa",
                                               _("project tracker, as you may see it"),
                                               **rec))])  # fmt: skip
     caps = [f"dom.proj.{i}.cap" for i, p in enumerate(found) if p["capacity_tpa"] is not None]
-    sec.figures.append(figure(
-        "dom.proj.total", _("Capacity of the country's tracked projects"),
-        sum(p["capacity_tpa"] for p in found if p["capacity_tpa"] is not None) if caps
-        else None, "t/yr", qualifier="derived",
-        source=src_derived("sum", caps, _("projects listed below"))))
+    sec.figures.append(
+        figure(
+            "dom.proj.total",
+            _("Capacity of the country's tracked projects"),
+            sum(p["capacity_tpa"] for p in found if p["capacity_tpa"] is not None)
+            if caps
+            else None,
+            "t/yr",
+            qualifier="derived",
+            source=src_derived("sum", caps, _("projects listed below")),
+        )
+    )
     if rows:
-        sec.tables.append(Table("dom.projects", _("Tracked projects in the country"),
-                                [_("Project"), _("Status"), _("Capacity")], rows))
+        sec.tables.append(
+            Table(
+                "dom.projects",
+                _("Tracked projects in the country"),
+                [_("Project"), _("Status"), _("Capacity")],
+                rows,
+            )
+        )
         if not caps:
             sec.notes.append(_("None of these projects states a capacity."))
     else:
@@ -216,10 +353,14 @@ def substitutes(mineral: str) -> Section:
     if not ch or not ch.get("substitutes_summary"):
         sec.notes.append(_("The bundled USGS chapter says nothing on substitutes."))
         return sec
-    sec.quotes.append(common.text_fig("subs.usgs", _("Substitutes (USGS, quoted as "
-                                                       "published)"), ch["substitutes_summary"],
-                                      src_file(file, "substitutes_summary",
-                                               f"USGS {ch['edition']} {ch['name']}")))
+    sec.quotes.append(
+        common.text_fig(
+            "subs.usgs",
+            _("Substitutes (USGS, quoted as published)"),
+            ch["substitutes_summary"],
+            src_file(file, "substitutes_summary", f"USGS {ch['edition']} {ch['name']}"),
+        )
+    )
     return sec
 
 
@@ -230,37 +371,78 @@ def stockpile(session: Session, caller: Caller, mineral: str, country: str,
 
     sec = Section("stockpile", _("Stockpile adequacy"))
     inv = sp.inventory(session, caller, mineral, day)
-    sec.figures.append(figure("stock.held", _("Stockpile held (lots you may see)"),
-                              inv["total_t"], "t", source=src_engine(
-                                  "stockpile.inventory", {"mineral": mineral,
-                                                          "as_of": day.isoformat()},
-                                  "total_t", _("stockpile inventory, as you may see it"))))
+    sec.figures.append(
+        figure(
+            "stock.held",
+            _("Stockpile held (lots you may see)"),
+            inv["total_t"],
+            "t",
+            source=src_engine(
+                "stockpile.inventory",
+                {"mineral": mineral, "as_of": day.isoformat()},
+                "total_t",
+                _("stockpile inventory, as you may see it"),
+            ),
+        )
+    )
     if country != "USA":
-        sec.notes.append(_("Consumption is bundled for the United States only: coverage is "
-                           "not computed for other countries."))
+        sec.notes.append(
+            _(
+                "Consumption is bundled for the United States only: coverage is "
+                "not computed for other countries."
+            )
+        )
         return sec
     try:
         demand = sp.us_demand_t(mineral)
     except sp.StockpileError:
-        sec.notes.append(_("USGS withholds or does not give US consumption of this mineral: "
-                           "coverage cannot be computed."))
+        sec.notes.append(
+            _(
+                "USGS withholds or does not give US consumption of this mineral: "
+                "coverage cannot be computed."
+            )
+        )
         return sec
-    sec.figures.append(figure("stock.demand", _("US consumption"),
-                              demand["value_t_per_year"], "t/yr",
-                              qualifier="estimate" if "e" in str(demand["year"]) else None,
-                              source=src_engine("stockpile.us_demand_t", {"mineral": mineral},
-                                                "value_t_per_year", demand["source"])))
-    months = inv["total_t"] / demand["value_t_per_year"] * 12 if demand["value_t_per_year"] else None
-    sec.figures.append(figure("stock.coverage", _("Months of consumption covered"), months,
-                              _("months"), digits=1, qualifier="derived",
-                              source=src_derived("ratio*12", ["stock.held", "stock.demand"],
-                                                 _("held / consumption x twelve"))))
+    sec.figures.append(
+        figure(
+            "stock.demand",
+            _("US consumption"),
+            demand["value_t_per_year"],
+            "t/yr",
+            qualifier="estimate" if "e" in str(demand["year"]) else None,
+            source=src_engine(
+                "stockpile.us_demand_t", {"mineral": mineral}, "value_t_per_year", demand["source"]
+            ),
+        )
+    )
+    per_year = demand["value_t_per_year"]
+    months = inv["total_t"] / per_year * 12 if per_year else None
+    sec.figures.append(
+        figure(
+            "stock.coverage",
+            _("Months of consumption covered"),
+            months,
+            _("months"),
+            digits=1,
+            qualifier="derived",
+            source=src_derived(
+                "ratio*12", ["stock.held", "stock.demand"], _("held / consumption x twelve")
+            ),
+        )
+    )
     for m in STOCK_MONTHS:
-        sec.figures.append(figure(
-            f"stock.req.{int(m)}", _("Requirement at {months} months of consumption").format(
-                months=f"{m:g}"), demand["value_t_per_year"] * m / 12, "t",
-            qualifier="assumption", source=src_derived(
-                f"times:{m / 12!r}", ["stock.demand"], _("months of cover: an assumption"))))
+        sec.figures.append(
+            figure(
+                f"stock.req.{int(m)}",
+                _("Requirement at {months} months of consumption").format(months=f"{m:g}"),
+                demand["value_t_per_year"] * m / 12,
+                "t",
+                qualifier="assumption",
+                source=src_derived(
+                    f"times:{m / 12!r}", ["stock.demand"], _("months of cover: an assumption")
+                ),
+            )
+        )
     return sec
 
 
@@ -270,35 +452,80 @@ def outlook(session: Session, caller: Caller, mineral: str, day: dt.date) -> Sec
     from critmin.web.reports_charts import band_chart
 
     sec = Section("outlook", _("Capacity outlook outside China"))
-    args = {"mineral": mineral, "start": day.year, "end": day.year + OUTLOOK_YEARS,
-            "draws": OUTLOOK_DRAWS, "seed": 0}
+    args = {
+        "mineral": mineral,
+        "start": day.year,
+        "end": day.year + OUTLOOK_YEARS,
+        "draws": OUTLOOK_DRAWS,
+        "seed": 0,
+    }
     rep = ol.capacity_outlook_report(session=session, caller=caller, **args)
     if not rep["years"]:
-        sec.notes.append(_("No outlook can be made: no tracked project you may see can add "
-                           "capacity (none states a capacity)."))
+        sec.notes.append(
+            _(
+                "No outlook can be made: no tracked project you may see can add "
+                "capacity (none states a capacity)."
+            )
+        )
         return sec
     rows = []
     lab = _("capacity outlook engine (projects you may see)")
     for i, y in enumerate(rep["years"]):
-        cells: list[Any] = [figure(f"ol.{i}.year", _("Year"), float(y["year"]), YEAR,
-                                   source=src_engine("outlook.capacity_outlook_report", args,
-                                                     f"years.{i}.year", lab))]
+        cells: list[Any] = [
+            figure(
+                f"ol.{i}.year",
+                _("Year"),
+                float(y["year"]),
+                YEAR,
+                source=src_engine("outlook.capacity_outlook_report", args, f"years.{i}.year", lab),
+            )
+        ]
         for k in ("p10", "expected", "p90"):
-            cells.append(figure(f"ol.{i}.{k}", k, y[k], "t/yr", qualifier="estimate",
-                                source=src_engine("outlook.capacity_outlook_report", args,
-                                                  f"years.{i}.{k}", lab)))
+            cells.append(
+                figure(
+                    f"ol.{i}.{k}",
+                    k,
+                    y[k],
+                    "t/yr",
+                    qualifier="estimate",
+                    source=src_engine(
+                        "outlook.capacity_outlook_report", args, f"years.{i}.{k}", lab
+                    ),
+                )
+            )
         rows.append(cells)
-    sec.tables.append(Table("ol.table", _("Non-China capacity (t/yr)"),
-                            [_("Year"), _("Low (P10)"), _("Expected"), _("High (P90)")], rows))
-    sec.charts.append(Chart("ol.chart", _("Non-China capacity, expected with P10-P90 band"),
-                            band_chart([str(y["year"]) for y in rep["years"]],
-                                       [y["expected"] for y in rep["years"]],
-                                       [y["p10"] for y in rep["years"]],
-                                       [y["p90"] for y in rep["years"]], "t/yr"),
-                            [c.id for r in rows for c in r[1:]]))
-    sec.figures.append(figure("ol.draws", _("Monte Carlo draws (seeded)"), float(OUTLOOK_DRAWS),
-                              digits=0, qualifier="assumption",
-                              source=src_assumption(_("chosen for the report's speed"))))
+    sec.tables.append(
+        Table(
+            "ol.table",
+            _("Non-China capacity (t/yr)"),
+            [_("Year"), _("Low (P10)"), _("Expected"), _("High (P90)")],
+            rows,
+        )
+    )
+    sec.charts.append(
+        Chart(
+            "ol.chart",
+            _("Non-China capacity, expected with P10-P90 band"),
+            band_chart(
+                [str(y["year"]) for y in rep["years"]],
+                [y["expected"] for y in rep["years"]],
+                [y["p10"] for y in rep["years"]],
+                [y["p90"] for y in rep["years"]],
+                "t/yr",
+            ),
+            [c.id for r in rows for c in r[1:]],
+        )
+    )
+    sec.figures.append(
+        figure(
+            "ol.draws",
+            _("Monte Carlo draws (seeded)"),
+            float(OUTLOOK_DRAWS),
+            digits=0,
+            qualifier="assumption",
+            source=src_assumption(_("chosen for the report's speed")),
+        )
+    )
     return sec
 
 
@@ -321,7 +548,13 @@ def build(session: Session, caller: Caller, mineral: str, country: str,
         common.pipeline(session, caller, mineral),
         outlook(session, caller, mineral, day),
     ]
-    return Report(kind="dossier", title=_("National-security import dossier"),
-                  subtitle=f"{common.mineral_name(mineral)} · {common._country(country)}",
-                  mineral=mineral, country=country, as_of=day.isoformat(), lang=current(),
-                  sections=sections)
+    return Report(
+        kind="dossier",
+        title=_("National-security import dossier"),
+        subtitle=f"{common.mineral_name(mineral)} · {common._country(country)}",
+        mineral=mineral,
+        country=country,
+        as_of=day.isoformat(),
+        lang=current(),
+        sections=sections,
+    )

@@ -43,10 +43,14 @@ def render_html(report: Report, *, compact: bool | None = None) -> str:
     from critmin.web.render import templates
 
     tpl = templates.env.get_template("reports/report.html")
-    return tpl.render(report=report, figures=report.all_figures(), where=where,
-                      qualifiers={k: _(v) for k, v in QUALIFIERS.items()},
-                      html_lang=TAGS.get(current(), "en"),
-                      compact=report.kind == "briefing" if compact is None else compact)
+    return tpl.render(
+        report=report,
+        figures=report.all_figures(),
+        where=where,
+        qualifiers={k: _(v) for k, v in QUALIFIERS.items()},
+        html_lang=TAGS.get(current(), "en"),
+        compact=report.kind == "briefing" if compact is None else compact,
+    )
 
 
 def render_pdf(report: Report) -> bytes:

@@ -32,6 +32,7 @@ def install_web(app: FastAPI) -> None:
     """Mount the dashboard pages, their static files and the CSRF error page."""
     # they use this one's helpers
     from critmin.web import criticality, exposure, mineral_monitor, offtake, scenario, stockpile
+    from critmin.web import reports as reports_page
 
     app.include_router(router)
     app.include_router(mineral_monitor.router)
@@ -40,6 +41,7 @@ def install_web(app: FastAPI) -> None:
     app.include_router(exposure.router)
     app.include_router(offtake.router)
     app.include_router(stockpile.router)
+    app.include_router(reports_page.router)
     app.mount("/static", AssetFiles(), name="static")
 
     async def _csrf_failed(request: Request, exc: Exception) -> HTMLResponse:

@@ -23,22 +23,26 @@ def _figure(width: float, height: float):  # type: ignore[no-untyped-def]
     matplotlib.use("Agg", force=False)
     from matplotlib.figure import Figure
 
-    matplotlib.rcParams.update({"svg.fonttype": "none", "svg.hashsalt": "critmin",
-                                "font.family": ["Noto Sans CJK SC", "DejaVu Sans"]})
+    matplotlib.rcParams.update(
+        {
+            "svg.fonttype": "none",
+            "svg.hashsalt": "critmin",
+            "font.family": ["Noto Sans CJK SC", "DejaVu Sans"],
+        }
+    )
     return Figure(figsize=(width, height), dpi=72)
 
 
 def _svg(fig) -> str:  # type: ignore[no-untyped-def]
     """The figure as an inline ``<svg>`` element, text as text in the page's fonts."""
-    import matplotlib
 
     buf = io.StringIO()
     logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
     with warnings.catch_warnings():  # a glyph the measuring font lacks: text stays text
         warnings.simplefilter("ignore", UserWarning)
-        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+        fig.savefig(buf, format="svg", metadata={"Date": None})
     text = buf.getvalue()
-    text = text[text.index("<svg"):]
+    text = text[text.index("<svg") :]
     text = _FONT_SHORTHAND.sub(lambda m: f"font-size:{m.group(1)};font-family:{FONT_STACK}",
                                text)  # fmt: skip
     text = _FONT.sub(f"font-family:{FONT_STACK}", text)
@@ -48,7 +52,8 @@ def _svg(fig) -> str:  # type: ignore[no-untyped-def]
 def bar_chart(labels: Sequence[str], values: Sequence[float | None], axis: str,
               width: float = 5.2, height: float = 2.2) -> str:  # fmt: skip
     """Horizontal bars, largest on top."""
-    fig = _figure(width, max(1.2, height * max(1, len(labels)) / 6 + 0.6))
+    fig = _figure(width, max(1.3, 0.28 * len(labels) + 0.7))
+    fig.subplots_adjust(left=0.34, right=0.97, top=0.96, bottom=0.6 / fig.get_figheight())
     ax = fig.add_subplot()
     vals = [v or 0.0 for v in values]
     ys = list(range(len(labels)))[::-1]
@@ -64,7 +69,8 @@ def bar_chart(labels: Sequence[str], values: Sequence[float | None], axis: str,
 def band_chart(labels: Sequence[str], central: Sequence[float], low: Sequence[float],
                high: Sequence[float], axis: str) -> str:  # fmt: skip
     """Central values with their low-high band, one row per label."""
-    fig = _figure(5.2, 0.5 + 0.45 * len(labels))
+    fig = _figure(5.2, 0.7 + 0.3 * len(labels))
+    fig.subplots_adjust(left=0.2, right=0.97, top=0.96, bottom=0.6 / fig.get_figheight())
     ax = fig.add_subplot()
     ys = list(range(len(labels)))[::-1]
     for y, c, lo, hi in zip(ys, central, low, high, strict=True):
@@ -84,10 +90,17 @@ def line_chart(series: Sequence[tuple[str, Sequence[str], Sequence[float]]], axi
     import datetime as dt
 
     fig = _figure(5.2, 2.2)
+    fig.subplots_adjust(left=0.14, right=0.97, top=0.95, bottom=0.3)
     ax = fig.add_subplot()
     for i, (name, xs, ys) in enumerate(series):
-        ax.plot([dt.date.fromisoformat(x[:10]) for x in xs], ys, marker="o", markersize=3,
-                color=COLOURS[i % len(COLOURS)], label=name)
+        ax.plot(
+            [dt.date.fromisoformat(x[:10]) for x in xs],
+            ys,
+            marker="o",
+            markersize=3,
+            color=COLOURS[i % len(COLOURS)],
+            label=name,
+        )
     ax.set_ylabel(axis, fontsize=9)
     ax.tick_params(labelsize=8)
     ax.legend(fontsize=8, frameon=False)
