@@ -16,7 +16,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from critmin.i18n import N_, _
+from critmin.i18n import N_, current
 
 QUALIFIERS = {"estimate": N_("estimate"), "bound": N_("bound"), "assumption": N_("assumption"),
               "derived": N_("derived")}  # fmt: skip
@@ -184,10 +184,10 @@ def fmt_value(value: float | str | None, unit: str = "", digits: int | None = No
     if unit == "%":
         return f"{value:.{1 if digits is None else digits}f}%"
     if unit == "USD":
-        for scale, word in ((1e9, _("billion")), (1e6, _("million"))):
+        for scale, word in SCALES[current()]:
             if abs(value) >= scale:
-                return f"{value / scale:,.2f} {word} USD"
-        return f"{value:,.0f} USD"
+                return f"{value / scale:,.2f} {word}"
+        return f"{value:,.0f} {CURRENCY[current()]}"
     if digits is None:
         a = abs(value)
         digits = 0 if a >= 100 or a == 0 else (1 if a >= 10 else (2 if a >= 0.01 else 4))
@@ -195,6 +195,10 @@ def fmt_value(value: float | str | None, unit: str = "", digits: int | None = No
     return f"{text} {unit}".strip() if unit else text
 
 
+SCALES = {"en": ((1e9, "billion USD"), (1e6, "million USD")),
+          "zh": ((1e8, "亿美元"), (1e4, "万美元"))}  # fmt: skip
+"""Large USD amounts: billions and millions in English, 亿 and 万 in Chinese."""
+CURRENCY = {"en": "USD", "zh": "美元"}
 NUMBER = re.compile(r"-?[\d,]*\.?\d+")
 
 
@@ -206,11 +210,7 @@ def parse_number(text: str) -> tuple[float, float]:
         raise ValueError(f"no number in {text!r}")
     raw = m.group(0).replace(",", "")
     decimals = len(raw.split(".")[1]) if "." in raw else 0
-    scale = 1.0
-    if _("billion") in text:
-        scale = 1e9
-    elif _("million") in text:
-        scale = 1e6
+    scale = next((s for s, word in SCALES[current()] if text.endswith(word)), 1.0)
     return float(raw) * scale, 0.5 * 10.0**-decimals * scale
 
 

@@ -25,6 +25,7 @@ from critmin.services.reports import (
     src_engine,
     src_record,
 )
+from critmin.services.reports_dossier import STOCK_MONTHS
 
 PRICE_KINDS = {"level": N_("price"), "change_pct": N_("change"),
                "ratio_to_series": N_("ratio to the other market")}  # fmt: skip
@@ -266,9 +267,7 @@ def stockpile_report(session: Session, caller: Caller, mineral: str, day: dt.dat
         *[
             f(
                 f"sp.req.{i}",
-                _("Requirement at {months} months of consumption").format(
-                    months=f"{r['months']:g}"
-                ),
+                _(STOCK_MONTHS[int(r["months"])]),
                 f"requirement.months_of_demand.{i}.requirement_t",
                 "t",
                 qualifier="assumption",
@@ -351,21 +350,21 @@ def stockpile_report(session: Session, caller: Caller, mineral: str, day: dt.dat
     plan.figures += [
         f(
             "sp.cost.p10",
-            _("Plan cost, low (P10)"),
+            _("Plan cost, low (tenth percentile)"),
             "plan.cost_usd.p10",
             "USD",
             qualifier="estimate",
         ),
         f(
             "sp.cost.p50",
-            _("Plan cost, median (P50)"),
+            _("Plan cost, median"),
             "plan.cost_usd.p50",
             "USD",
             qualifier="estimate",
         ),
         f(
             "sp.cost.p90",
-            _("Plan cost, high (P90)"),
+            _("Plan cost, high (ninetieth percentile)"),
             "plan.cost_usd.p90",
             "USD",
             qualifier="estimate",

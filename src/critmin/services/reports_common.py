@@ -75,7 +75,7 @@ def concentration(session: Session, mineral: str) -> tuple[Section, dict[str, An
         ),
         figure(
             "conc.hhi",
-            _("Herfindahl-Hirschman index (0-10,000)"),
+            _("Herfindahl-Hirschman index (points)"),
             res["hhi_points"],
             digits=0,
             qualifier="derived",
@@ -180,11 +180,11 @@ def controls_in_force(session: Session, caller: Caller, mineral: str, day: dt.da
     return sec
 
 
-INDICATORS = (("hhi", N_("Production concentration (HHI, 0-1)")),
+INDICATORS = (("hhi", N_("Production concentration (HHI, as a fraction)")),
               ("import_reliance", N_("Net import reliance (share of consumption)")),
-              ("governance_weighted_hhi", N_("Governance-weighted concentration (0-1)")),
+              ("governance_weighted_hhi", N_("Governance-weighted concentration")),
               ("geopolrisk", N_("GeoPolRisk supply risk")),
-              ("eu_economic_importance", N_("EU economic importance (0-10)")))  # fmt: skip
+              ("eu_economic_importance", N_("EU economic importance")))  # fmt: skip
 
 
 def criticality(session: Session, caller: Caller, mineral: str, region: str,
@@ -302,8 +302,8 @@ def scenario(mineral: str, country: str | None, region: str = "USA") -> tuple[Se
             continue
         for band, word in (
             ("central", N_("central")),
-            ("low", N_("low (5th percentile)")),
-            ("high", N_("high (95th percentile)")),
+            ("low", N_("low (fifth percentile)")),
+            ("high", N_("high (ninety-fifth percentile)")),
         ):
             sec.figures.append(figure(
                 f"scn.{key}.{band}", f"{_(name)}, {_(word)}", q[band] * scale,

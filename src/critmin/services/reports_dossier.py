@@ -13,7 +13,7 @@ import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from critmin.i18n import _, current
+from critmin.i18n import N_, _, current
 from critmin.services import reports_common as common
 from critmin.services.auth import Caller
 from critmin.services.reports import (
@@ -33,7 +33,15 @@ from critmin.services.reports import (
 FRAME_FILE = "reports/section232.yaml"
 OUTLOOK_YEARS = 5
 OUTLOOK_DRAWS = 2000
-STOCK_MONTHS = (6.0, 12.0)
+STOCK_MONTHS = {
+    6: N_("Requirement at six months of consumption"),
+    12: N_("Requirement at twelve months of consumption"),
+}
+BANDS = {
+    "p10": N_("Low (tenth percentile)"),
+    "expected": N_("Expected"),
+    "p90": N_("High (ninetieth percentile)"),
+}
 
 
 def _ref(name: str) -> Any:
@@ -118,7 +126,15 @@ def imports(session: Session, mineral: str, country: str) -> Section:
     ch, file = _chapter(mineral)
     if ch and country == "USA":
         label = f"USGS {ch['edition']} {ch['name']}"
-        rng = ch.get("import_sources_range") or ""
+        if ch.get("import_sources_range"):
+            sec.figures.append(
+                common.text_fig(
+                    "imp.usgs.range",
+                    _("Years of the USGS import shares"),
+                    ch["import_sources_range"],
+                    src_file(file, "import_sources_range", label),
+                )
+            )
         for k, cat in enumerate(
             ch.get("import_sources_by_category")
             or [{"countries": ch.get("import_sources_flat") or []}]
@@ -148,7 +164,7 @@ def imports(session: Session, mineral: str, country: str) -> Section:
                 sec.tables.append(
                     Table(
                         f"imp.usgs.{k}",
-                        _("US import sources (USGS, {range})").format(range=rng),
+                        _("US import sources (USGS)"),
                         [_("Country"), _("Share of imports")],
                         rows,
                     )
@@ -430,11 +446,11 @@ def stockpile(session: Session, caller: Caller, mineral: str, country: str,
             ),
         )
     )
-    for m in STOCK_MONTHS:
+    for m, name in STOCK_MONTHS.items():
         sec.figures.append(
             figure(
-                f"stock.req.{int(m)}",
-                _("Requirement at {months} months of consumption").format(months=f"{m:g}"),
+                f"stock.req.{m}",
+                _(name),
                 demand["value_t_per_year"] * m / 12,
                 "t",
                 qualifier="assumption",
@@ -484,7 +500,7 @@ def outlook(session: Session, caller: Caller, mineral: str, day: dt.date) -> Sec
             cells.append(
                 figure(
                     f"ol.{i}.{k}",
-                    k,
+                    _(BANDS[k]),
                     y[k],
                     "t/yr",
                     qualifier="estimate",
@@ -498,14 +514,14 @@ def outlook(session: Session, caller: Caller, mineral: str, day: dt.date) -> Sec
         Table(
             "ol.table",
             _("Non-China capacity (t/yr)"),
-            [_("Year"), _("Low (P10)"), _("Expected"), _("High (P90)")],
+            [_("Year"), _(BANDS["p10"]), _(BANDS["expected"]), _(BANDS["p90"])],
             rows,
         )
     )
     sec.charts.append(
         Chart(
             "ol.chart",
-            _("Non-China capacity, expected with P10-P90 band"),
+            _("Non-China capacity: expected, with the tenth to ninetieth percentile band"),
             band_chart(
                 [str(y["year"]) for y in rep["years"]],
                 [y["expected"] for y in rep["years"]],
