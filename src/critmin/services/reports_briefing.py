@@ -61,14 +61,14 @@ def prices(session: Session, caller: Caller, mineral: str) -> Section:
             )
         )
         levels = [o for o in obs if o.kind == "level"]
-        shown = [levels[-1]] if levels else []
-        shown += [o for o in obs if o.kind != "level"]
+        shown = levels + [o for o in obs if o.kind != "level"]
         if not levels:
             sec.notes.append(
                 _(
                     "{market}: the series has no price levels, only stated changes or comparisons."
                 ).format(market=s.market)
             )
+        first = len(rows)
         for o in shown:
             i = len(rows)
             rec = src_record("price_observations", "value", _("price record"), id=o.id)
@@ -101,16 +101,7 @@ def prices(session: Session, caller: Caller, mineral: str) -> Section:
             lines.append(
                 (s.market, [o.date.isoformat() for o in levels], [o.value for o in levels])
             )
-            used += [
-                figure(
-                    f"px.lv.{o.id}",
-                    f"{s.market}, {o.date.isoformat()}",
-                    o.value,
-                    _unit(o.unit, o.kind),
-                    source=src_record("price_observations", "value", _("price record"), id=o.id),
-                )
-                for o in levels
-            ]
+            used += [f"px.{first + k}.value" for k in range(len(levels))]
     if rows:
         sec.tables.append(
             Table(
@@ -123,14 +114,7 @@ def prices(session: Session, caller: Caller, mineral: str) -> Section:
     else:
         sec.notes.append(_("No price series of this mineral that you may see."))
     if lines:
-        sec.tables.append(
-            Table("px.levels", _("Price levels charted"), [_("Value")], [[f] for f in used])
-        )
-        sec.charts.append(
-            Chart(
-                "px.chart", _("Price levels"), line_chart(lines, _("Price")), [f.id for f in used]
-            )
-        )
+        sec.charts.append(Chart("px.chart", _("Price levels"), line_chart(lines, _("Price")), used))
     return sec
 
 

@@ -297,24 +297,16 @@ def domestic(session: Session, caller: Caller, mineral: str, country: str) -> Se
         ]
         if rows and rows[0].value is not None:
             r = rows[0]
-            sec.figures.append(
-                figure(
-                    f"dom.{measure}",
-                    f"{lab}, {years[-1]}",
-                    float(r.value),
-                    r.unit,
-                    qualifier="bound" if r.lower_bound else None,
-                    source=src_record(
-                        "production_stats",
-                        "value",
-                        _("USGS world table"),
-                        mineral=mineral,
-                        measure=measure,
-                        year=years[-1],
-                        country=country,
-                    ),
-                )
-            )
+            match = {"mineral": mineral, "measure": measure, "year": years[-1],
+                     "country": country}  # fmt: skip
+            src = _("USGS world table")
+            sec.figures += [
+                figure(f"dom.{measure}.year", _("Year"), float(years[-1]), YEAR,
+                       source=src_record("production_stats", "year", src, **match)),
+                figure(f"dom.{measure}", lab, float(r.value), r.unit,
+                       qualifier="bound" if r.lower_bound else None,
+                       source=src_record("production_stats", "value", src, **match)),
+            ]  # fmt: skip
     rows = []
     found = projects.list_projects(session=session, caller=caller, mineral=mineral, country=country)
     for i, p in enumerate(found):
