@@ -206,8 +206,8 @@ def briefing(session: Session, caller: Caller, mineral: str, day: dt.date) -> Re
             crit,
             scen,
             prices(session, caller, mineral),
-            timeline(session, caller, mineral, day),
             pipe,
+            timeline(session, caller, mineral, day),
         ],
     )
 

@@ -13,13 +13,28 @@ class RemoteFetchRefused(ValueError):
     """The PDF renderer was asked for a remote resource; reports are made offline."""
 
 
-def offline_fetcher(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
-    """WeasyPrint's URL fetcher for reports: ``data:`` URLs only, nothing remote."""
-    if url.startswith("data:"):
+def offline_fetcher() -> Any:
+    """WeasyPrint's URL fetcher for reports: ``data:`` URLs only, nothing remote, nothing
+    from the file system (WeasyPrint 70's fetcher class, or the older function)."""
+    try:
+        from weasyprint.urls import URLFetcher
+    except ImportError:  # WeasyPrint before 70: a function returning a dict
         from weasyprint.urls import default_url_fetcher
 
-        return default_url_fetcher(url, *args, **kwargs)
-    raise RemoteFetchRefused(f"reports are rendered offline; refused to fetch {url!r}")
+        def fetch(url: str, *args: Any, **kwargs: Any) -> Any:
+            if not url.lower().startswith("data:"):
+                raise RemoteFetchRefused(f"reports are rendered offline; refused {url!r}")
+            return default_url_fetcher(url, *args, **kwargs)
+
+        return fetch
+
+    class Offline(URLFetcher):  # type: ignore[misc]
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            if not url.lower().startswith("data:"):
+                raise RemoteFetchRefused(f"reports are rendered offline; refused {url!r}")
+            return super().fetch(url, headers)
+
+    return Offline(allowed_protocols=("data",))
 
 
 def where(source: dict[str, Any]) -> str:
@@ -57,4 +72,4 @@ def render_pdf(report: Report) -> bytes:
     """The report as PDF (WeasyPrint; needs Pango, and a CJK font for Chinese)."""
     from weasyprint import HTML
 
-    return HTML(string=render_html(report), url_fetcher=offline_fetcher).write_pdf()
+    return HTML(string=render_html(report), url_fetcher=offline_fetcher()).write_pdf()
