@@ -25,7 +25,7 @@ from critmin.services.reports import (
     src_engine,
     src_record,
 )
-from critmin.services.reports_dossier import STOCK_MONTHS
+from critmin.services.reports_supply import STOCK_MONTHS
 
 PRICE_KINDS = {"level": N_("price"), "change_pct": N_("change"),
                "ratio_to_series": N_("ratio to the other market")}  # fmt: skip
