@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response
 
 from critmin.api.deps import CallerDep, SessionDep
-from critmin.api.replies import PRIVATE, private_error, private_json
+from critmin.api.reads import dumps
+from critmin.api.replies import PRIVATE, private_error
 from critmin.services import reports as service
 
 router = APIRouter(prefix="/reports", tags=["reports"])
@@ -50,6 +51,7 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 def _reply(
+    request: Request,
     kind: str,
     session: Any,
     caller: Any,
@@ -61,35 +63,49 @@ def _reply(
     accept: str | None,
     as_of: str | None,
 ) -> Response:
+    """The report, from the response cache while no record has changed (the key holds the
+    caller's view, so one organisation's report is never served to another)."""
     from critmin import i18n
+    from critmin.api.cache import etag_of, generation, visibility_key
     from critmin.web.render import SECURITY_HEADERS
 
-    chosen = lang if lang else i18n.negotiate(accept)
     try:
-        rep = service.build(
-            session, caller, kind, mineral=mineral, country=country, as_of=as_of, lang=chosen
+        chosen = i18n.parse(lang) if lang else i18n.negotiate(accept)
+        day = service.today_or(as_of).isoformat()
+        key = ("reports", kind, mineral, country, fmt, chosen, day, visibility_key(caller))
+
+        def make() -> tuple[bytes, str]:
+            rep = service.build(session, caller, kind, mineral=mineral, country=country,
+                                as_of=day, lang=chosen)  # fmt: skip
+            body = dumps(rep.to_dict()) if fmt == "json" else service.render(rep, fmt)
+            return body, etag_of(body)
+
+        cached = request.app.state.response_cache.get_or_render(
+            key, lambda: generation(session), make
         )
-        if fmt == "json":
-            return private_json(rep.to_dict())
-        body = service.render(rep, fmt)
-    except service.ReportError as exc:
+    except (service.ReportError, i18n.UnknownLanguage) as exc:
         return private_error(422, str(exc), [{"field": "query", "problem": str(exc)}])
+    if fmt == "json":
+        return Response(cached.body, media_type="application/json", headers=PRIVATE)
     headers = {
         **SECURITY_HEADERS,
         **PRIVATE,
-        "Content-Language": i18n.tag(rep.lang),
+        "Content-Language": i18n.tag(chosen),
+        "ETag": cached.etag,
         "Vary": "Authorization, Cookie, Accept-Language",
     }
     if fmt == "pdf":
-        name = f"{kind}-{rep.mineral}{'-' + rep.country if kind == 'dossier' else ''}"
-        headers["Content-Disposition"] = f'inline; filename="{name}-{rep.lang}.pdf"'
-    return Response(body, media_type=service.MEDIA_TYPES[fmt], headers=headers)
+        name = f"{kind}-{service.check_mineral(mineral)}"
+        name += f"-{service.check_country(country or 'USA')}" if kind == "dossier" else ""
+        headers["Content-Disposition"] = f'inline; filename="{name}-{chosen}.pdf"'
+    return Response(cached.body, media_type=service.MEDIA_TYPES[fmt], headers=headers)
 
 
 @router.get(
     "/dossier", summary="Section 232-style dossier for a mineral and a country", responses=RESPONSES
 )
 def dossier(
+    request: Request,
     session: SessionDep,
     caller: CallerDep,
     mineral: Mineral = "tungsten",
@@ -103,6 +119,7 @@ def dossier(
     importance, concentration, export controls in force, a ban scenario with GDP loss,
     stockpile adequacy, the pipeline and outlook; every figure with its source."""
     return _reply(
+        request,
         "dossier",
         session,
         caller,
@@ -117,6 +134,7 @@ def dossier(
 
 @router.get("/briefing", summary="One-page mineral briefing", responses=RESPONSES)
 def briefing(
+    request: Request,
     session: SessionDep,
     caller: CallerDep,
     mineral: Mineral = "gallium",
@@ -128,6 +146,7 @@ def briefing(
     """Concentration, prices and the two-market spread, measures timeline, pipeline,
     criticality and the scenario headline."""
     return _reply(
+        request,
         "briefing",
         session,
         caller,
@@ -142,6 +161,7 @@ def briefing(
 
 @router.get("/stockpile", summary="Stockpile adequacy report", responses=RESPONSES)
 def stockpile(
+    request: Request,
     session: SessionDep,
     caller: CallerDep,
     mineral: Mineral = "gallium",
@@ -152,6 +172,7 @@ def stockpile(
 ) -> Response:
     """Requirement, inventory and coverage, the procurement plan and its uncertainty."""
     return _reply(
+        request,
         "stockpile",
         session,
         caller,
