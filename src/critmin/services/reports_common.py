@@ -5,7 +5,9 @@ records goes through the caller's view."""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import functools
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -238,7 +240,15 @@ def top_producer(shares: dict[str, Any]) -> str | None:
 
 def run_scenario(mineral: str, country: str) -> tuple[dict[str, Any], str, dict[str, Any]]:
     """A full export ban by ``country``: the curated scenario where one is bundled, else
-    the generic inputs of the USGS tables. Returns the result, the engine and its args."""
+    the generic inputs of the USGS tables. Returns the result, the engine and its args.
+
+    The scenario reads bundled reference files only (no stored records) and is seeded, so
+    one run per mineral and country serves every report of the process."""
+    return copy.deepcopy(_scenario_run(mineral, country))
+
+
+@functools.lru_cache(maxsize=64)
+def _scenario_run(mineral: str, country: str) -> tuple[dict[str, Any], str, dict[str, Any]]:
     from critmin.ingest.scenario_defaults import available
 
     if mineral in available():
