@@ -28,7 +28,7 @@ DOCS_URL = "/api/docs"
 # Each module exposes ``router``; it is mounted under /api/v1.
 API_MODULES = ("projects", "orgs", "entities", "analysis", "dashboard", "prices", "monitor",
                "trade", "controls", "criticality", "scenario", "exposure", "offtake",
-               "stockpile", "scrap", "recycling")
+               "stockpile", "scrap", "recycling", "reports")
 
 
 def fixed_paths(app: FastAPI) -> dict[str, set[str]]:

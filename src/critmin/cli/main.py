@@ -23,6 +23,7 @@ from critmin.cli import (
     prices,
     projects,
     recycling,
+    report,
     scenario,
     scrap,
     serve,
@@ -83,5 +84,6 @@ for _module in (
     stockpile,
     scrap,
     recycling,
+    report,
 ):
     _module.register(app)

@@ -52,6 +52,7 @@ def install_web(app: FastAPI) -> None:
         scrap,
         stockpile,
     )
+    from critmin.web import reports as reports_page
 
     app.include_router(router)
     app.include_router(mineral_monitor.router)
@@ -62,6 +63,7 @@ def install_web(app: FastAPI) -> None:
     app.include_router(stockpile.router)
     app.include_router(scrap.router)
     app.include_router(recycling.router)
+    app.include_router(reports_page.router)
     app.mount("/static", AssetFiles(), name="static")
     app.add_middleware(language.LanguageMiddleware)
 
