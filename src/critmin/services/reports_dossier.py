@@ -71,6 +71,16 @@ def frame(session: Session, caller: Caller, day: dt.date) -> Section:
             src_file(FRAME_FILE, "clock.quote_zh", doc["document"]),
         )
     )
+    if lang == "en":
+        sec.notes.append(
+            _(
+                "The analysis states the reporting clock in Chinese only. In English: the "
+                "Department of Commerce conducts the review and must report within the period "
+                "shown below, "
+                "recommending whether to impose tariffs, quotas or other restrictions "
+                "(our translation)."
+            )
+        )
     sec.figures.append(
         figure(
             "frame.days",
@@ -88,9 +98,7 @@ def frame(session: Session, caller: Caller, day: dt.date) -> Section:
             sec.figures.append(
                 common.text_fig(
                     f"frame.milestone.{j}",
-                    _("Milestone (derived from the statutory clock)")
-                    if ms.get("derived")
-                    else _("Milestone"),
+                    _milestone_label(ms),
                     ms["date"],
                     src_record(
                         "export_measures",
@@ -102,6 +110,22 @@ def frame(session: Session, caller: Caller, day: dt.date) -> Section:
             )
             sec.figures[-1].qualifier = "derived" if ms.get("derived") else None
     return sec
+
+
+def _milestone_label(ms: dict[str, Any]) -> str:
+    """A statutory milestone's label in the report's language (the record's own label
+    is English and carries the rule's day counts, which the figures show)."""
+    text = (ms.get("label") or "").lower()
+    derived = bool(ms.get("derived"))
+    if "commerce" in text and "report" in text:
+        return _("Commerce report due (derived)") if derived else _("Commerce report due")
+    if "presiden" in text:
+        return (
+            _("Presidential decision due at the latest (derived)")
+            if derived
+            else _("Presidential decision due at the latest")
+        )
+    return _("Milestone (derived from the statutory clock)") if derived else _("Milestone")
 
 
 def imports(session: Session, mineral: str, country: str) -> Section:
