@@ -70,6 +70,10 @@ def _record(session: Any, caller: Any, source: dict[str, Any]) -> Any:
     if field == "start":
         dates = [d for d in (row.announced, row.effective, row.expiry) if d]
         return min(dates).isoformat()
+    if field == "date" and hasattr(row, "date_precision"):
+        from critmin.services.present import format_date
+
+        return format_date(row.date, row.date_precision)  # shown at the source's precision
     head, _dot, rest = field.partition(".")
     value = getattr(row, head)
     value = dig(value, rest) if rest else value

@@ -14,6 +14,7 @@ from critmin.i18n import N_, _, current
 from critmin.services import reports_common as common
 from critmin.services.access import visible_clause
 from critmin.services.auth import Caller
+from critmin.services.present import format_date
 from critmin.services.reports import (
     Chart,
     Report,
@@ -84,7 +85,7 @@ def prices(session: Session, caller: Caller, mineral: str) -> Section:
                     common.text_fig(
                         f"px.{i}.date",
                         _("Date"),
-                        o.date.isoformat(),
+                        format_date(o.date, o.date_precision),
                         src_record("price_observations", "date", _("price record"), id=o.id),
                     ),
                     figure(
