@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from critmin.i18n import TAGS, _, current
-from critmin.services.reports import QUALIFIERS, Report
+from critmin.services.reports import QUALIFIERS, Report, ReportError
 
 
 class RemoteFetchRefused(ValueError):
@@ -70,6 +70,15 @@ def render_html(report: Report, *, compact: bool | None = None) -> str:
 
 def render_pdf(report: Report) -> bytes:
     """The report as PDF (WeasyPrint; needs Pango, and a CJK font for Chinese)."""
-    from weasyprint import HTML
+    try:
+        from weasyprint import HTML
+    except OSError as exc:  # WeasyPrint loads Pango when imported
+        raise ReportError(
+            _(
+                "PDF output is not available here: WeasyPrint needs the Pango library "
+                "(Debian/Ubuntu: apt-get install libpango-1.0-0 libpangoft2-1.0-0); "
+                "the HTML format works without it ({problem})"
+            ).format(problem=exc)
+        ) from None
 
     return HTML(string=render_html(report), url_fetcher=offline_fetcher()).write_pdf()
