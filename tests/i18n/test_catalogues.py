@@ -15,6 +15,11 @@ def test_every_marked_message_has_a_chinese_translation() -> None:
     assert not missing, f"{len(missing)} messages lack a zh translation:\n{listed}"
 
 
+def test_a_message_has_one_translation_across_catalogues() -> None:
+    clashes = catalogue.conflicts("zh")
+    assert not clashes, f"translated differently in two catalogues: {clashes}"
+
+
 def test_the_frame_is_translated() -> None:
     with i18n.use_language("zh"):
         assert i18n.gettext("Export controls") == "出口管制"

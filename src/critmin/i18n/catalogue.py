@@ -62,3 +62,22 @@ def missing(lang: str, root: Path = PACKAGE) -> dict[str, list[str]]:
     """Marked messages with no translation in ``lang``: message id -> places."""
     have = translated(lang)
     return {msgid: places for msgid, places in marked_messages(root).items() if msgid not in have}
+
+
+def conflicts(lang: str) -> dict[str, dict[str, str]]:
+    """Message ids translated differently in two of ``lang``'s catalogues: id -> {file: text}.
+
+    The catalogues are merged into one, so a message has one translation wherever it is
+    shown; a second, different one would silently replace the first.
+    """
+    from babel.messages.pofile import read_po
+
+    seen: dict[str, dict[str, str]] = {}
+    for po in sorted((LOCALE_DIR / lang / "LC_MESSAGES").glob("*.po")):
+        with po.open("rb") as fh:
+            for message in read_po(fh):
+                if message.id and message.string:
+                    msgid = message.id if isinstance(message.id, str) else message.id[0]
+                    text = message.string if isinstance(message.string, str) else message.string[0]
+                    seen.setdefault(msgid, {})[po.name] = text
+    return {k: v for k, v in seen.items() if len(set(v.values())) > 1}
