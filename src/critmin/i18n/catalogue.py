@@ -7,6 +7,7 @@ marked message has a Chinese translation.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 from critmin.i18n import LOCALE_DIR
@@ -39,23 +40,25 @@ def marked_messages(root: Path = PACKAGE) -> dict[str, list[str]]:
     return found
 
 
-def translated(lang: str) -> dict[str, str]:
-    """Every message id of ``lang``'s catalogues with a non-empty translation."""
+def _translations(lang: str) -> Iterator[tuple[str, str, str]]:
+    """(catalogue file, message id, translation) of every translated message of ``lang``
+    (a plural message yields each of its ids with its first form)."""
     from babel.messages.pofile import read_po
 
-    out: dict[str, str] = {}
     for po in sorted((LOCALE_DIR / lang / "LC_MESSAGES").glob("*.po")):
         with po.open("rb") as fh:
             catalog = read_po(fh)
         for message in catalog:
-            if not message.id:
-                continue
             ids = message.id if isinstance(message.id, tuple) else (message.id,)
             strings = message.string if isinstance(message.string, tuple) else (message.string,)
-            if all(strings):
+            if message.id and all(strings):
                 for msgid in ids:
-                    out[msgid] = strings[0]
-    return out
+                    yield po.name, msgid, strings[0]
+
+
+def translated(lang: str) -> dict[str, str]:
+    """Every message id of ``lang``'s catalogues with a non-empty translation."""
+    return {msgid: text for _file, msgid, text in _translations(lang)}
 
 
 def missing(lang: str, root: Path = PACKAGE) -> dict[str, list[str]]:
@@ -70,14 +73,7 @@ def conflicts(lang: str) -> dict[str, dict[str, str]]:
     The catalogues are merged into one, so a message has one translation wherever it is
     shown; a second, different one would silently replace the first.
     """
-    from babel.messages.pofile import read_po
-
     seen: dict[str, dict[str, str]] = {}
-    for po in sorted((LOCALE_DIR / lang / "LC_MESSAGES").glob("*.po")):
-        with po.open("rb") as fh:
-            for message in read_po(fh):
-                if message.id and message.string:
-                    msgid = message.id if isinstance(message.id, str) else message.id[0]
-                    text = message.string if isinstance(message.string, str) else message.string[0]
-                    seen.setdefault(msgid, {})[po.name] = text
+    for file, msgid, text in _translations(lang):
+        seen.setdefault(msgid, {})[file] = text
     return {k: v for k, v in seen.items() if len(set(v.values())) > 1}
