@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+import live_http
 from critmin.api.app import create_app
 from critmin.config import Settings
 from critmin.services import auth
@@ -153,7 +154,7 @@ class Api:
 
     def __init__(self, base: str, url: str, tokens: dict[str, str], org_ids: dict[str, int]):
         self.base, self.url, self.tokens, self.org_ids = base, url, tokens, org_ids
-        self.client = httpx.Client(base_url=base, timeout=30)
+        self.client = live_http.client(base_url=base, timeout=30)
 
     def call(self, method: str, path: str, who: str | None = None, **kw: Any) -> httpx.Response:
         headers = {**bearer(self.tokens.get(who) if who else None), **kw.pop("headers", {})}

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 
+import live_http
 from critmin.analytics.outlook_params import OutlookParams, completion_probability
 
 LEVELS = ("public", "partners", "owner")
@@ -100,7 +101,7 @@ class World:
         if who not in self.clients:
             token = self.tokens[who]
             headers = {"Authorization": f"Bearer {token}"} if token else {}
-            self.clients[who] = httpx.Client(base_url=self.base, headers=headers, timeout=30)
+            self.clients[who] = live_http.client(base_url=self.base, headers=headers, timeout=30)
         return self.clients[who].get(f"/api/v1{path}", params=params)
 
     def forbidden_markers(self, who: str) -> list[str]:
@@ -133,7 +134,7 @@ def world(api_db_url, live, make_orgs, usgs) -> World:
         recs.append(Rec(len(recs), level, {}))  # sections inherit the record's level
     with live(api_db_url) as base:
         owner = {"Authorization": f"Bearer {tokens['A']}"}
-        with httpx.Client(base_url=f"{base}/api/v1", headers=owner, timeout=30) as c:
+        with live_http.client(base_url=f"{base}/api/v1", headers=owner, timeout=30) as c:
             for rec in recs:
                 rec.key = f"mx-{rec.n:02d}-{rec.level}"
                 r = c.post("/projects", json=_body(rec))
@@ -300,7 +301,7 @@ def test_writes_by_others_reveal_nothing(world, who):
     for rec in world.recs:
         tag = f'"p{rec.id}-v2"'
         for method in ("PATCH", "DELETE"):
-            r = httpx.request(
+            r = live_http.request(
                 method,
                 f"{world.base}/api/v1/projects/{rec.id}",
                 json={"notes": "x"} if method == "PATCH" else None,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import httpx
 import pytest
+
+import live_http
 
 GOOD = {
     "key": "fuzz-target",
@@ -22,7 +23,7 @@ def target(api_db_url, live, make_orgs):
     tokens = make_orgs(api_db_url, {"A": ([], "admin")})
     with live(api_db_url) as base:
         auth = {"Authorization": f"Bearer {tokens['A']}"}
-        with httpx.Client(base_url=f"{base}/api/v1", headers=auth, timeout=30) as client:
+        with live_http.client(base_url=f"{base}/api/v1", headers=auth, timeout=30) as client:
             r = client.post("/projects", json=GOOD)
             yield client, r.json()["id"], r.headers["etag"]
 

@@ -7,6 +7,8 @@ import threading
 import httpx
 import pytest
 
+import live_http
+
 EDITORS = 20
 PROJECT = {
     "key": "race-project",
@@ -27,14 +29,14 @@ def server(api_db_url, live, make_orgs):
 
 def test_twenty_editors_one_etag_exactly_one_wins(server):
     base, auth = server
-    created = httpx.post(f"{base}/api/v1/projects", json=PROJECT, headers=auth)
+    created = live_http.post(f"{base}/api/v1/projects", json=PROJECT, headers=auth)
     assert created.status_code == 201
     pid, tag = created.json()["id"], created.headers["etag"]
     barrier = threading.Barrier(EDITORS)
     results: dict[int, httpx.Response] = {}
 
     def edit(i: int) -> None:
-        with httpx.Client(timeout=60) as client:
+        with live_http.client(timeout=60) as client:
             barrier.wait()
             results[i] = client.patch(
                 f"{base}/api/v1/projects/{pid}",
@@ -55,10 +57,10 @@ def test_twenty_editors_one_etag_exactly_one_wins(server):
     for i, r in results.items():
         if i != winner:
             assert "no longer at version 1" in r.json()["detail"]
-    now = httpx.get(f"{base}/api/v1/projects/{pid}", headers=auth)
+    now = live_http.get(f"{base}/api/v1/projects/{pid}", headers=auth)
     assert now.json()["notes"] == f"edit by editor {winner}"
     assert now.json()["capacity_tpa"] == 100 + winner and now.json()["version"] == 2
-    history = httpx.get(f"{base}/api/v1/projects/{pid}/history", headers=auth).json()
+    history = live_http.get(f"{base}/api/v1/projects/{pid}/history", headers=auth).json()
     assert [e["action"] for e in history["data"]] == ["create", "update"]
     assert history["data"][1]["changes"] == {
         "notes": [None, f"edit by editor {winner}"],
@@ -70,19 +72,19 @@ def test_read_modify_write_keeps_both_changes(server):
     """Two editors read the same version; the second gets 412, re-reads, and both survive."""
     base, auth = server
     body = PROJECT | {"key": "rmw-project", "name": "RMW"}
-    r = httpx.post(f"{base}/api/v1/projects", json=body, headers=auth)
+    r = live_http.post(f"{base}/api/v1/projects", json=body, headers=auth)
     pid, tag = r.json()["id"], r.headers["etag"]
     url = f"{base}/api/v1/projects/{pid}"
-    first = httpx.patch(url, json={"site": "Pilbara"}, headers={**auth, "If-Match": tag})
+    first = live_http.patch(url, json={"site": "Pilbara"}, headers={**auth, "If-Match": tag})
     assert first.status_code == 200
-    second = httpx.patch(url, json={"operator": "Op Ltd"}, headers={**auth, "If-Match": tag})
+    second = live_http.patch(url, json={"operator": "Op Ltd"}, headers={**auth, "If-Match": tag})
     assert second.status_code == 412
-    fresh = httpx.get(url, headers=auth)
-    retry = httpx.patch(
+    fresh = live_http.get(url, headers=auth)
+    retry = live_http.patch(
         url, json={"operator": "Op Ltd"}, headers={**auth, "If-Match": fresh.headers["etag"]}
     )
     assert retry.status_code == 200
-    final = httpx.get(url, headers=auth).json()
+    final = live_http.get(url, headers=auth).json()
     assert (final["site"], final["operator"], final["version"]) == ("Pilbara", "Op Ltd", 3)
 
 
@@ -115,7 +117,7 @@ def test_sqlite_write_waits_for_another_writer_instead_of_failing(tmp_path, make
         thread.start()
         locked.wait(5)
         started = time.monotonic()
-        r = httpx.post(f"{base}/api/v1/projects", json=body,
+        r = live_http.post(f"{base}/api/v1/projects", json=body,
                        headers={"Authorization": f"Bearer {token}"}, timeout=30)  # fmt: skip
         waited = time.monotonic() - started
         thread.join()

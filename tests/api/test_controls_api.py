@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-import httpx
 import pytest
 from sqlalchemy import select
 
+import live_http
 from critmin.ingest.curated import load_curated
 from critmin.ingest.datasets import ensure_datasets
 from critmin.store.catalogue import sync_catalogue
@@ -40,7 +40,7 @@ def api(api_db_url, live, make_orgs):
     engine.dispose()
     with live(api_db_url) as base:
         clients = {
-            who: httpx.Client(base_url=f"{base}/api/v1/controls", timeout=60,
+            who: live_http.client(base_url=f"{base}/api/v1/controls", timeout=60,
                               headers={"Authorization": f"Bearer {token}"} if token else {})
             for who, token in (("owner", tokens["Owner"]), ("partner", tokens["Partner"]),
                                ("anon", None))
@@ -104,7 +104,7 @@ def test_bad_input_is_a_4xx_naming_it(api):
 
 def test_documented_in_the_openapi(api):
     root = str(api["anon"].base_url).split("/api/v1")[0]
-    spec = httpx.get(f"{root}/api/v1/openapi.json", timeout=60).json()
+    spec = live_http.get(f"{root}/api/v1/openapi.json", timeout=60).json()
     for path in ("/api/v1/controls/check", "/api/v1/controls/check-batch",
                  "/api/v1/controls/timeline"):  # fmt: skip
         assert path in spec["paths"]
@@ -123,13 +123,13 @@ def test_a_measure_written_over_the_api_is_a_rule_for_its_owner_only(api):
                        "description": "Chelating resin for gallium recovery"}],
             "sources": [{"document": "own-note", "title": "Internal note"}]}  # fmt: skip
     headers = dict(api["owner"].headers)
-    bad = httpx.post(f"{root}/measures", json=body, headers=headers, timeout=60)
+    bad = live_http.post(f"{root}/measures", json=body, headers=headers, timeout=60)
     assert bad.status_code == 422  # "2025-06" is not a date: dates are YYYY-MM-DD
-    created = httpx.post(f"{root}/measures", json={**body, "effective": "2025-06-01"},
+    created = live_http.post(f"{root}/measures", json={**body, "effective": "2025-06-01"},
                          headers=headers, timeout=60)  # fmt: skip
     assert created.status_code == 201, created.text
     assert created.json()["items"][0]["kind"] == "technology"
-    hs = httpx.post(f"{root}/measures", headers=headers, timeout=60, json={
+    hs = live_http.post(f"{root}/measures", headers=headers, timeout=60, json={
         **body, "key": "owner-hs", "items": [{"kind": "hs", "code": "811292",
                                               "description": "no nomenclature"}]})  # fmt: skip
     assert hs.status_code == 422 and "nomenclature" in hs.text

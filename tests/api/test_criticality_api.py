@@ -8,6 +8,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+import live_http
 from critmin.store.catalogue import sync_catalogue
 from critmin.store.db import make_engine, transaction
 from critmin.store.tables import GovernanceIndicator, ProductionStat, TradeFlow
@@ -41,7 +42,7 @@ def api(api_db_url, live, make_orgs):
                                     "Partner": (["MSP"], "editor")})  # fmt: skip
     with live(api_db_url) as base:
         clients = {
-            who: httpx.Client(base_url=f"{base}/api/v1", timeout=60,
+            who: live_http.client(base_url=f"{base}/api/v1", timeout=60,
                               headers={"Authorization": f"Bearer {token}"} if token else {})
             for who, token in (("owner", tokens["Owner"]), ("partner", tokens["Partner"]),
                                ("anon", None))

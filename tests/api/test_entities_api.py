@@ -12,6 +12,7 @@ import httpx
 import pytest
 from entities_helpers import CHANGES, FILTERS, api, bearer, sample, search_text, unique
 
+import live_http
 from critmin.domain.entities import PriceSeriesCreate
 from critmin.services import entities as service
 from critmin.store import entities as store
@@ -274,7 +275,7 @@ def test_concurrent_patches_one_wins(api):
     results: dict[int, int] = {}
 
     def edit(i: int) -> None:
-        with httpx.Client(base_url=api.base, timeout=60) as client:
+        with live_http.client(base_url=api.base, timeout=60) as client:
             barrier.wait()
             r = client.patch(
                 f"/measures/{rid}",
@@ -474,7 +475,7 @@ def test_pagination_sort_and_count(api):
 
 
 def test_openapi_is_typed(api):
-    spec = httpx.get(f"{api.base}/openapi.json").json()
+    spec = live_http.get(f"{api.base}/openapi.json").json()
     schemas = spec["components"]["schemas"]
     for name in (
         "FacilityCreate",

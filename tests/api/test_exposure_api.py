@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+import live_http
 from critmin.ingest.network import read_network, write_network
 
 SAMPLES = Path(__file__).parents[1] / "ingest" / "samples"
@@ -29,7 +30,7 @@ def api(api_db_url, live, make_orgs):
                                     "Outsider": ([], "editor"), "Reader": ([], "viewer")})
     with live(api_db_url) as base:
         clients = {
-            who: httpx.Client(base_url=f"{base}/api/v1/exposure", timeout=60,
+            who: live_http.client(base_url=f"{base}/api/v1/exposure", timeout=60,
                               headers={"Authorization": f"Bearer {token}"} if token else {})
             for who, token in (("owner", tokens["Owner"]), ("partner", tokens["Partner"]),
                                ("outsider", tokens["Outsider"]), ("reader", tokens["Reader"]),

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+import live_http
 from critmin.api.app import create_app
 from critmin.config import Settings
 from critmin.web.assets import plotly_js_path
@@ -40,7 +41,7 @@ def base(bundled_db_url: str) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def client(base: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=base, timeout=60) as c:
+    with live_http.client(base_url=base, timeout=60) as c:
         yield c
 
 

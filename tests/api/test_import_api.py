@@ -14,6 +14,7 @@ import httpx
 import pytest
 from sqlalchemy import insert
 
+import live_http
 from critmin.domain.projects import MAX_CELL_CHARS
 from critmin.store.db import make_engine, transaction
 from critmin.store.tables import Project
@@ -32,12 +33,12 @@ def api(api_db_url, live, make_orgs):
     tokens = make_orgs(api_db_url, {"Owner": (["MSP"], "editor"), "Partner": (["MSP"], "editor")})
     with live(api_db_url) as base:
         clients = {
-            who: httpx.Client(base_url=f"{base}/api/v1", timeout=60,
+            who: live_http.client(base_url=f"{base}/api/v1", timeout=60,
                               headers={"Authorization": f"Bearer {token}"} if token else {})
             for who, token in (("owner", tokens["Owner"]), ("partner", tokens["Partner"]),
                                ("anon", None))
         }  # fmt: skip
-        clients["base"] = httpx.Client(base_url=base, timeout=60)  # type: ignore[assignment]
+        clients["base"] = live_http.client(base_url=base, timeout=60)  # type: ignore[assignment]
         clients["url"] = api_db_url  # type: ignore[assignment]
         yield clients
         for c in clients.values():

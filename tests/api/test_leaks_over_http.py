@@ -14,6 +14,7 @@ import httpx
 import pytest
 from sqlalchemy import event
 
+import live_http
 from critmin.analytics.outlook_params import OutlookParams, completion_probability
 from critmin.api.app import create_app
 from critmin.config import Settings
@@ -45,7 +46,7 @@ class World:
         if who not in self.clients:
             token = self.tokens[who]
             headers = {"Authorization": f"Bearer {token}"} if token else {}
-            self.clients[who] = httpx.Client(base_url=self.base, headers=headers, timeout=30)
+            self.clients[who] = live_http.client(base_url=self.base, headers=headers, timeout=30)
         return self.clients[who]
 
     def api(self, who: str, method: str, path: str, **kw) -> httpx.Response:

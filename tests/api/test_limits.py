@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import re
 
-import httpx
 import pytest
 from sqlalchemy import event
 
+import live_http
 from critmin.api.app import create_app
 from critmin.api.limits import RateLimitMiddleware, carries_credentials
 from critmin.config import Settings
@@ -19,7 +19,7 @@ LIMIT = 2048
 
 
 def GET(url: str, **kwargs):  # noqa: N802
-    return httpx.get(url, timeout=T, **kwargs)
+    return live_http.get(url, timeout=T, **kwargs)
 SECRET = "limits-test-secret-key-of-at-least-32-characters"
 
 
@@ -32,7 +32,7 @@ def test_body_over_the_limit_is_413(api_db_url, live, tokens):
     auth = {"Authorization": f"Bearer {tokens['A']}"}
     big = {"key": "big", "name": "x" * (LIMIT * 2)}
     with live(api_db_url, max_body_bytes=LIMIT) as base:
-        r = httpx.post(f"{base}/api/v1/projects", json=big, headers=auth)
+        r = live_http.post(f"{base}/api/v1/projects", json=big, headers=auth)
         assert r.status_code == 413 and r.headers["content-type"] == "application/json"
         assert r.json()["limit_bytes"] == LIMIT and "too large" in r.json()["detail"]
 
@@ -40,16 +40,17 @@ def test_body_over_the_limit_is_413(api_db_url, live, tokens):
             for _ in range(8):
                 yield b"x" * 512
 
-        r = httpx.post(f"{base}/api/v1/projects/import", content=chunks(), headers=auth)
+        r = live_http.post(f"{base}/api/v1/projects/import", content=chunks(), headers=auth)
         assert r.status_code == 413
         small = {"key": "small-one", "name": "Small", "mineral": "gallium", "stage": "refining",
                  "country": "JPN", "status": "announced"}  # fmt: skip
-        assert httpx.post(f"{base}/api/v1/projects", json=small, headers=auth).status_code == 201
+        made = live_http.post(f"{base}/api/v1/projects", json=small, headers=auth)
+        assert made.status_code == 201
 
         def small_chunks():
             yield b'{"projects": []}'
 
-        r = httpx.post(f"{base}/api/v1/projects/import", content=small_chunks(), headers=auth)
+        r = live_http.post(f"{base}/api/v1/projects/import", content=small_chunks(), headers=auth)
         assert r.status_code == 200 and r.json()["created"] == 0
 
 
@@ -87,7 +88,7 @@ def test_made_up_tokens_are_limited_per_client_address(api_db_url, tokens):
     event.listen(app.state.engine, "before_cursor_execute",
                  lambda *args: statements.append(args[2]))  # fmt: skip
     per_minute = app.state.settings.auth_failures_per_minute
-    with serve_app(app) as base, httpx.Client(base_url=base, timeout=T) as client:
+    with serve_app(app) as base, live_http.client(base_url=base, timeout=T) as client:
         codes = [client.get("/api/v1/projects", headers=_fake(n)).status_code
                  for n in range(per_minute + 10)]  # fmt: skip
         assert codes == [401] * per_minute + [429] * 10
@@ -104,7 +105,7 @@ def test_made_up_tokens_are_limited_per_client_address(api_db_url, tokens):
 
 def test_failed_logins_count_too(api_db_url, live):
     with live(api_db_url, auth_failures_per_minute=3) as base, \
-            httpx.Client(base_url=base, timeout=T) as c:
+            live_http.client(base_url=base, timeout=T) as c:
         codes = []
         for _ in range(5):
             form = c.get("/login").text
@@ -130,7 +131,7 @@ def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_bucket(api_db_
     """uvicorn takes the client address from X-Forwarded-For sent by a trusted proxy
     (127.0.0.1 here, as in the deployment guide), so one client's failures lock out only it."""
     with live(api_db_url, auth_failures_per_minute=2) as base, \
-            httpx.Client(base_url=base, timeout=T) as c:
+            live_http.client(base_url=base, timeout=T) as c:
         first = {**_fake(1), "X-Forwarded-For": "203.0.113.7"}
         other = {**_fake(2), "X-Forwarded-For": "198.51.100.9"}
         codes = [c.get("/api/v1/me", headers=first).status_code for _ in range(3)]

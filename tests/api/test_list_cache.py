@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import httpx
 import pytest
 from sqlalchemy import update
 
+import live_http
 from critmin.services.bootstrap import curated_path
 from critmin.services.projects import import_file
 from critmin.store.db import make_engine, transaction
@@ -21,7 +21,7 @@ def server(api_db_url, live, make_orgs):
 
 def _names(base: str, token: str | None = None, **params) -> list[str]:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    r = httpx.get(f"{base}/api/v1/projects", params={"limit": 500, **params}, headers=headers)
+    r = live_http.get(f"{base}/api/v1/projects", params={"limit": 500, **params}, headers=headers)
     assert r.status_code == 200
     return [p["name"] for p in r.json()["data"]]
 
@@ -39,13 +39,13 @@ def test_writes_show_at_once_and_visibility_is_not_shared(server):
         "status": "announced",
         "sharing": "owner",
     }
-    created = httpx.post(f"{base}/api/v1/projects", json=body, headers=owner)
+    created = live_http.post(f"{base}/api/v1/projects", json=body, headers=owner)
     assert created.status_code == 201
     assert "Cache probe" in _names(base, tokens["Owner"])
     assert "Cache probe" not in _names(base)  # anonymous: a different visibility
     assert "Cache probe" not in _names(base, tokens["Other"])
     pid, tag = created.json()["id"], created.headers["ETag"]
-    patched = httpx.patch(
+    patched = live_http.patch(
         f"{base}/api/v1/projects/{pid}",
         json={"sharing": "public"},
         headers={**owner, "If-Match": tag},
@@ -57,8 +57,8 @@ def test_writes_show_at_once_and_visibility_is_not_shared(server):
 
 def test_conditional_get_and_out_of_band_writes(server, api_db_url, tmp_path):
     base, _ = server
-    first = httpx.get(f"{base}/api/v1/projects", params={"mineral": "gallium"})
-    again = httpx.get(
+    first = live_http.get(f"{base}/api/v1/projects", params={"mineral": "gallium"})
+    again = live_http.get(
         f"{base}/api/v1/projects",
         params={"mineral": "gallium"},
         headers={"If-None-Match": first.headers["ETag"]},
@@ -68,7 +68,7 @@ def test_conditional_get_and_out_of_band_writes(server, api_db_url, tmp_path):
     engine = make_engine(api_db_url)  # a write from another process (here: the CLI's path)
     with transaction(engine) as s:
         import_file(session=s, path=curated_path("projects.yaml"), actor="cli")
-    after = httpx.get(
+    after = live_http.get(
         f"{base}/api/v1/projects",
         params={"mineral": "gallium"},
         headers={"If-None-Match": first.headers["ETag"]},
@@ -85,12 +85,10 @@ def test_unlogged_edits_are_not_the_contract(server, api_db_url):
     with transaction(engine) as s:
         s.execute(update(Project).where(Project.key == "cache-probe").values(name="Renamed raw"))
     owner = {"Authorization": f"Bearer {tokens['Owner']}"}
-    pid = next(
-        p["id"]
-        for p in httpx.get(f"{base}/api/v1/projects", params={"q": "cache-probe"}).json()["data"]
-    )
-    tag = httpx.get(f"{base}/api/v1/projects/{pid}", headers=owner).headers["ETag"]
-    r = httpx.patch(
+    found = live_http.get(f"{base}/api/v1/projects", params={"q": "cache-probe"}).json()
+    pid = next(p["id"] for p in found["data"])
+    tag = live_http.get(f"{base}/api/v1/projects/{pid}", headers=owner).headers["ETag"]
+    r = live_http.patch(
         f"{base}/api/v1/projects/{pid}",
         json={"name": "Renamed via API"},
         headers={**owner, "If-Match": tag},
@@ -103,7 +101,7 @@ def test_unlogged_edits_are_not_the_contract(server, api_db_url):
 def test_session_cookie_never_authorises_api_writes(server):
     """A logged-in browser's cookie cannot be used for a cross-site API write."""
     base, tokens = server
-    with httpx.Client(base_url=base) as browser:
+    with live_http.client(base_url=base) as browser:
         page = browser.get("/login")
         csrf = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
         logged = browser.post("/login", data={"token": tokens["Owner"], "csrf_token": csrf})

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import json
 
-import httpx
 import pytest
 
+import live_http
 from critmin.ingest.datasets import ensure_datasets
 from critmin.ingest.prices_fx import FX_FILE, load_fx
 from critmin.store.catalogue import sync_catalogue
@@ -36,7 +36,7 @@ def api(api_db_url, live, make_orgs):
                                     "Gamma": ([], "editor"), "Reader": ([], "viewer")})
     with live(api_db_url) as base:
         clients = {
-            who: httpx.Client(base_url=f"{base}/api/v1", timeout=60,
+            who: live_http.client(base_url=f"{base}/api/v1", timeout=60,
                               headers={"Authorization": f"Bearer {token}"} if token else {})
             for who, token in (("alpha", tokens["Alpha"]), ("beta", tokens["Beta"]),
                                ("gamma", tokens["Gamma"]), ("reader", tokens["Reader"]),

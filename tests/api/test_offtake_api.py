@@ -7,11 +7,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlalchemy import select
 
 import critmin
+import live_http
 from critmin.store.db import make_engine, transaction
 from critmin.store.tables import OfftakeAgreement, Organisation, Project
 
@@ -46,7 +46,7 @@ def api(api_db_url, live, make_orgs):
                                sharing="owner", owner_org_id=owner.id))
     engine.dispose()
     with live(api_db_url) as base:
-        clients = {who: httpx.Client(base_url=f"{base}/api/v1", timeout=60,
+        clients = {who: live_http.client(base_url=f"{base}/api/v1", timeout=60,
                                      headers={"Authorization": f"Bearer {tok}"} if tok else {})
                    for who, tok in (("owner", tokens["Owner"]),
                                     ("outsider", tokens["Outsider"]), ("anon", None))}

@@ -24,10 +24,10 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import jsonschema
 import pytest
 
+import live_http
 from critmin.api.app import create_app
 from critmin.config import Settings
 from critmin.services.auth import create_org, create_token
@@ -83,7 +83,7 @@ def test_schemathesis_finds_no_conformance_failures(fuzz_server, tmp_path):
 def test_error_bodies_match_the_documented_schemas(fuzz_server):
     """A real 422, 404, 401 and 405 validate against the schemas the OpenAPI gives them."""
     base_url, _ = fuzz_server
-    spec = httpx.get(f"{base_url}/api/v1/openapi.json").json()
+    spec = live_http.get(f"{base_url}/api/v1/openapi.json").json()
     assert "HTTPValidationError" not in spec["components"]["schemas"]
     cases = [
         ("get", "/api/v1/projects", {"params": {"limit": "many"}}, 422),
@@ -95,7 +95,7 @@ def test_error_bodies_match_the_documented_schemas(fuzz_server):
     ]  # fmt: skip
     for method, path, options, status in cases:
         url = base_url + options.pop("url", path)
-        response = httpx.request(method, url, **options)
+        response = live_http.request(method, url, **options)
         assert response.status_code == status, (path, response.text)
         documented = spec["paths"][path][method]["responses"][str(status)]
         ref = documented["content"]["application/json"]["schema"]["$ref"]

@@ -8,10 +8,10 @@ from __future__ import annotations
 import datetime as dt
 import io
 
-import httpx
 import pytest
 from openpyxl import Workbook
 
+import live_http
 from critmin.ingest.curated import load_curated
 from critmin.ingest.datasets import ensure_datasets
 from critmin.ingest.prices_fx import FX_FILE, load_fx
@@ -39,7 +39,7 @@ def api(api_db_url, live, make_orgs):
                                     "Reader": ([], "viewer")})  # fmt: skip
     with live(api_db_url) as base:
         clients = {
-            who: httpx.Client(base_url=f"{base}/api/v1/prices", timeout=60,
+            who: live_http.client(base_url=f"{base}/api/v1/prices", timeout=60,
                               headers={"Authorization": f"Bearer {token}"} if token else {})
             for who, token in (("owner", tokens["Owner"]), ("partner", tokens["Partner"]),
                                ("reader", tokens["Reader"]), ("anon", None))

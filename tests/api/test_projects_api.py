@@ -6,9 +6,9 @@ import csv
 import io
 import json
 
-import httpx
 import pytest
 
+import live_http
 from critmin.services import projects as project_service
 from critmin.services.bootstrap import curated_path
 from critmin.store.db import make_engine, transaction
@@ -39,7 +39,7 @@ def api(api_db_url, live, make_orgs):
     viewer = make_orgs(api_db_url, {"A": (["MSP"], "viewer")})["A"]
     with live(api_db_url) as base:
         clients = {
-            who: httpx.Client(
+            who: live_http.client(
                 base_url=f"{base}/api/v1",
                 headers={"Authorization": f"Bearer {token}"} if token else {},
                 timeout=30,

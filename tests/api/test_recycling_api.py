@@ -5,8 +5,9 @@ for an organisation, an outsider and an anonymous caller, and Chinese labels on 
 
 from __future__ import annotations
 
-import httpx
 import pytest
+
+import live_http
 
 
 @pytest.fixture(scope="module")
@@ -14,7 +15,7 @@ def api(api_db_url, live, make_orgs):
     tokens = make_orgs(api_db_url, {"Owner": (["MSP"], "editor"),
                                     "Outsider": ([], "viewer")})  # fmt: skip
     with live(api_db_url) as base:
-        clients = {who: httpx.Client(base_url=f"{base}/api/v1/recycling", timeout=60,
+        clients = {who: live_http.client(base_url=f"{base}/api/v1/recycling", timeout=60,
                                      headers={"Authorization": f"Bearer {tok}"} if tok else {})
                    for who, tok in (("owner", tokens["Owner"]),
                                     ("outsider", tokens["Outsider"]), ("anon", None))}  # fmt: skip

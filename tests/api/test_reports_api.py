@@ -9,6 +9,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+import live_http
 from critmin.services import tracker
 from critmin.services.auth import Caller, Role
 from critmin.store.db import make_engine, transaction
@@ -36,7 +37,7 @@ def api(api_db_url, live, make_orgs, usgs):
                 "capacity_tpa": cap, "sharing": sharing})  # fmt: skip
     engine.dispose()
     with live(api_db_url) as base:
-        clients = {who: httpx.Client(base_url=f"{base}/api/v1/reports", timeout=300,
+        clients = {who: live_http.client(base_url=f"{base}/api/v1/reports", timeout=300,
                                      headers={"Authorization": f"Bearer {tok}"} if tok else {})
                    for who, tok in (("owner", tokens["Owner"]), ("other", tokens["Other"]),
                                     ("anon", None))}  # fmt: skip
@@ -117,7 +118,7 @@ def test_bad_input_is_a_422_naming_it(api, path, params, word):
 
 def test_openapi_documents_the_content_types(api):
     base = str(api["anon"].base_url).rstrip("/").removesuffix("/reports")
-    spec = httpx.get(f"{base}/openapi.json").json()
+    spec = live_http.get(f"{base}/openapi.json").json()
     for path in (
         "/api/v1/reports/dossier",
         "/api/v1/reports/briefing",

@@ -14,6 +14,7 @@ import httpx
 import pytest
 from sqlalchemy import event, update
 
+import live_http
 from critmin.api.app import create_app
 from critmin.api.cache import ResponseCache
 from critmin.config import Settings, get_settings
@@ -74,7 +75,7 @@ def world(api_db_url, make_orgs):
     tokens["anon"] = None
     with served(api_db_url) as (base, app):
         clients = {
-            who: httpx.Client(
+            who: live_http.client(
                 base_url=f"{base}/api/v1",
                 headers={"Authorization": f"Bearer {token}"} if token else {},
                 timeout=30,
@@ -165,16 +166,16 @@ def test_cache_off_computes_every_response(api_db_url, make_orgs, monkeypatch):
     with served(api_db_url, response_cache=False) as (base, app):
         auth = {"Authorization": f"Bearer {token}"}
         body = {**PROJECT, "key": "cache-off-probe", "sharing": "public"}
-        pid = httpx.post(f"{base}/api/v1/projects", json=body, headers=auth).json()["id"]
-        names = [p["name"] for p in httpx.get(f"{base}/api/v1/projects").json()["data"]]
-        assert httpx.get(f"{base}/api/v1/projects/{pid}").json()["name"] == PROJECT["name"]
+        pid = live_http.post(f"{base}/api/v1/projects", json=body, headers=auth).json()["id"]
+        names = [p["name"] for p in live_http.get(f"{base}/api/v1/projects").json()["data"]]
+        assert live_http.get(f"{base}/api/v1/projects/{pid}").json()["name"] == PROJECT["name"]
         engine = make_engine(api_db_url)  # an edit the change log does not see
         with transaction(engine) as session:
             session.execute(update(Project).where(Project.id == pid).values(name="Raw rename"))
         engine.dispose()
-        again = [p["name"] for p in httpx.get(f"{base}/api/v1/projects").json()["data"]]
+        again = [p["name"] for p in live_http.get(f"{base}/api/v1/projects").json()["data"]]
         assert "Raw rename" in again and "Raw rename" not in names
-        assert httpx.get(f"{base}/api/v1/projects/{pid}").json()["name"] == "Raw rename"
+        assert live_http.get(f"{base}/api/v1/projects/{pid}").json()["name"] == "Raw rename"
         assert len(app.state.response_cache) == 0
 
 
@@ -184,10 +185,10 @@ def test_stats_share_statement_budget(api_db_url, usgs):
         statements = Statements(app.state.engine)
         url = f"{base}/api/v1/stats/share"
         with statements.delta() as spent:
-            r = httpx.get(url, params={"mineral": "gallium"})
+            r = live_http.get(url, params={"mineral": "gallium"})
         assert r.status_code == 200 and r.json()["year"] == 2025
         assert spent == [3]  # years, the year's rows, their datasets
-        assert httpx.get(url, params={"mineral": "gallium", "year": 1990}).status_code == 404
+        assert live_http.get(url, params={"mineral": "gallium", "year": 1990}).status_code == 404
 
 
 def test_cache_bounds_entries_and_bytes_and_follows_the_generation():

@@ -4,9 +4,9 @@ account (public bundled data only), are documented in the OpenAPI, and bad input
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
+import live_http
 from critmin.services import scenario as service
 from critmin.store.migrate import upgrade
 
@@ -17,7 +17,7 @@ BODY = {"mineral": "gallium", "country": "CHN", "seed": 7, "draws": 400}
 def api(live, tmp_path_factory):
     url = f"sqlite:///{tmp_path_factory.mktemp('scn') / 'critmin.db'}"
     upgrade(url)
-    with live(url) as base, httpx.Client(base_url=f"{base}/api/v1", timeout=60) as client:
+    with live(url) as base, live_http.client(base_url=f"{base}/api/v1", timeout=60) as client:
         yield client
 
 

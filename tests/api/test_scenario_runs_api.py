@@ -4,9 +4,9 @@ get a 404 for it, exactly like a missing run, and never see it listed."""
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
+import live_http
 from critmin.ingest.datasets import ensure_datasets
 from critmin.store.db import make_engine, transaction
 
@@ -23,7 +23,7 @@ def api(api_db_url, live, make_orgs):
                                     "Reader": ([], "viewer")})  # fmt: skip
     with live(api_db_url) as base:
         clients = {
-            who: httpx.Client(base_url=f"{base}/api/v1/scenarios", timeout=60,
+            who: live_http.client(base_url=f"{base}/api/v1/scenarios", timeout=60,
                               headers={"Authorization": f"Bearer {token}"} if token else {})
             for who, token in (("owner", tokens["Owner"]), ("partner", tokens["Partner"]),
                                ("reader", tokens["Reader"]), ("anon", None))

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import threading
 
-import httpx
 import pytest
 
+import live_http
 from critmin.ingest.curated import load_curated
 from critmin.ingest.datasets import ensure_datasets
 from critmin.store.catalogue import sync_catalogue
@@ -49,7 +49,7 @@ def server(api_db_url, live, make_orgs):
 
 
 def _post(base, path, body, who):
-    return httpx.post(f"{base}{BASE}{path}", json=body, headers=who, timeout=60)
+    return live_http.post(f"{base}{BASE}{path}", json=body, headers=who, timeout=60)
 
 
 def test_listings_matches_decisions_and_conflicts(server):
@@ -60,7 +60,7 @@ def test_listings_matches_decisions_and_conflicts(server):
     cn = _post(base, "/listings", offer(country="CHN", lat=None, lon=None), auth["CN"]).json()
     req = _post(base, "/listings", request(), auth["US"]).json()
     low = _post(base, "/listings", offer(grade_pct=20.0), auth["DE"]).json()
-    got = httpx.get(
+    got = live_http.get(
         f"{base}{BASE}/matches",
         params={"mineral": "gallium", "as_of": "2025-03-01", "include_rejected": "true"},
     ).json()
@@ -85,7 +85,7 @@ def test_listings_matches_decisions_and_conflicts(server):
     barrier, results = threading.Barrier(2), {}
 
     def take(who, request_id):
-        with httpx.Client(timeout=60) as client:
+        with live_http.client(timeout=60) as client:
             barrier.wait()
             results[who] = client.post(
                 f"{base}{BASE}/matches/accept",
@@ -103,10 +103,10 @@ def test_listings_matches_decisions_and_conflicts(server):
     assert codes == [200, 409], {k: r.text for k, r in results.items()}
     (loser,) = [r for r in results.values() if r.status_code == 409]
     assert "no longer at version 1" in loser.json()["detail"]
-    hist = httpx.get(f"{base}{BASE}/history", params={"listing_id": de.json()["id"]},
+    hist = live_http.get(f"{base}{BASE}/history", params={"listing_id": de.json()["id"]},
                      headers=auth["DE"]).json()  # fmt: skip
     assert [h["action"] for h in hist] == ["accept"]
-    now = httpx.get(f"{base}{BASE}/listings/{de.json()['id']}").json()
+    now = live_http.get(f"{base}{BASE}/listings/{de.json()['id']}").json()
     assert now["version"] == 2 and now["free_t"] == 0 and now["status"] == "matched"
 
 
@@ -122,18 +122,18 @@ def test_bodies_are_strict_and_writes_need_an_editor(server):
     assert as_number.status_code == 422
     assert _post(base, "/listings", offer(), {}).status_code == 401
     assert _post(base, "/listings", offer(), auth["Viewer"]).status_code == 403
-    nomin = httpx.get(f"{base}{BASE}/matches", params={"mineral": "unobtainium"})
+    nomin = live_http.get(f"{base}{BASE}/matches", params={"mineral": "unobtainium"})
     assert nomin.status_code == 422 and "unobtainium" in nomin.text
     mine = _post(base, "/listings", offer(reference="patch me"), auth["DE"]).json()
     url = f"{base}{BASE}/listings/{mine['id']}"
-    ok = httpx.patch(url, json={"version": 1, "quantity_t": 8.0}, headers=auth["DE"])
+    ok = live_http.patch(url, json={"version": 1, "quantity_t": 8.0}, headers=auth["DE"])
     assert ok.status_code == 200 and ok.json()["quantity_t"] == 8.0 and ok.json()["version"] == 2
-    again = httpx.patch(url, json={"version": 1, "quantity_t": 9.0}, headers=auth["DE"])
+    again = live_http.patch(url, json={"version": 1, "quantity_t": 9.0}, headers=auth["DE"])
     assert again.status_code == 409
-    side = httpx.patch(url, json={"version": 2, "side": "request"}, headers=auth["DE"])
+    side = live_http.patch(url, json={"version": 2, "side": "request"}, headers=auth["DE"])
     assert side.status_code == 422
-    gone = httpx.delete(url, params={"version": 2}, headers=auth["DE"])
-    assert gone.status_code == 204 and httpx.get(url).status_code == 404
+    gone = live_http.delete(url, params={"version": 2}, headers=auth["DE"])
+    assert gone.status_code == 204 and live_http.get(url).status_code == 404
 
 
 def test_hostile_partner_gets_nothing_of_a_private_lot(server):
@@ -141,15 +141,15 @@ def test_hostile_partner_gets_nothing_of_a_private_lot(server):
     secret = _post(base, "/listings", offer(sharing="owner", quantity_t=3.5,
                                             reference="secret"), auth["DE"]).json()  # fmt: skip
     hostile = auth["Hostile"]
-    hidden = httpx.get(f"{base}{BASE}/listings/{secret['id']}", headers=hostile)
-    missing = httpx.get(f"{base}{BASE}/listings/2000000", headers=hostile)
+    hidden = live_http.get(f"{base}{BASE}/listings/{secret['id']}", headers=hostile)
+    missing = live_http.get(f"{base}{BASE}/listings/2000000", headers=hostile)
     assert hidden.status_code == missing.status_code == 404
     assert hidden.json()["detail"].replace(str(secret["id"]), "N") == missing.json()[
         "detail"].replace("2000000", "N")  # fmt: skip
-    listed = httpx.get(f"{base}{BASE}/listings", headers=hostile).json()
+    listed = live_http.get(f"{base}{BASE}/listings", headers=hostile).json()
     assert secret["id"] not in [x["id"] for x in listed["listings"]]
-    assert "secret" not in httpx.get(f"{base}{BASE}/listings", headers=hostile).text
-    got = httpx.get(
+    assert "secret" not in live_http.get(f"{base}{BASE}/listings", headers=hostile).text
+    got = live_http.get(
         f"{base}{BASE}/matches",
         headers=hostile,
         params={"mineral": "gallium", "include_rejected": "true"},
@@ -157,8 +157,8 @@ def test_hostile_partner_gets_nothing_of_a_private_lot(server):
     assert "secret" not in got and "3.5" not in got
     body = {"offer_id": secret["id"], "request_id": 1, "offer_version": 1, "request_version": 1}
     assert _post(base, "/matches/decline", body, hostile).status_code == 404
-    patch = httpx.patch(f"{base}{BASE}/listings/{secret['id']}", headers=hostile,
+    patch = live_http.patch(f"{base}{BASE}/listings/{secret['id']}", headers=hostile,
                         json={"version": 1, "quantity_t": 1.0})  # fmt: skip
     assert patch.status_code == 404
-    assert httpx.get(f"{base}{BASE}/listings/{secret['id']}", headers=auth["DE"]).json()[
+    assert live_http.get(f"{base}{BASE}/listings/{secret['id']}", headers=auth["DE"]).json()[
         "quantity_t"] == 3.5  # fmt: skip

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-import httpx
 import pytest
 from sqlalchemy import select
 
+import live_http
 from critmin.store.db import make_engine, transaction
 from critmin.store.tables import Organisation, StockpileLot
 
@@ -35,7 +35,7 @@ def api(api_db_url, live, make_orgs):
         ])
     engine.dispose()
     with live(api_db_url) as base:
-        clients = {who: httpx.Client(base_url=f"{base}/api/v1/stockpile", timeout=120,
+        clients = {who: live_http.client(base_url=f"{base}/api/v1/stockpile", timeout=120,
                                      headers={"Authorization": f"Bearer {tok}"} if tok else {})
                    for who, tok in (("owner", tokens["Owner"]),
                                     ("partner", tokens["Partner"]), ("anon", None))}

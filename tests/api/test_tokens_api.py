@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import httpx
 from typer.testing import CliRunner
 
+import live_http
 from critmin.cli.main import app
 
 runner = CliRunner()
@@ -23,7 +23,7 @@ def test_token_lifecycle_cli_and_api(api_db_url, live):
     admin = admin.strip().splitlines()[-1]
     other = cli("token", "create", "--org", "Other Corp", "--role", "admin", "--db", api_db_url)
     other_admin = other.strip().splitlines()[-1]
-    with live(api_db_url) as base, httpx.Client(base_url=f"{base}/api/v1", timeout=30) as c:
+    with live(api_db_url) as base, live_http.client(base_url=f"{base}/api/v1", timeout=30) as c:
         hdr = {"Authorization": f"Bearer {admin}"}
         me = c.get("/me", headers=hdr).json()
         assert me["org"]["name"] == "Agency" and me["role"] == "admin"

@@ -4,9 +4,9 @@ is a 404 like a missing one, and bad input a 4xx naming what was wrong."""
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
+import live_http
 from critmin.store.catalogue import sync_catalogue
 from critmin.store.db import make_engine, transaction
 from support import load_usgs_chapters
@@ -37,7 +37,7 @@ def api(api_db_url, live, make_orgs):
                                     "Reader": ([], "viewer")})  # fmt: skip
     with live(api_db_url) as base:
         clients = {
-            who: httpx.Client(base_url=f"{base}/api/v1/trade", timeout=60,
+            who: live_http.client(base_url=f"{base}/api/v1/trade", timeout=60,
                               headers={"Authorization": f"Bearer {token}"} if token else {})
             for who, token in (("owner", tokens["Owner"]), ("partner", tokens["Partner"]),
                                ("reader", tokens["Reader"]), ("anon", None))

@@ -10,6 +10,8 @@ import re
 import httpx
 from web_support import World
 
+import live_http
+
 SRC = "Synthetic test series"
 CSV = ("series,market,mineral,form,currency,unit,date,value,source,sharing\n"
        f"acme-secret-jump,Secret desk,gallium,,USD,kg,2024-01-01,100,{SRC},owner\n"
@@ -18,7 +20,7 @@ CSV = ("series,market,mineral,form,currency,unit,date,value,source,sharing\n"
 
 def _client(base_url: str, token: str | None = None) -> httpx.Client:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    return httpx.Client(base_url=base_url, headers=headers, timeout=30)
+    return live_http.client(base_url=base_url, headers=headers, timeout=30)
 
 
 def test_alerts_page_labels_filter_and_privacy(base_url: str, world: World) -> None:

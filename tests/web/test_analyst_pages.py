@@ -12,13 +12,15 @@ import httpx
 import pytest
 from web_support import World
 
+import live_http
+
 GALLIUM_KNOWN = "gallium, germanium, tungsten"
 CURATOR_WORDS = re.compile(r"Seed says|Seed:|\(form (left )?null\)|seeds/0|judgement|placeholder")
 
 
 @pytest.fixture
 def anon(base_url: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=base_url, timeout=30) as client:
+    with live_http.client(base_url=base_url, timeout=30) as client:
         yield client
 
 
@@ -166,7 +168,7 @@ def test_original_names_beside_english_and_names_sorted_case_insensitively(
     listing = anon.get("/projects", params={"mineral": "gallium", "per_page": 200}).text
     assert '<span class="original">中铝集团</span>' in listing
     headers = {"Authorization": f"Bearer {world.editor}"}
-    with httpx.Client(base_url=base_url, timeout=30, headers=headers) as editor:
+    with live_http.client(base_url=base_url, timeout=30, headers=headers) as editor:
         for key, name in (("lower-zeta", "zeta lowercase plant"), ("lower-aard", "aardvark plant")):
             body = {"key": key, "name": name, "mineral": "gallium", "stage": "extraction",
                     "country": "CAN", "status": "announced"}  # fmt: skip

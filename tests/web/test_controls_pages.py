@@ -11,10 +11,12 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+import live_http
+
 
 @pytest.fixture(scope="module")
 def anon(base_url: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=base_url, timeout=30) as client:
+    with live_http.client(base_url=base_url, timeout=30) as client:
         yield client
 
 

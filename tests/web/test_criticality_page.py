@@ -7,16 +7,16 @@ from __future__ import annotations
 import json
 import re
 
-import httpx
 import pytest
 from web_support import running
 
+import live_http
 from critmin.web.criticality import criticality_figure
 
 
 @pytest.fixture(scope="module")
 def site(bundled_db_url):
-    with running(bundled_db_url) as base, httpx.Client(base_url=base, timeout=60) as client:
+    with running(bundled_db_url) as base, live_http.client(base_url=base, timeout=60) as client:
         yield client
 
 

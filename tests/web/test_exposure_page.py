@@ -14,6 +14,7 @@ import httpx
 import pytest
 from web_support import World
 
+import live_http
 from critmin.services import exposure
 
 TOY = Path(__file__).parents[1] / "ingest" / "samples" / "network_toy"
@@ -21,7 +22,7 @@ TOY = Path(__file__).parents[1] / "ingest" / "samples" / "network_toy"
 
 def _client(base_url: str, token: str | None = None) -> httpx.Client:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    return httpx.Client(base_url=base_url, headers=headers, timeout=60)
+    return live_http.client(base_url=base_url, headers=headers, timeout=60)
 
 
 def _figure(page: str, chart_id: str) -> dict:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import httpx
+import live_http
 
 
 def test_accept_language_gives_chinese_pages(base_url: str) -> None:
-    with httpx.Client(base_url=base_url, timeout=30) as client:
+    with live_http.client(base_url=base_url, timeout=30) as client:
         zh = client.get("/", headers={"Accept-Language": "zh-CN,zh;q=0.9"})
         en = client.get("/", headers={"Accept-Language": "en-GB"})
     assert zh.status_code == en.status_code == 200
@@ -17,7 +17,7 @@ def test_accept_language_gives_chinese_pages(base_url: str) -> None:
 
 
 def test_the_switch_remembers_the_choice_and_stays_on_site(base_url: str) -> None:
-    with httpx.Client(base_url=base_url, timeout=30) as client:
+    with live_http.client(base_url=base_url, timeout=30) as client:
         switched = client.get("/language", params={"set": "zh", "next": "/measures"})
         assert switched.status_code == 303
         assert switched.headers["location"] == "/measures"
@@ -30,7 +30,7 @@ def test_the_switch_remembers_the_choice_and_stays_on_site(base_url: str) -> Non
 
 
 def test_the_switch_keeps_the_page_query(base_url: str) -> None:
-    with httpx.Client(base_url=base_url, timeout=30) as client:
+    with live_http.client(base_url=base_url, timeout=30) as client:
         page = client.get("/measures", params={"mineral": "gallium", "lang": "en"})
         assert "next=/measures%3Fmineral%3Dgallium" in page.text
         assert "lang%3D" not in page.text  # the switch itself sets the language

@@ -14,6 +14,7 @@ import httpx
 import pytest
 from web_support import World
 
+import live_http
 from critmin.services import auth, prices
 from critmin.services.mineral_monitor import default_pair
 from critmin.store.db import make_engine, transaction
@@ -50,7 +51,7 @@ def filled(world: World) -> World:
 
 @pytest.fixture(scope="module")
 def clients(filled: World, base_url: str) -> Iterator[dict[str, httpx.Client]]:
-    made = {who: httpx.Client(base_url=base_url, timeout=60,
+    made = {who: live_http.client(base_url=base_url, timeout=60,
                               headers={"Authorization": f"Bearer {token}"} if token else {})
             for who, token in (("acme", filled.viewer), ("partner", filled.partner),
                                ("anon", None))}  # fmt: skip

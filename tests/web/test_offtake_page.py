@@ -7,17 +7,17 @@ from __future__ import annotations
 import json
 import re
 
-import httpx
 import pytest
 from web_support import running
 
+import live_http
 from critmin.services import offtake as service
 from critmin.web.offtake import EXAMPLES, SEED, buyer_figure
 
 
 @pytest.fixture(scope="module")
 def site(bundled_db_url):
-    with running(bundled_db_url) as base, httpx.Client(base_url=base, timeout=60) as client:
+    with running(bundled_db_url) as base, live_http.client(base_url=base, timeout=60) as client:
         yield client
 
 

@@ -11,6 +11,8 @@ import httpx
 import pytest
 from web_support import World, csrf_of, decode_session, login
 
+import live_http
+
 TWIN = "/api/v1/dashboard"
 PAGES = [  # (page, its JSON twin without the prefix)
     ("/", ""),
@@ -27,14 +29,14 @@ PAGES = [  # (page, its JSON twin without the prefix)
 
 @pytest.fixture
 def anon(base_url: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=base_url, timeout=30) as client:
+    with live_http.client(base_url=base_url, timeout=30) as client:
         yield client
 
 
 @contextmanager
 def client_for(base_url: str, token: str) -> Iterator[httpx.Client]:
     """A client logged in with ``token`` through the login form."""
-    with httpx.Client(base_url=base_url, timeout=30) as client:
+    with live_http.client(base_url=base_url, timeout=30) as client:
         assert login(client, token).status_code == 303
         yield client
 
@@ -176,7 +178,7 @@ def test_open_redirect_is_refused(anon: httpx.Client, world: World) -> None:
 
 
 def test_csrf_is_enforced(base_url: str, world: World) -> None:
-    with httpx.Client(base_url=base_url, timeout=30) as fresh:
+    with live_http.client(base_url=base_url, timeout=30) as fresh:
         assert fresh.post("/login", data={"token": world.editor}).status_code == 403
     with client_for(base_url, world.editor) as editor:
         url = f"/projects/{world.public_id}/edit"

@@ -12,6 +12,7 @@ import httpx
 import pytest
 from test_pages import PAGES
 
+import live_http
 from critmin import i18n
 from critmin.i18n import catalogue
 from critmin.web.offtake import EXAMPLES, SEED
@@ -63,7 +64,7 @@ def data_text(client: httpx.Client, path: str, url: str | None) -> str:
 
 @pytest.fixture(scope="module")
 def anon(base_url: str) -> httpx.Client:
-    with httpx.Client(base_url=base_url, timeout=120) as client:
+    with live_http.client(base_url=base_url, timeout=120) as client:
         yield client
 
 

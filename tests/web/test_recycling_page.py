@@ -12,10 +12,10 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from web_support import running
 
+import live_http
 from critmin.services import recycling as service
 from critmin.store.migrate import upgrade
 
@@ -32,7 +32,7 @@ def base(tmp_path_factory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def site(base):
-    with httpx.Client(base_url=base, timeout=60) as client:
+    with live_http.client(base_url=base, timeout=60) as client:
         yield client
 
 

@@ -8,10 +8,10 @@ import html as htmllib
 import json
 import re
 
-import httpx
 import pytest
 from web_support import running
 
+import live_http
 from critmin.services import scenario
 
 PARAMS = {"mineral": "gallium", "country": "CHN", "level": "0.6", "draws": "400", "seed": "3"}
@@ -19,7 +19,7 @@ PARAMS = {"mineral": "gallium", "country": "CHN", "level": "0.6", "draws": "400"
 
 @pytest.fixture(scope="module")
 def site(bundled_db_url):
-    with running(bundled_db_url) as base, httpx.Client(base_url=base, timeout=120) as client:
+    with running(bundled_db_url) as base, live_http.client(base_url=base, timeout=120) as client:
         yield client
 
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import httpx
 import pytest
 from web_support import ARTIFACTS, csrf_of, login, running
 
+import live_http
 from critmin.ingest.curated import load_curated
 from critmin.ingest.datasets import ensure_datasets
 from critmin.services import auth
@@ -66,7 +66,7 @@ def site(tmp_path_factory):
 
 def test_page_shows_matches_with_legality_and_the_nav_link(site):
     base, _tokens = site
-    r = httpx.get(
+    r = live_http.get(
         f"{base}/scrap", params={"mineral": "tungsten", "as_of": "2026-03-01"}, timeout=60
     )
     assert r.status_code == 200, r.text
@@ -77,14 +77,14 @@ def test_page_shows_matches_with_legality_and_the_nav_link(site):
     assert "SECRET-LOT" not in page  # anonymous: public lots only
     assert "/api/v1/scrap/matches?mineral=tungsten" in page
     assert "Log in with an editor token" in page and 'action="/scrap/decide"' not in page
-    zh = httpx.get(f"{base}/scrap", params={"mineral": "tungsten", "lang": "zh"}, timeout=60)
+    zh = live_http.get(f"{base}/scrap", params={"mineral": "tungsten", "lang": "zh"}, timeout=60)
     assert "废料交易" in zh.text and "撮合" in zh.text
     assert "运输成本按每吨公里 0.1 美元计算" in zh.text
 
 
 def test_editor_lists_a_lot_and_accepts_with_csrf_and_versions(site):
     base, tokens = site
-    with httpx.Client(base_url=base, timeout=60) as client:
+    with live_http.client(base_url=base, timeout=60) as client:
         assert login(client, tokens["Buyer"]).status_code in (200, 303)
         page = client.get("/scrap", params={"mineral": "tungsten", "as_of": "2026-03-01"}).text
         assert 'id="listing-form"' in page and 'action="/scrap/decide"' in page
@@ -118,11 +118,11 @@ def test_editor_lists_a_lot_and_accepts_with_csrf_and_versions(site):
 
 def test_hostile_partner_never_sees_the_private_lot(site):
     base, tokens = site
-    with httpx.Client(base_url=base, timeout=60) as client:
+    with live_http.client(base_url=base, timeout=60) as client:
         login(client, tokens["Hostile"])
         page = client.get("/scrap", params={"mineral": "tungsten"}).text
         assert "SECRET-LOT" not in page and ">7.0<" not in page
-    with httpx.Client(base_url=base, timeout=60) as client:
+    with live_http.client(base_url=base, timeout=60) as client:
         login(client, tokens["Recycler"])
         assert "SECRET-LOT" in client.get("/scrap", params={"mineral": "tungsten"}).text
 

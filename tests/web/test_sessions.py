@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import select, update
 from web_support import World, csrf_of, decode_session, login
 
+import live_http
 from critmin.services import auth
 from critmin.store.db import make_engine, transaction
 from critmin.store.tables import WebSession
@@ -36,14 +37,14 @@ def new_token(engine, org: str = "Acme Gallium", role: str = "viewer") -> tuple[
 
 @contextmanager
 def logged_in(base_url: str, token: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=base_url, timeout=30) as client:
+    with live_http.client(base_url=base_url, timeout=30) as client:
         assert login(client, token).status_code == 303
         yield client
 
 
 def me(base_url: str, cookie: str) -> dict:
     """``/api/v1/me`` for a browser holding only ``cookie`` (e.g. a stolen copy)."""
-    with httpx.Client(base_url=base_url, cookies={COOKIE: cookie}, timeout=30) as thief:
+    with live_http.client(base_url=base_url, cookies={COOKIE: cookie}, timeout=30) as thief:
         return thief.get("/api/v1/me").json()
 
 
@@ -77,7 +78,7 @@ def test_logout_revokes_every_copy_of_the_cookie(base_url, world, engine):
         assert r.status_code == 303
         assert "Log in" in client.get("/").text
     assert me(base_url, copied)["anonymous"] is True  # the copy taken before logout is dead
-    with httpx.Client(base_url=base_url, cookies={COOKIE: copied}, timeout=30) as thief:
+    with live_http.client(base_url=base_url, cookies={COOKIE: copied}, timeout=30) as thief:
         page = thief.get("/projects", params={"per_page": 200}).text
         assert "Acme Internal Study" not in page and "Log in" in page
 

@@ -8,9 +8,10 @@ import html as htmllib
 import json
 import re
 
-import httpx
 import pytest
 from web_support import running
+
+import live_http
 
 PARAMS = {"mineral": "gallium", "target_t": "20", "years": "2", "shelf_life_years": "1",
           "exclude_origin": "CHN", "seed": "4"}
@@ -18,7 +19,7 @@ PARAMS = {"mineral": "gallium", "target_t": "20", "years": "2", "shelf_life_year
 
 @pytest.fixture(scope="module")
 def site(bundled_db_url):
-    with running(bundled_db_url) as base, httpx.Client(base_url=base, timeout=120) as client:
+    with running(bundled_db_url) as base, live_http.client(base_url=base, timeout=120) as client:
         yield client
 
 
