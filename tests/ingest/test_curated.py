@@ -13,6 +13,7 @@ import pytest
 import yaml
 from sqlalchemy import func, select
 
+from critmin.domain.measures import MeasureRecord
 from critmin.ingest.curated import (
     MEASURES_FILE,
     PRICES_FILE,
@@ -47,6 +48,25 @@ def test_bundled_measures_validate():
     assert ban.minerals == ["gallium", "germanium", "antimony"] and ban.target_countries == ["USA"]
     suspension = measures["cn-2025-11-us-gallium-ban-suspension"]
     assert suspension.relates_to == ban.key and suspension.expiry == dt.date(2026, 11, 1)
+
+
+def test_original_titles_are_quoted_by_their_sources():
+    measures = {m.key: m for m in parse_measures()}
+    originals = {k: m.title_original for k, m in measures.items() if m.title_original}
+    assert originals == {
+        "cn-2020-export-control-law": "出口管制法",
+        "cn-2021-solid-waste-import-ban": "关于全面禁止进口固体废物有关事项的公告",
+        "cn-2020-recycled-copper-aluminium-standards":
+            "关于规范再生黄铜原料、再生铜原料和再生铸造铝合金原料进口管理有关事项的公告",
+        "cn-2024-recycled-copper-aluminium-standards":
+            "关于规范再生铜及铜合金原料、再生铝及铝合金原料进口管理有关事项的公告",
+    }
+    # the English title no longer carries the original in brackets
+    assert all(t not in measures[k].title for k, t in originals.items())
+    law = measures["cn-2020-export-control-law"].model_dump()
+    law["title_original"] = "中华人民共和国出口管制法"  # true, but no cited source says so
+    with pytest.raises(ValueError, match="not quoted by any of the sources"):
+        MeasureRecord.model_validate(law)
 
 
 def test_bundled_prices_validate():

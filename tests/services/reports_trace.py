@@ -67,6 +67,8 @@ def _record(session: Any, caller: Any, source: dict[str, Any]) -> Any:
     row = rows[0]
     if field == "name+name_original":
         return row.name + (f" ({row.name_original})" if row.name_original else "")
+    if field == "title+title_original":
+        return row.title + (f" ({row.title_original})" if row.title_original else "")
     if field == "start":
         dates = [d for d in (row.announced, row.effective, row.expiry) if d]
         return min(dates).isoformat()

@@ -141,3 +141,31 @@ def test_error_pages_in_chinese(anon: httpx.Client) -> None:
     bad = anon.get("/scenarios", params={"level": "2"}, headers=ZH)
     assert bad.status_code == 422 and "<h1>无效情景</h1>" in bad.text
     assert "限制水平（level）：'2' 不是0 到 1 之间的份额" in htmllib.unescape(bad.text)
+
+
+def test_measure_titles_keep_their_original_language(anon: httpx.Client, base_url: str,
+                                                      world) -> None:  # fmt: skip
+    law = '<h3>China Export Control Law <span class="original">出口管制法</span>'
+    for lang in ({"Accept-Language": "en"}, ZH):
+        assert law in anon.get("/measures", headers=lang).text
+    found = anon.get("/api/v1/measures", params={"q": "固体废物"}).json()["data"]
+    assert [(m["title"], m["title_original"]) for m in found] == [
+        ("China ban on imports of solid waste", "关于全面禁止进口固体废物有关事项的公告")]
+    body = {"key": "acme-private-cn-rule", "title": "A rule only Acme may see",
+            "title_original": "仅限内部的规定", "imposing_country": "CHN",
+            "measure_type": "licensing", "sharing": "owner",
+            "sources": [{"document": "internal memo", "title": "Memo"}]}  # fmt: skip
+    acme = {"Authorization": f"Bearer {world.editor}"}
+    made = live_http.post(f"{base_url}/api/v1/measures", json=body, headers=acme)
+    assert made.status_code == 201, made.text
+    assert made.json()["title_original"] == "仅限内部的规定"
+    mine = live_http.get(f"{base_url}/api/v1/measures", params={"q": "仅限内部"}, headers=acme)
+    assert [m["key"] for m in mine.json()["data"]] == ["acme-private-cn-rule"]
+    for who in ({"Authorization": f"Bearer {world.outsider}"}, {}):  # hostile and anonymous
+        seen = live_http.get(f"{base_url}/api/v1/measures", params={"q": "仅限内部"}, headers=who)
+        assert seen.status_code == 200 and seen.json()["data"] == []
+        page = live_http.get(f"{base_url}/measures", headers={**who, **ZH}).text
+        assert "仅限内部的规定" not in page and "A rule only Acme may see" not in page
+    gone = live_http.delete(f"{base_url}/api/v1/measures/{made.json()['id']}",
+                            headers={**acme, "If-Match": made.headers["etag"]})  # fmt: skip
+    assert gone.status_code == 200 and gone.json()["deleted"] is True, gone.text

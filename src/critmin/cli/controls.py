@@ -131,7 +131,9 @@ def timeline_cmd(
     if fmt == OutputFormat.json:
         emit(data["measures"], fmt)
         return
-    rows = [{"key": m["key"], "title": m["title"], "type": m["type_label"],
+    rows = [{"key": m["key"], "title": m["title"] + (f" ({m['title_original']})"
+                                                   if m.get("title_original") else ""),
+             "type": m["type_label"],
              "announced": m["announced_label"] or "", "effective": m["effective_label"] or "",
              "expiry": m["expiry_label"] or "", "status": m["status_label"]}
             for m in data["measures"]]  # fmt: skip

@@ -281,6 +281,11 @@ class FacilityPublic(FacilityBase, RecordMeta):
 class MeasureBase(_Shared):
     key: Key
     title: str = Field(min_length=1, max_length=300)
+    title_original: str | None = Field(
+        None, min_length=1, max_length=300,
+        description="The title in its original language and script, e.g. '出口管制法', if "
+                    "different from title.",
+    )  # fmt: skip
     imposing_country: Country
     target_countries: list[Code] = Field(
         default_factory=list, max_length=300, description="ISO3 codes; empty = all destinations."

@@ -107,6 +107,11 @@ class MeasureRecord(BaseModel):
 
     key: str = Field(pattern=KEY_PATTERN)
     title: str = Field(min_length=1, max_length=300)
+    title_original: str | None = Field(
+        default=None, min_length=1, max_length=300,
+        description="The title in its original language and script (e.g. '出口管制法'), "
+                    "quoted by one of the sources; unset when it is the English title.",
+    )  # fmt: skip
     imposing_country: str
     target_countries: list[str] = Field(
         default_factory=list, description="ISO3 codes; empty = all destinations."
@@ -146,6 +151,16 @@ class MeasureRecord(BaseModel):
         for f in DATE_FIELDS:
             if getattr(self, f"{f}_precision") is None:
                 setattr(self, f"{f}_precision", self.date_precision)
+        return self
+
+    @model_validator(mode="after")
+    def _original_is_quoted(self) -> MeasureRecord:
+        """A curated original title is one a cited source gives word for word."""
+        t = self.title_original
+        if t and not any(t in f"{s.document} {s.title or ''} {s.quote or ''}"
+                         for s in self.sources):  # fmt: skip
+            raise ValueError(f"title_original {t!r} is not quoted by any of the sources "
+                             "(document, title or quote)")  # fmt: skip
         return self
 
     @field_validator("imposing_country")

@@ -40,11 +40,11 @@ CLAIM_FIELDS = ("mineral", "topic", "statement", "figures", "date", "date_precis
                 "curation_note")  # fmt: skip
 ACTOR = "critmin bundled data"
 MEASURE_FIELDS = (
-    "title", "imposing_country", "target_countries", "minerals", "forms", "measure_type",
-    "extraterritorial", "announced", "effective", "expiry", "expiry_derived", "date_precision",
-    "relates_to", "legal_basis", "description", "curation_note", "announced_precision",
-    "effective_precision", "expiry_precision", "announced_derived", "effective_derived",
-    "end_users", "end_use",
+    "title", "title_original", "imposing_country", "target_countries", "minerals", "forms",
+    "measure_type", "extraterritorial", "announced", "effective", "expiry", "expiry_derived",
+    "date_precision", "relates_to", "legal_basis", "description", "curation_note",
+    "announced_precision", "effective_precision", "expiry_precision", "announced_derived",
+    "effective_derived", "end_users", "end_use",
 )  # fmt: skip
 SERIES_FIELDS = ("mineral", "form", "purity", "market", "unit", "frequency", "description",
                  "curation_note")  # fmt: skip

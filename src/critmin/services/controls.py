@@ -88,6 +88,7 @@ def _measure(
     item = {
         "key": row.key,
         "title": row.title,
+        "title_original": row.title_original,
         "imposing_country": row.imposing_country,
         "imposing_country_name": country_label(row.imposing_country),
         "target_countries": list(row.target_countries or []),
@@ -426,7 +427,8 @@ def timeline(
         by_title = next((x.title for x in rows if by and x.key == by), None)
         dates = [d for d in (r.announced, r.effective, r.expiry) if d]
         out.append({
-            "key": r.key, "title": r.title, "type": r.measure_type,
+            "key": r.key, "title": r.title, "title_original": r.title_original,
+            "type": r.measure_type,
             "type_label": label(r.measure_type), "imposing_country": r.imposing_country,
             "imposing_country_name": country_label(r.imposing_country),
             "target_countries": list(r.target_countries or []),

@@ -133,7 +133,8 @@ MEASURES = EntitySpec(
              *COMMON_FILTERS),
     sortable=("key", "title", "imposing_country", "measure_type", "announced", "effective",
               "expiry", "id", "updated_at"),
-    default_sort="-effective", search=("key", "title", "description", "legal_basis"),
+    default_sort="-effective",
+    search=("key", "title", "title_original", "description", "legal_basis"),
     references=(Reference("relates_to", ExportMeasure, "key", "measure"),), immutable=("key",),
 )
 PRICE_SERIES = EntitySpec(

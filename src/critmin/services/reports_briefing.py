@@ -144,8 +144,8 @@ def timeline(session: Session, caller: Caller, mineral: str, day: dt.date) -> Se
                 common.text_fig(
                     f"tl.{i}.title",
                     _("Measure"),
-                    m["title"],
-                    src_record("export_measures", "title", lab, **rec),
+                    common.measure_title(m),
+                    src_record("export_measures", "title+title_original", lab, **rec),
                 ),
                 _(STATES.get(m["status"], m["status"])),
             ]

@@ -135,6 +135,11 @@ def concentration(session: Session, mineral: str) -> tuple[Section, dict[str, An
     return sec, res
 
 
+def measure_title(m: dict[str, Any]) -> str:
+    """A measure's title as reports show it: the English title, then the original one."""
+    return m["title"] + (f" ({m['title_original']})" if m.get("title_original") else "")
+
+
 def controls_in_force(session: Session, caller: Caller, mineral: str, day: dt.date,
                       country: str | None = None) -> Section:  # fmt: skip
     """Export controls and trade measures on ``mineral`` in force on ``day``."""
@@ -146,9 +151,9 @@ def controls_in_force(session: Session, caller: Caller, mineral: str, day: dt.da
     rows = []
     for i, m in enumerate(live):
         rows.append([
-            text_fig(f"ctl.title.{i}", _("Measure"), m["title"],
-                     src_record("export_measures", "title", _("export-control record"),
-                                key=m["key"])),
+            text_fig(f"ctl.title.{i}", _("Measure"), measure_title(m),
+                     src_record("export_measures", "title+title_original",
+                                _("export-control record"), key=m["key"])),
             text_fig(f"ctl.by.{i}", _("Imposed by"), m["imposing_country_name"],
                      {**src_record("export_measures", "imposing_country",
                                    _("export-control record"), key=m["key"]),

@@ -326,6 +326,7 @@ class ExportMeasure(Base, Timestamped, Provenanced, Shared):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(120))
     title: Mapped[str] = mapped_column(String(300))
+    title_original: Mapped[str | None] = mapped_column(String(300))
     imposing_country: Mapped[str] = mapped_column(String(3), index=True)
     target_countries: Mapped[list[Any]] = mapped_column(JSON, default=list)
     minerals: Mapped[list[Any]] = mapped_column(JSON, default=list)
