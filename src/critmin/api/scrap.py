@@ -129,7 +129,8 @@ def matches(
     include_rejected: Annotated[bool, Query()] = False,
 ) -> Response:
     """`matches`: each with `offer`, `request`, `quantity_t`, `legal` (`verdict` and the
-    `measures` deciding it), `score`, `rank`, `status` and `reasons`; `rejected` (with
+    `measures` deciding it), `score`, `rank`, `status`, `reasons` and, once decided,
+    `match_id` and `match_version` (to withdraw an acceptance); `rejected` (with
     `include_rejected`): pairs that do not match and why not; `assumptions`."""
     return answer(lambda: matching.matches(session=session, caller=caller, mineral=mineral,
                                            rate_usd_per_tkm=rate_usd_per_tkm,

@@ -1,5 +1,6 @@
 """``critmin scrap``: the scrap and recycling exchange — offers and requests from CSV or
-JSON files, listings, ranked matches with their legality, accept/decline and history."""
+JSON files, listings (changed or withdrawn at the version seen), ranked matches with their
+legality, accept/decline, withdrawing an acceptance, and history."""
 
 from __future__ import annotations
 
@@ -60,7 +61,8 @@ LISTING_HEADERS = {"side": N_("Side"), "mineral": N_("Mineral"),
                    "version": N_("Version")}  # fmt: skip
 MATCH_HEADERS = {"rank": N_("Rank"), "offer": N_("Offer"), "request": N_("Request"),
                  "quantity_t": N_("Quantity (t)"), "legal": N_("Export controls"),
-                 "score": N_("Score"), "status": N_("Status"), "reasons": N_("Why")}  # fmt: skip
+                 "score": N_("Score"), "status": N_("Status"),
+                 "match": N_("Match (version)"), "reasons": N_("Why")}  # fmt: skip
 
 
 def _caller(session: Session, org: str | None, token: str | None) -> Caller:
@@ -166,6 +168,12 @@ def listings_cmd(mineral: MineralFilter = None, side: Side = None,
     if fmt == OutputFormat.json:
         emit(out["listings"], fmt)
         return
+    title = _("Scrap listings: %(offer)s offers, %(request)s requests") % out["counts"]
+    _emit_listings(out["listings"], fmt, title)
+
+
+def _emit_listings(listings: list[dict[str, Any]], fmt: OutputFormat, title: str) -> None:
+    """Listings as a table or CSV: type labels, grade, free of listed quantity."""
     rows = [
         {
             **r,
@@ -176,9 +184,8 @@ def listings_cmd(mineral: MineralFilter = None, side: Side = None,
             "quantity": _("%(free)s of %(total)s t")
             % {"free": f"{r['free_t']:g}", "total": f"{r['quantity_t']:g}"},
         }
-        for r in out["listings"]
+        for r in listings
     ]
-    title = _("Scrap listings: %(offer)s offers, %(request)s requests") % out["counts"]
     emit(rows, fmt, title=title, headers={k: _(v) for k, v in LISTING_HEADERS.items()},
          columns=["id", "side", "mineral", "scrap_types", "grade", "quantity", "country",
                   "owner", "sharing", "version"])  # fmt: skip
@@ -216,6 +223,7 @@ def match_cmd(mineral: MineralRequired, rate: Rate = 0.10, as_of: AsOf = None,
              "quantity_t": r.get("quantity_t"), "legal": r["legal"]["verdict_label"]
              if "legal" in r else "", "score": r.get("score"),
              "status": _(r.get("status", "no match")),
+             "match": f"{r['match_id']} (v{r['match_version']})" if r.get("match_id") else "",
              "reasons": "; ".join(r["reasons"])} for r in rows]  # fmt: skip
     title = _("Scrap matches for %(mineral)s (%(offers)s offers, %(requests)s requests, as of "
               "%(as_of)s)") % out  # fmt: skip
@@ -314,6 +322,125 @@ def history_cmd(match: Annotated[int | None, typer.Option("--match", min=1)] = N
         if fmt == OutputFormat.json
         else ["match_id", "offer_id", "request_id", "action", "to_status", "by", "at", "reason"],
     )
+
+
+ListingArg = Annotated[int, typer.Argument(min=1, max=2**31 - 1, metavar="LISTING_ID",
+                                           help="The listing's id (see `scrap listings`).")]
+ListingV = Annotated[int, typer.Option("--version", min=1, max=2**31 - 1, show_default=False,
+                                       help="The listing's version you saw (see `scrap "
+                                       "listings`).")]  # fmt: skip
+
+
+@scrap_app.command("withdraw")
+def withdraw_cmd(listing_id: ListingArg, version: ListingV, org: OrgOption = None,
+                 token: TokenOption = None, db: DbOption = None,
+                 fmt: FormatOption = OutputFormat.table) -> None:  # fmt: skip
+    """Take one of your organisation's listings off the exchange (kept in the history; a
+    stale version is refused: reload and try again)."""
+    from critmin.services import scrap as service
+
+    with session_for(db) as session:
+        caller = _caller(session, org, token)
+        _run(lambda: service.withdraw_listing(session=session, caller=caller, id=listing_id,
+                                              version=version))  # fmt: skip
+    if fmt != OutputFormat.table:
+        emit({"id": listing_id, "status": "withdrawn", "version": version + 1}, fmt)
+        return
+    console.print(_("scrap listing %(id)s withdrawn (kept in the history)") % {"id": listing_id},
+                  highlight=False)  # fmt: skip
+
+
+def _changes(quantity: float | None, price: float | None, formula: str | None,
+             start: str | None, end: str | None, open_ended: bool, sharing: str | None,
+             notes: str | None, reference: str | None) -> dict[str, Any]:  # fmt: skip
+    """The listing fields given on the command line; a new price replaces a formula and a
+    new formula a price (a listing has one or the other). The service validates them."""
+    if end is not None and open_ended:
+        raise fail(_("give --to DATE or --open-ended, not both"), code=2)
+    given = {"quantity_t": quantity, "price_usd_per_t": price, "price_formula": formula,
+             "available_from": start, "available_to": end, "sharing": sharing,
+             "notes": notes, "reference": reference}  # fmt: skip
+    changes = {k: v for k, v in given.items() if v is not None}
+    if price is not None and formula is None:
+        changes["price_formula"] = None
+    if formula is not None and price is None:
+        changes["price_usd_per_t"] = None
+    if open_ended:
+        changes["available_to"] = None
+    if not changes:
+        raise fail(_("nothing to change: give at least one of --quantity, --price, "
+                     "--price-formula, --from, --to, --open-ended, --sharing, --notes, "
+                     "--reference"), code=2)  # fmt: skip
+    return changes
+
+
+@scrap_app.command("change")
+def change_cmd(
+    listing_id: ListingArg, version: ListingV,
+    quantity: Annotated[float | None, typer.Option(
+        "--quantity", help="Quantity, t (not below what accepted matches took).")] = None,
+    price: Annotated[float | None, typer.Option(
+        "--price", help="Price, USD/t (replaces a price formula).")] = None,
+    formula: Annotated[str | None, typer.Option(
+        "--price-formula", help="A price formula, e.g. '85% of APT mid' (replaces a "
+        "price).")] = None,
+    start: Annotated[str | None, typer.Option(
+        "--from", help="Available from (YYYY-MM-DD).", metavar="DATE")] = None,
+    end: Annotated[str | None, typer.Option(
+        "--to", help="Available until (YYYY-MM-DD).", metavar="DATE")] = None,
+    open_ended: Annotated[bool, typer.Option(
+        "--open-ended", help="No end date: available until further notice.")] = False,
+    sharing: Annotated[str | None, typer.Option(
+        "--sharing", help="public, partners or owner.")] = None,
+    notes: Annotated[str | None, typer.Option("--notes", help="Notes (replace the old).")] = None,
+    reference: Annotated[str | None, typer.Option(
+        "--reference", help="Your lot reference.")] = None,
+    org: OrgOption = None, token: TokenOption = None, db: DbOption = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:  # fmt: skip
+    """Change one of your organisation's listings at the version you saw (the side,
+    offer or request, never changes; a stale version is refused: reload and try again)."""
+    from critmin.services import scrap as service
+
+    changes = _changes(quantity, price, formula, start, end, open_ended, sharing, notes,
+                       reference)  # fmt: skip
+    with session_for(db) as session:
+        caller = _caller(session, org, token)
+        out = _run(lambda: service.update_listing(session=session, caller=caller, id=listing_id,
+                                                  changes=changes, version=version))  # fmt: skip
+    if fmt == OutputFormat.json:
+        emit(out, fmt)
+        return
+    title = _("Scrap listing %(id)s changed: now version %(version)s") % out
+    _emit_listings([out], fmt, title)
+
+
+MatchArg = Annotated[int, typer.Argument(min=1, max=2**31 - 1, metavar="MATCH_ID",
+                                         help="The accepted match's id (see `scrap match`).")]
+MatchV = Annotated[int, typer.Option("--version", min=1, max=2**31 - 1, show_default=False,
+                                     help="The match's version you saw (see `scrap "
+                                     "match`).")]  # fmt: skip
+
+
+@scrap_app.command("unmatch")
+def unmatch_cmd(match_id: MatchArg, version: MatchV, reason: Reason = None,
+                org: OrgOption = None, token: TokenOption = None, db: DbOption = None,
+                fmt: FormatOption = OutputFormat.table) -> None:  # fmt: skip
+    """Withdraw an accepted match: its quantity is free again on both listings (the
+    offering or the requesting organisation; a stale version is refused)."""
+    from critmin.services import scrap_decisions as service
+
+    with session_for(db) as session:
+        caller = _caller(session, org, token)
+        out = _run(lambda: service.withdraw(session=session, caller=caller, match_id=match_id,
+                                            version=version, reason=reason))  # fmt: skip
+    if fmt != OutputFormat.table:
+        emit(out, fmt)
+        return
+    text = _("match %(id)s withdrawn: %(q)s t free again on offer %(offer_id)s and request "
+             "%(request_id)s; versions now match %(version)s, offer %(offer_version)s, "
+             "request %(request_version)s")  # fmt: skip
+    console.print(text % {**out, "q": f"{out['quantity_t']:g}"}, highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -216,6 +216,8 @@ def matches(*, session: Session, caller: Caller, mineral: str,
             "legal": g, "score": float(m["score"][i, j]) if m["compatible"][i, j]
             else float(d.score or 0.0) if d is not None else 0.0,
             "rank": position.get(flat), "status": status,
+            "match_id": d.id if d is not None else None,
+            "match_version": d.version if d is not None else None,
             "distance_km": None if np.isnan(m["distance_km"][i, j])
             else round(float(m["distance_km"][i, j]), 1),
             "transport_usd_per_t": None if np.isnan(m["transport_usd_per_t"][i, j])

@@ -1,15 +1,18 @@
 """The scrap exchange page: the visible offers and requests of a mineral, the ranked
 matches with their legality and reasons, a listing form and accept/decline buttons for
-editors of the organisations concerned (CSRF-checked forms; a stale version is a friendly
-409 "changed meanwhile")."""
+editors of the organisations concerned, and for the owner's editors a withdraw button and a
+quantity/price form on each of their listings and a "withdraw acceptance" form on their
+accepted matches (CSRF-checked forms over the services; a stale version is a friendly 409
+"changed meanwhile" on the page)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -29,6 +32,7 @@ from critmin.web.render import error_page, render, request_language
 
 router = APIRouter(include_in_schema=False)
 WriteSessionDep = Annotated[Session, Depends(get_session, scope="function")]
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 NUMBERS = ("grade_pct", "grade_min_pct", "grade_max_pct", "quantity_t", "lat", "lon",
            "price_usd_per_t")  # fmt: skip
 TEXT = ("side", "reference", "mineral", "country", "place", "price_formula",
@@ -83,7 +87,9 @@ def scrap_page(request: Request, session: SessionDep, caller: CallerDep,
                saved: str = Query("", max_length=20)) -> HTMLResponse:  # fmt: skip
     with _in_language(request):
         notice = {"listing": _("Listing saved."), "accept": _("Match accepted."),
-                  "decline": _("Match declined.")}.get(saved)  # fmt: skip
+                  "decline": _("Match declined."), "withdraw": _("Listing withdrawn."),
+                  "change": _("Listing changed."),
+                  "unmatch": _("Acceptance withdrawn.")}.get(saved)  # fmt: skip
         return _page(request, session, caller, mineral, as_of, notice=notice)
 
 
@@ -177,3 +183,71 @@ def _decide(request: Request, session: Session, form: dict[str, str]) -> Respons
     query = urlencode({"mineral": mineral, "saved": action, **({"as_of": as_of} if as_of else {}),
                        **_lang(form)})  # fmt: skip
     return RedirectResponse(f"/scrap?{query}", status_code=303)
+
+
+def _act(request: Request, session: Session, form: dict[str, str], saved: str,
+         work: Callable[[Caller], Any]) -> Response:  # fmt: skip
+    """Run one owner's action through the service; back to the page with a notice when it
+    is refused for a stale version (409) or bad input (422), the service having written
+    nothing; an error page when the record is hidden or missing (404) or not the
+    caller's (403)."""
+    caller = get_caller(request, session)
+    mineral, as_of = form.get("mineral", "tungsten")[:40], form.get("as_of", "")[:20]
+    if caller.anonymous:
+        return RedirectResponse("/login?next=/scrap", status_code=303)
+    try:
+        work(caller)
+    except (Conflict, InvalidRecord) as exc:
+        note = _("Not saved: %(why)s") % {"why": exc}
+        code = 409 if isinstance(exc, Conflict) else 422
+        return _page(request, session, caller, mineral, as_of, notice=note, status_code=code)
+    except NotFound as exc:
+        return error_page(request, 404, _("Not found"), str(exc))
+    except Forbidden as exc:
+        return error_page(request, 403, _("Not allowed"), str(exc))
+    query = urlencode({"mineral": mineral, "saved": saved, **({"as_of": as_of} if as_of else {}),
+                       **_lang(form)})  # fmt: skip
+    return RedirectResponse(f"/scrap?{query}", status_code=303)
+
+
+@router.post("/scrap/listings/{id}/withdraw", response_class=HTMLResponse)
+def withdraw_listing(id: RowId, request: Request, session: WriteSessionDep,  # noqa: A002
+                     form: FormDep) -> Response:  # fmt: skip
+    with _in_language(request, form):
+        return _act(request, session, form, "withdraw", lambda caller: service.withdraw_listing(
+            session=session, caller=caller, id=id, version=_int(form, "version")))  # fmt: skip
+
+
+def _quantity_price(form: dict[str, str]) -> dict[str, Any]:
+    """The quantity and price typed in (blank = unchanged); a price replaces a formula."""
+    changes: dict[str, Any] = {}
+    for key in ("quantity_t", "price_usd_per_t"):
+        text = form.get(key, "").strip()
+        if text:
+            try:
+                changes[key] = float(text)
+            except ValueError:
+                changes[key] = text  # the service names the field and the expected value
+    if not changes:
+        raise InvalidRecord([{"field": "quantity_t", "problem": _("give a quantity or a price")}])
+    if "price_usd_per_t" in changes:
+        changes["price_formula"] = None
+    return changes
+
+
+@router.post("/scrap/listings/{id}/change", response_class=HTMLResponse)
+def change_listing(id: RowId, request: Request, session: WriteSessionDep,  # noqa: A002
+                   form: FormDep) -> Response:  # fmt: skip
+    with _in_language(request, form):
+        return _act(request, session, form, "change", lambda caller: service.update_listing(
+            session=session, caller=caller, id=id, version=_int(form, "version"),
+            changes=_quantity_price(form)))  # fmt: skip
+
+
+@router.post("/scrap/matches/{match_id}/withdraw", response_class=HTMLResponse)
+def withdraw_match(match_id: RowId, request: Request, session: WriteSessionDep,
+                   form: FormDep) -> Response:  # fmt: skip
+    with _in_language(request, form):
+        return _act(request, session, form, "unmatch", lambda caller: decisions.withdraw(
+            session=session, caller=caller, match_id=match_id, version=_int(form, "version"),
+            reason=form.get("reason", "").strip()[:1000] or None))  # fmt: skip
