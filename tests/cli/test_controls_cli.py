@@ -65,7 +65,7 @@ def test_batch_and_timeline(url, tmp_path):
                for r in rows)  # fmt: skip
     by = {r["key"]: r for r in rows}
     assert by["cn-2024-12-us-ban-ga-ge-sb-superhard"]["status"] == "suspended"
-    assert by["cn-2025-11-us-gallium-ban-suspension"]["expiry"] == "2026-11-01"
+    assert by["cn-2025-11-us-gallium-ban-suspension"]["expiry"] == "2026-11-27"
     every = invoke("controls", "timeline", "--db", url, "--as-of", "2026-03-01")
     assert every.exit_code == 0 and "undated (no dates given): 4" in every.output
     cn = invoke("controls", "timeline", "--jurisdiction", "CHN", "--db", url)

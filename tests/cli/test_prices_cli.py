@@ -101,7 +101,10 @@ def test_compare_and_events_over_the_bundled_measures(url):
     assert (licensing["start"], licensing["end"]) == ("2023-08-01", "2023-08-01")
     suspension = next(m for m in study["measures"]
                       if m["key"] == "cn-2025-11-us-gallium-ban-suspension")  # fmt: skip
-    assert (suspension["start"], suspension["end"]) == ("2025-11-01", "2025-11-30")  # month
+    assert (suspension["start"], suspension["end"]) == ("2025-11-09", "2025-11-09")
+    campaign = next(m for m in study["measures"]
+                    if m["key"] == "cn-2025-05-anti-smuggling-enforcement")  # fmt: skip
+    assert (campaign["start"], campaign["end"]) == ("2025-05-01", "2025-05-31")  # month
 
 
 def test_bad_options_and_unknown_series_are_clear(url):

@@ -47,7 +47,7 @@ def test_bundled_measures_validate():
     ban = measures["cn-2024-12-us-ban-ga-ge-sb-superhard"]
     assert ban.minerals == ["gallium", "germanium", "antimony"] and ban.target_countries == ["USA"]
     suspension = measures["cn-2025-11-us-gallium-ban-suspension"]
-    assert suspension.relates_to == ban.key and suspension.expiry == dt.date(2026, 11, 1)
+    assert suspension.relates_to == ban.key and suspension.expiry == dt.date(2026, 11, 27)
 
 
 def test_original_titles_are_quoted_by_their_sources():
@@ -260,7 +260,11 @@ def test_data_corrections():
     tariff = measures["us-2024-section-301-tungsten-tariffs"]
     assert (tariff.effective, tariff.date_precision) == (dt.date(2024, 12, 31), "year")
     suspension = measures["cn-2025-11-us-gallium-ban-suspension"]
-    assert suspension.expiry_derived and suspension.expiry == dt.date(2026, 11, 1)
+    ban = measures["cn-2024-12-us-ban-ga-ge-sb-superhard"]
+    # the ministry's own dates (press reports of 9 November 2025) replace a derived month
+    assert (suspension.effective, suspension.expiry, suspension.date_precision) == (
+        dt.date(2025, 11, 9), dt.date(2026, 11, 27), "day")  # fmt: skip
+    assert not suspension.expiry_derived and set(suspension.minerals) == set(ban.minerals)
     replaced = measures["cn-2020-recycled-copper-aluminium-standards"]  # repealed by its successor
     assert replaced.expiry_derived and replaced.expiry == dt.date(2024, 11, 14)
     assert not any(

@@ -57,7 +57,7 @@ def test_gallium_to_the_united_states_through_every_phase(loaded):
         # re-export through Viet Nam during the ban: the ban is extraterritorial
         verdict, chain, _ = _check(s, "2025-03-01", via="VNM")
         assert verdict == "prohibited" and chain[BAN] == "prohibited"
-        # during the suspension (November 2025, month precision: surely from 30 Nov):
+        # during the suspension (9 November 2025 to 27 November 2026):
         # the ban is lifted, but the 2023 licensing has no expiry and is not what the
         # suspension names, so a licence is still required
         verdict, chain, r = _check(s, "2026-03-01")
@@ -68,9 +68,11 @@ def test_gallium_to_the_united_states_through_every_phase(loaded):
         # ... and the military clause of the same announcement was not suspended
         verdict, chain, _ = _check(s, "2026-03-01", end_use="military")
         assert verdict == "prohibited" and chain[MILITARY] == "prohibited"
-        # after the suspension's derived expiry (November 2026: over by 1 December)
-        verdict, chain, _ = _check(s, "2026-12-01")
+        # its last day, then the day after: the ban applies again
+        assert _check(s, "2026-11-27")[1][SUSPENSION] == "suspends"
+        verdict, chain, _ = _check(s, "2026-11-28")
         assert verdict == "prohibited" and SUSPENSION not in chain
+        assert _check(s, "2025-11-08")[0] == "prohibited"  # the day before it took effect
         # a technology export after 2 January 2025: the technology control, not the ban
         verdict, chain, _ = _check(s, "2025-03-01", item="technology:gallium")
         assert verdict == "licence_required" and chain[TECH] == "licence_required"
@@ -101,17 +103,18 @@ def test_timeline_statuses_precision_and_undated(loaded):
         t = svc.timeline(session=s, caller=LOCAL, mineral="gallium", as_of="2026-03-01")
         by = {m["key"]: m for m in t["measures"]}
         assert by[BAN]["status"] == "suspended" and by[BAN]["suspended_by"] == SUSPENSION
-        assert by[SUSPENSION]["expiry_label"] == "2026-11 (derived)"
-        assert by[SUSPENSION]["expiry_derived"] and by[SUSPENSION]["effective_precision"] == (
-            "month")
+        assert by[SUSPENSION]["expiry_label"] == "2026-11-27"
+        assert not by[SUSPENSION]["expiry_derived"]
+        assert by[SUSPENSION]["effective_precision"] == "day"
         assert by[LICENSING]["announced"] == "2023-07-03" and by[LICENSING]["status"] == (
             "in_force")
-        later = svc.timeline(session=s, caller=LOCAL, mineral="gallium", as_of="2026-12-01")
+        later = svc.timeline(session=s, caller=LOCAL, mineral="gallium", as_of="2026-11-28")
         by = {m["key"]: m for m in later["measures"]}
         assert by[SUSPENSION]["status"] == "expired" and by[BAN]["status"] == "in_force"
-        # germanium: the gallium suspension does not suspend the ban for germanium
-        ge = svc.timeline(session=s, caller=LOCAL, mineral="germanium", as_of="2026-03-01")
-        assert {m["key"]: m["status"] for m in ge["measures"]}[BAN] == "in_force"
+        # germanium: clause 2 is suspended as a whole, so for germanium too
+        for day, status in (("2026-03-01", "suspended"), ("2026-11-28", "in_force")):
+            ge = svc.timeline(session=s, caller=LOCAL, mineral="germanium", as_of=day)
+            assert {m["key"]: m["status"] for m in ge["measures"]}[BAN] == status
         # the Section 232 statutory clock: derived milestones
         us = svc.timeline(session=s, caller=LOCAL, mineral="tungsten", jurisdiction="USA")
         inv = {m["key"]: m for m in us["measures"]}["us-2025-section-232-critical-minerals"]

@@ -141,12 +141,20 @@ def test_measure_and_trade_rules(engine):
             "Changed measure (version 2: title) on Gallium (a"]  # fmt: skip
         rules.add_rule(session=s, caller=LOCAL, key="ga-expiry-60", kind="measure_expiry",
                        mineral="Gallium", params={"days": 60})  # fmt: skip
-        # the one-year suspension expires in November 2026 (derived by the source's words)
-        early = monitor.run(session=s, caller=LOCAL, as_of=dt.date(2026, 8, 1))
+        # the suspension of the US ban ends on 27 November 2026 (stated): 60 days before
+        early = monitor.run(session=s, caller=LOCAL, as_of=dt.date(2026, 9, 27))
         assert [e for e in early if e["rule"] == "ga-expiry-60"] == []
-        soon = monitor.run(session=s, caller=LOCAL, as_of=dt.date(2026, 9, 15))
+        soon = monitor.run(session=s, caller=LOCAL, as_of=dt.date(2026, 9, 28))
         hit = [e for e in soon if e["rule"] == "ga-expiry-60"]
-        assert [(e["date_label"], e["mineral"]) for e in hit] == [("2026-11", "gallium")]
+        assert [(e["date_label"], e["mineral"]) for e in hit] == [("2026-11-27", "gallium")]
+        assert "derived" not in hit[0]["message"]
+        # a derived expiry says so: the 2020 copper and aluminium standards end the day
+        # before their successor starts
+        rules.add_rule(session=s, caller=LOCAL, key="al-expiry-60", kind="measure_expiry",
+                       mineral="aluminum", params={"days": 60})  # fmt: skip
+        before = monitor.run(session=s, caller=LOCAL, as_of=dt.date(2024, 10, 1))
+        hit = [e for e in before if e["rule"] == "al-expiry-60"]
+        assert [e["date_label"] for e in hit] == ["2024-11-14"]
         assert "derived from the source, not stated" in hit[0]["message"]
         # synthetic trade: China's gallium exports 100 -> 40 (-60%), the US 100 -> 90
         for year, exporter, value in ((2021, "CHN", 100.0), (2022, "CHN", 40.0),

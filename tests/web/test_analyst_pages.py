@@ -247,12 +247,14 @@ def test_timeline_lists_undated_measures_and_expiry_status(anon):
     assert "us-2022-2023-semiconductor-export-controls" in undated and len(undated) == 4
     by_key = {m["key"]: m for m in data["measures"]}
     suspension = by_key["cn-2025-11-us-gallium-ban-suspension"]
-    assert suspension["expiry_derived"] is True
-    assert suspension["status"] in ("ending", "expired") and "derived" in suspension["status_label"]
+    assert suspension["expiry_derived"] is False and "derived" not in suspension["status_label"]
+    standards = by_key["cn-2020-recycled-copper-aluminium-standards"]  # ends when replaced
+    assert standards["expiry_derived"] is True and standards["status"] == "expired"
+    assert "derived" in standards["status_label"]
     tariff = by_key["us-2024-section-301-tungsten-tariffs"]
     assert tariff["effective_label"] == "end of 2024" and tariff["date_precision"] == "year"
     page = text_of(anon.get("/measures").text)
     assert "Not on the timeline: no dates given (4)" in page
     assert "Japan semiconductor export controls on China (context)" in page
-    assert "expires 2026-11 (derived, not stated by the source)" in page
+    assert "expires 2024-11-14 (derived, not stated by the source)" in page
     assert "effective end of 2024" in page

@@ -284,5 +284,8 @@ def test_timeline_keeps_labels_whole_and_lists_undated_measures(page: Page) -> N
     assert undated.count() == 4
     assert "Japan semiconductor export controls on China (context)" in undated.all_inner_texts()
     status = page.locator("#m-cn-2025-11-us-gallium-ban-suspension [data-status]").inner_text()
-    assert "derived" in status and ("ends 2026-11" in status or "expired 2026-11" in status)
+    assert "derived" not in status and "2026-11-27" in status  # a stated day
+    status = page.locator(
+        "#m-cn-2020-recycled-copper-aluminium-standards [data-status]").inner_text()
+    assert "expired 2024-11-14 (derived" in status  # a derived expiry says so
     screenshot(page, "measures-timeline.png")

@@ -33,9 +33,10 @@ def test_page_shows_states_as_of_a_date_precision_and_milestones(anon):
     page = text_of(html)
     ban = re.search(BAN, html, flags=re.S)
     assert 'data-state="suspended"' in ban.group(0)
-    assert "Suspended by China lifts its ban on gallium exports" in text_of(ban.group(0))
+    assert "Suspended by China suspends its ban on gallium" in text_of(ban.group(0))
     assert "announced 2023-07-03 · effective 2023-08-01" in page  # day precision now
-    assert "effective 2025-11 · expires 2026-11" in page  # month precision
+    assert "effective 2025-11-09 · expires 2026-11-27" in page
+    assert "· effective 2025-05 " in page  # the May 2025 campaign: month precision
     assert "As of 2026-03-01:" in page and "1 suspended" in page
     later = anon.get("/measures", params={"mineral": "gallium", "as_of": "2026-12-15"}).text
     ban = re.search(BAN, later, flags=re.S)
@@ -51,8 +52,8 @@ def test_chart_draws_each_date_at_its_own_precision(anon):
     html = anon.get("/measures", params={"mineral": "gallium"}).text
     fig = json.loads(re.search(r'id="chart-measures-data">(.*?)</script>', html, re.S).group(1))
     traces = {t["name"]: t for t in fig["data"]}
-    # the suspension's dates are known to the month: bands over November 2025 and 2026
+    # the May 2025 campaign is known to the month: a band over May 2025
     vague = traces["effective (month or year only)"]
-    assert "2025-11-01" in vague["x"] and "2025-11-30" in vague["x"]
-    exact = traces["effective"]  # the licensing's 1 August 2023 is a marker
-    assert "2023-08-01" in exact["x"]
+    assert "2025-05-01" in vague["x"] and "2025-05-31" in vague["x"]
+    exact = traces["effective"]  # the licensing's 1 August 2023 and the suspension: markers
+    assert "2023-08-01" in exact["x"] and "2025-11-09" in exact["x"]

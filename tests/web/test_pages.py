@@ -104,7 +104,7 @@ def test_measures_timeline_and_chains(anon: httpx.Client) -> None:
             "cn-2024-recycled-copper-aluminium-standards"] in chains  # fmt: skip
     by_key = {m["key"]: m for m in data["measures"]}
     suspension = by_key["cn-2025-11-us-gallium-ban-suspension"]
-    assert suspension["effective_label"] == "2025-11" and suspension["expiry"] == "2026-11-01"
+    assert suspension["effective_label"] == "2025-11-09" and suspension["expiry"] == "2026-11-27"
     html = anon.get("/measures").text
     assert 'id="chart-measures"' in html and "Followed by" in html and "Linked measures" in html
 
