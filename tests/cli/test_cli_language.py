@@ -83,7 +83,7 @@ def test_controls_check_verdict_line(url):
     zh = invoke(*CHECK, "--db", url, "--lang", "zh")
     en = invoke(*CHECK, "--db", url)
     assert zh.exit_code == 0 and en.exit_code == 0, zh.output + en.output
-    assert "CHN → USA，2026-03-01：" in zh.output and "（licence_required）" in zh.output
+    assert "镓 CHN → USA，2026-03-01：需要许可证\n" in zh.output  # a label, not the code
     assert "CHN → USA on 2026-03-01: licence_required" in en.output
 
 

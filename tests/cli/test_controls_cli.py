@@ -72,6 +72,29 @@ def test_batch_and_timeline(url, tmp_path):
     assert cn.exit_code == 0 and "undated (no dates given)" not in cn.output
 
 
+def test_check_and_timeline_in_chinese_keep_records_words_and_english_csv(url):
+    zh = invoke("controls", "check", "--item", "germanium", "--origin", "CHN", "--destination",
+                "USA", "--date", "2026-03-01", "--db", url, "--lang", "zh")  # fmt: skip
+    assert zh.exit_code == 0, zh.output
+    out = zh.output
+    assert "锗 CHN → USA，2026-03-01：需要许可证" in out  # mineral and verdict as labels
+    assert "licence_required" not in out and "Licence required" not in out  # no code
+    assert "决定性措施：China export licensing for gallium and germanium" in out
+    assert "当日暂停：China ban on exports of gallium" in out  # titles: the record's words
+    assert "本应适用，但当日已暂停" in out and "需要出口许可证" in out  # effects
+    for english in ("requires an export licence", "suspended on that date", "Suspended on"):
+        assert english not in out, english
+    table = invoke("controls", "timeline", "--mineral", "gallium", "--as-of", "2026-03-01",
+                   "--db", url, "--lang", "zh")  # fmt: skip
+    assert "禁令" in table.output and "已暂停" in table.output and "2023年8月" in table.output
+    assert "in force" not in table.output and "Licence requirement" not in table.output
+    csv = invoke("controls", "timeline", "--mineral", "gallium", "--as-of", "2026-03-01",
+                 "--db", url, "--lang", "zh", "--format", "csv")  # fmt: skip
+    english = invoke("controls", "timeline", "--mineral", "gallium", "--as-of", "2026-03-01",
+                     "--db", url, "--format", "csv")  # fmt: skip
+    assert csv.stdout == english.stdout and "Licence requirement" in csv.stdout
+
+
 def test_bad_input_exits_2_and_names_it(url, tmp_path):
     bad = invoke("controls", "check", "--item", "unobtainium", "--origin", "CHN",
                  "--destination", "USA", "--date", "2025-01-01", "--db", url)  # fmt: skip

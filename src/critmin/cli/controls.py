@@ -38,16 +38,48 @@ def _errors() -> Iterator[None]:
 
 
 def _show_check(result: dict[str, Any]) -> None:
+    """The verdict, why, and each measure's effect, in the run's language (measure titles
+    are the records' own words; English keeps the service's sentence as it is)."""
+    from critmin import i18n
+    from critmin.i18n import display
+
     route = " → ".join(c for c in (result["origin"], result["via"], result["destination"]) if c)
     console.print(_("{item} {route} on {date}: [bold]{verdict}[/]").format(
-        item=result["item_label"], route=route, date=result["date"], verdict=result["verdict"],
-        verdict_label=result.get("verdict_label") or result["verdict"]),
+        item=display.text(result["item_label"]), route=route, date=result["date"],
+        verdict=result["verdict"], verdict_label=display.label(result["verdict"])),
         highlight=False)  # fmt: skip
-    console.print(result["why"], highlight=False, soft_wrap=True)
+    if i18n.current() == i18n.DEFAULT:
+        console.print(result["why"], highlight=False, soft_wrap=True)
+    else:
+        _why_in_language(result["measures"])
     for m in result["measures"]:
         note = f" — {m['note']}" if m.get("note") else ""
-        console.print(f"  • {m['title']} [{m['key']}]: {m['effect_label']}{note}",
+        console.print(f"  • {m['title']} [{m['key']}]: {_(m['effect_label'])}{note}",
                       highlight=False, soft_wrap=True, markup=False)  # fmt: skip
+
+
+def _why_in_language(measures: list[dict[str, Any]]) -> None:
+    """The reason as a translated frame around the measures' titles."""
+    def titles(rows: list[dict[str, Any]]) -> str:
+        return "; ".join(m["title"] for m in rows)
+
+    deciding = [m for m in measures if m["decides"]]
+    lifted = [m for m in measures if m["effect"] == "suspended"]
+    unless = [m for m in measures if m["effect"] == "unless_exempt"]
+    lines = [_("Decided by: {measures}").format(measures=titles(deciding)) if deciding
+             else _("No recorded measure restricts this shipment on that date")]  # fmt: skip
+    if unless:
+        lines.append(_("Only material that meets {standards} may enter; other material is "
+                       "prohibited by {measures}").format(
+            standards=titles([m for m in measures if m["effect"] == "exempts"]),
+            measures=titles(unless)))  # fmt: skip
+    if lifted:
+        lines.append(_("Suspended on that date: {measures}").format(measures=titles(lifted)))
+        if deciding:
+            lines.append(_("A suspension lifts only the measure it names, so the measures "
+                           "above still apply"))  # fmt: skip
+    for line in lines:
+        console.print(line, highlight=False, soft_wrap=True, markup=False)
 
 
 @controls_app.command("check")
@@ -131,11 +163,24 @@ def timeline_cmd(
     if fmt == OutputFormat.json:
         emit(data["measures"], fmt)
         return
+    from critmin import i18n
+    from critmin.i18n import display
+
+    # CSV stays English, as JSON does; a table reads in the run's language
+    english = fmt != OutputFormat.table or i18n.current() == i18n.DEFAULT
+
+    def when(m: dict[str, Any], which: str) -> str:
+        if english or not m[which]:
+            return m[f"{which}_label"] or ""
+        derived = _("(derived)") if m.get(f"{which}_derived") else ""
+        return display.date(m[f"{which}_label"].removesuffix(" (derived)")) + derived
+
     rows = [{"key": m["key"], "title": m["title"] + (f" ({m['title_original']})"
                                                    if m.get("title_original") else ""),
-             "type": m["type_label"],
-             "announced": m["announced_label"] or "", "effective": m["effective_label"] or "",
-             "expiry": m["expiry_label"] or "", "status": m["status_label"]}
+             "type": m["type_label"] if english else display.label(m["type"]),
+             "announced": when(m, "announced"), "effective": when(m, "effective"),
+             "expiry": when(m, "expiry"),
+             "status": m["status_label"] if english else display.label(m["status"])}
             for m in data["measures"]]  # fmt: skip
     emit(rows, fmt, title=_("Export controls as of {date}").format(date=data["as_of"]))
     if fmt == OutputFormat.table and data["undated_count"]:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from critmin.analytics import rules
 from critmin.domain import vocab
 from critmin.domain.enums import label
+from critmin.i18n import N_
 from critmin.services import access
 from critmin.services.auth import Caller
 from critmin.services.controls_input import (
@@ -249,16 +250,18 @@ def _link(row: ExportMeasure, effect: str, decides: bool, uncertain: bool,
 
 
 EFFECT_LABELS = {
-    "prohibited": "prohibits this shipment",
-    "licence_required": "requires an export licence",
-    "suspended": "would apply, but is suspended on that date",
-    "suspends": "suspends another measure for this shipment",
-    "conditional": "applies only for the end use or listed end users it names",
-    "unless_exempt": "prohibits this shipment unless the material meets the standard "
-                     "that exempts it",
-    "exempts": "exempts material that meets this standard from a ban",
-    "context": "context (not a verdict): enforcement, law, tariff or investigation",
+    "prohibited": N_("prohibits this shipment"),
+    "licence_required": N_("requires an export licence"),
+    "suspended": N_("would apply, but is suspended on that date"),
+    "suspends": N_("suspends another measure for this shipment"),
+    "conditional": N_("applies only for the end use or listed end users it names"),
+    "unless_exempt": N_("prohibits this shipment unless the material meets the standard "
+                        "that exempts it"),
+    "exempts": N_("exempts material that meets this standard from a ban"),
+    "context": N_("context (not a verdict): enforcement, law, tariff or investigation"),
 }
+"""What a measure does to a shipment, in English in every reply (pages and the CLI show
+the current language's words)."""
 
 
 def check_many(*, session: Session, caller: Caller, shipments: list[dict[str, Any]],
