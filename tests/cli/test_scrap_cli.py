@@ -154,6 +154,19 @@ def test_messages_in_chinese(db):
         res = runner.invoke(app, ["--lang", "zh", "scrap", "match", "--mineral", "tungsten",
                                   "--db", db])  # fmt: skip
         assert res.exit_code == 0 and "运输成本按每吨公里 0.1 美元计算" in res.stdout
+        assert invoke("request", str(REQUESTS), "--org", "Buyer", "--db", db).exit_code == 0
+        res = runner.invoke(app, ["--lang", "zh", "scrap", "match", "--mineral", "tungsten",
+                                  "--db", db])  # fmt: skip
+        assert "钨废料撮合" in res.stdout and "tungsten" not in res.stdout.split("\n")[0]
+        # a reason names the deciding measures by title, without the engine's English frame
+        shown = json.loads(runner.invoke(app, ["--lang", "zh", "scrap", "match", "--mineral",
+                                               "tungsten", "--db", db, "--format",
+                                               "json"]).stdout)  # fmt: skip
+        licensed = [r for r in shown if r["legal"]["verdict"] == "licence_required"]
+        assert licensed
+        for r in licensed:
+            reason = next(x for x in r["reasons"] if x.startswith("需要出口许可证"))
+            assert "Licence required:" not in reason and "China export controls" in reason
         res = runner.invoke(
             app,
             [

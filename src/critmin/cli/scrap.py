@@ -225,8 +225,10 @@ def match_cmd(mineral: MineralRequired, rate: Rate = 0.10, as_of: AsOf = None,
              "status": _(r.get("status", "no match")),
              "match": f"{r['match_id']} (v{r['match_version']})" if r.get("match_id") else "",
              "reasons": "; ".join(r["reasons"])} for r in rows]  # fmt: skip
+    from critmin.i18n import display
+
     title = _("Scrap matches for %(mineral)s (%(offers)s offers, %(requests)s requests, as of "
-              "%(as_of)s)") % out  # fmt: skip
+              "%(as_of)s)") % {**out, "mineral": display.mineral(out["mineral"])}  # fmt: skip
     emit(flat, fmt, title=title, headers={k: _(v) for k, v in MATCH_HEADERS.items()},
          right=("rank", "quantity_t", "score"))  # fmt: skip
     if fmt == OutputFormat.table:

@@ -73,15 +73,14 @@ def match_reasons(m: dict[str, Any], i: int, j: int, o: ScrapLot, r: ScrapLot,
                 rate=f"{m['transport_usd_per_t'][i, j] / km:g}" if km > 0 else "0",
             )
         )
+    why = _deciding(legal)
     if legal["verdict"] == "prohibited":
-        out.append(
-            _f(_("Not proposed: the export is prohibited on that date (%(why)s)"), why=legal["why"])
-        )
+        out.append(_f(_("Not proposed: the export is prohibited on that date (%(why)s)"), why=why))
     elif legal["verdict"] == "licence_required":
         out.append(
             _f(
                 _("Needs an export licence (%(why)s): ranked at %(f)s of its score"),
-                why=legal["why"],
+                why=why,
                 f=f"{licence_factor:g}",
             )
         )
@@ -131,3 +130,15 @@ def rejection_reasons(m: dict[str, Any], i: int, j: int, o: ScrapLot, r: ScrapLo
     if not m["quantity_ok"][i, j]:
         out.append(_("Nothing left: the lot or the request is fully matched"))
     return out or [_("Different mineral")]
+
+
+def _deciding(legal: dict[str, Any]) -> str:
+    """The measures that decide a verdict, by their titles (the records' own words): in
+    English the engine's sentence; in another language the titles alone, so that no
+    English frame is left inside a translated reason."""
+    from critmin import i18n
+
+    titles = [m["title"] for m in legal.get("measures", []) if m.get("decides")]
+    if i18n.current() == i18n.DEFAULT or not titles:
+        return legal["why"]
+    return "; ".join(titles)
