@@ -13,9 +13,9 @@ from typing import Any
 import yaml
 from sqlalchemy import func, select
 
+from critmin.i18n.display import country  # a country's name in the report's language
 from critmin.ingest.datasets import REFERENCE_DIR
 from critmin.services.access import visible_clause
-from critmin.services.present import country_label
 from critmin.services.reports import Figure, Report, dig, parse_number
 from critmin.store import tables
 
@@ -114,7 +114,7 @@ def _engine(session: Any, caller: Any, source: dict[str, Any], cache: dict[str, 
         else:
             raise AssertionError(f"unknown engine {name}")
     value = dig(cache[key], source["field"])
-    return country_label(value) if source.get("as") == "country_name" else value
+    return country(value) if source.get("as") == "country_name" else value
 
 
 def _derived(source: dict[str, Any], figures: dict[str, Figure]) -> Any:
@@ -139,7 +139,7 @@ def source_value(session: Any, caller: Any, fig: Figure, figures: dict[str, Figu
         return _file(fig.source)
     if kind == "record":
         value = _record(session, caller, fig.source)
-        return country_label(value) if fig.source.get("as") == "country_name" else value
+        return country(value) if fig.source.get("as") == "country_name" else value
     if kind == "engine":
         return _engine(session, caller, fig.source, cache)
     if kind == "derived":

@@ -91,6 +91,12 @@ def test_chinese_editions_are_translated(built):
     assert brief.title == "矿产简报" and "价格与两个市场的价差" in bhtml
     # the China-domestic series has no levels: the briefing says so
     assert "China domestic:该序列没有价格水平数据" in bhtml
+    # country names in the report's language, in tables and in the subtitle
+    figs = brief.all_figures()
+    assert figs["conc.country.0"].text == "中国" and figs["conc.country.0"].value == "中国"
+    assert rep.subtitle.endswith("美国") and "United States" not in html.split("<svg")[0]
+    english = built[("briefing", "en")][0].all_figures()
+    assert english["conc.country.0"].text == "China"
 
 
 def test_frame_quotes_the_seed_verbatim():

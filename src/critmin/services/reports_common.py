@@ -104,8 +104,9 @@ def concentration(session: Session, mineral: str) -> tuple[Section, dict[str, An
             country=s["country"],
         )
         rows.append([
-            text_fig(f"conc.country.{i}", _("Country"), s["name"],
-                     src_engine("stats.production_shares", args, f"shares.{i}.name", eng)),
+            text_fig(f"conc.country.{i}", _("Country"), _country(s["country"]),
+                     {**src_engine("stats.production_shares", args, f"shares.{i}.country",
+                                   eng), "as": "country_name"}),
             figure(f"conc.value.{i}", _("Production"), s["value"], res["unit"], source=rec,
                    qualifier="bound" if s["lower_bound"] else None),
             figure(f"conc.share.{i}", _("Share of world"), 100 * s["share"], "%",
@@ -128,7 +129,8 @@ def concentration(session: Session, mineral: str) -> tuple[Section, dict[str, An
         Chart(
             "conc.chart",
             _("Share of world production (%)"),
-            bar_chart([s["name"] for s in top], [100 * s["share"] for s in top], _("Share (%)")),
+            bar_chart([_country(s["country"]) for s in top], [100 * s["share"] for s in top],
+                      _("Share (%)")),
             [f"conc.share.{i}" for i in range(len(top))],
         )
     )
@@ -154,7 +156,7 @@ def controls_in_force(session: Session, caller: Caller, mineral: str, day: dt.da
             text_fig(f"ctl.title.{i}", _("Measure"), measure_title(m),
                      src_record("export_measures", "title+title_original",
                                 _("export-control record"), key=m["key"])),
-            text_fig(f"ctl.by.{i}", _("Imposed by"), m["imposing_country_name"],
+            text_fig(f"ctl.by.{i}", _("Imposed by"), _country(m["imposing_country"]),
                      {**src_record("export_measures", "imposing_country",
                                    _("export-control record"), key=m["key"]),
                       "as": "country_name"}),
@@ -350,9 +352,10 @@ def scenario(mineral: str, country: str | None, region: str = "USA") -> tuple[Se
 
 
 def _country(code: str) -> str:
-    from critmin.services.present import country_label
+    """A country's name in the report's language (``China``, ``中国``)."""
+    from critmin.i18n import display
 
-    return country_label(code)
+    return display.country(code)
 
 
 def pipeline(session: Session, caller: Caller, mineral: str) -> Section:
