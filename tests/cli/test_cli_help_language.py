@@ -135,6 +135,9 @@ def test_chinese_help_is_wrapped_to_the_terminal_width():
     widths = [sum(2 if east_asian_width(c) in "WF" else 1 for c in line)
               for line in out.splitlines() if HAN.search(line)]  # fmt: skip
     assert widths and max(widths) <= 80, max(widths)
+    assert max(widths) >= 70  # lines are filled, breaking between Chinese characters
+    assert not re.search(r"^\s*[，。、；：）]", out, re.M)  # never before a closing mark
+    assert "例如 gallium" in out  # the text's own spaces are kept
 
 
 def test_a_chinese_help_leaves_nothing_behind():

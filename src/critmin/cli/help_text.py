@@ -122,19 +122,43 @@ def _usage_with(write_usage: Callable[..., Any], prefix: str) -> Callable[..., A
 
 
 _PAD = "\ue000"
-"""A stand-in for the second column of a wide character while the help is wrapped."""
+"""Stands for the second column of a wide character while the help is wrapped."""
+NO_BREAK_BEFORE = "，。、；：）」』！？…"
+NO_BREAK_AFTER = "（「『"
 
 
 def _wide_aware(wrap_text: Callable[..., str]) -> Callable[..., str]:
     """Click's ``wrap_text`` counting a Chinese character as the two columns it takes on
-    a terminal (Click counts one per character, so Chinese help ran past the width)."""
+    a terminal, and breaking lines between Chinese characters (never before a closing
+    mark or after an opening one). Click counts one column per character and breaks only
+    at spaces, so Chinese help ran past the width.
+
+    Each wide character is followed, while wrapping, by a space (a place to break) or by
+    :data:`_PAD` (where no break is allowed, or where a space follows anyway); a space
+    right after a wide character is therefore always one of ours, and goes."""
     from unicodedata import east_asian_width
 
+    def wide(c: str) -> bool:
+        return east_asian_width(c) in "WF"
+
+    def widen(text: str) -> str:
+        out = []
+        for i, c in enumerate(text):
+            out.append(c)
+            if wide(c):
+                after = text[i + 1 : i + 2]
+                keep = c in NO_BREAK_AFTER or (after != "" and after in " " + NO_BREAK_BEFORE)
+                out.append(_PAD if keep else " ")
+        return "".join(out)
+
+    def narrow(text: str) -> str:
+        return "".join(c for c, before in zip(text, " " + text[:-1], strict=True)
+                       if c != _PAD and not (c == " " and wide(before)))  # fmt: skip
+
     def wrap(text: str, *args: Any, **kwargs: Any) -> str:
-        padded = "".join(c + _PAD if east_asian_width(c) in "WF" else c for c in text)
-        if len(padded) == len(text):
+        if not any(wide(c) for c in text):
             return wrap_text(text, *args, **kwargs)
-        return wrap_text(padded, *args, **kwargs).replace(_PAD, "")
+        return narrow(wrap_text(widen(text), *args, **kwargs))
 
     return wrap
 
