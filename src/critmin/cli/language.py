@@ -1,5 +1,6 @@
 """The run's language: the global ``--lang`` (or $CRITMIN_LANG), also accepted after a
-sub-command's name, for that run only.
+sub-command's name, for that run only; ``--help`` is printed in it too (read before Click
+parses the command line, see :mod:`critmin.cli.help_text`).
 
 Imported when the program starts: the standard library and Typer only (Babel is loaded
 by :mod:`critmin.i18n` when a run first translates a message into Chinese).
@@ -7,6 +8,8 @@ by :mod:`critmin.i18n` when a run first translates a message into Chinese).
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import Any
 
 import typer
@@ -61,6 +64,28 @@ def hoist_language(group: Any, args: list[str]) -> list[str]:
     return args[:first] + moved + kept + args[end:] if moved else args
 
 
+def requested_language(args: list[str], environ: dict[str, str] | None = None) -> str:
+    """The language ``args`` ask for (``--lang X`` or ``--lang=X`` anywhere before
+    ``--``, the last one winning), else ``$CRITMIN_LANG``, else English; an unknown code
+    counts as English here (the ``--lang`` option refuses it when Click parses)."""
+    end = args.index("--") if "--" in args else len(args)
+    value: str | None = None
+    i = 0
+    while i < end:
+        token = args[i]
+        if token == "--lang" and i + 1 < end:
+            value, i = args[i + 1], i + 2
+            continue
+        if token.startswith("--lang="):
+            value = token.removeprefix("--lang=")
+        i += 1
+    if value is None:
+        value = (os.environ if environ is None else environ).get("CRITMIN_LANG")
+    from critmin import i18n
+
+    return i18n.normalise(value) or i18n.DEFAULT
+
+
 class LanguageGroup(typer.core.TyperGroup):
     """The root group: ``--lang`` is also taken after a sub-command's name, and the
     language chosen lasts for the run only."""
@@ -69,9 +94,18 @@ class LanguageGroup(typer.core.TyperGroup):
         return super().parse_args(ctx, hoist_language(self, args))
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
-        """Run, then give the caller back its language (a run in-process, as in tests,
-        leaves the language as it found it)."""
+        """Run with the help in the run's language (read from the command line before
+        Click parses it: ``--help`` is printed before ``--lang`` is handled), then give
+        the caller back its language (a run in-process, as in tests, leaves the language
+        and the help as it found them)."""
         from critmin import i18n
 
+        given = args[0] if args else kwargs.get("args")
+        lang = requested_language(sys.argv[1:] if given is None else [str(a) for a in given])
         with i18n.use_language(i18n.current()):
-            return super().main(*args, **kwargs)
+            if lang == i18n.DEFAULT:  # English help is the text Typer wrote: nothing to do
+                return super().main(*args, **kwargs)
+            from critmin.cli.help_text import translated_help
+
+            with translated_help(self, lang):
+                return super().main(*args, **kwargs)
