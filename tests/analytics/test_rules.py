@@ -139,6 +139,42 @@ def test_batch_equals_single_checks():
     assert together == alone and set(together) >= {"allowed", "licence_required", "prohibited"}
 
 
+def test_change_days_are_where_verdicts_can_change():
+    changes = rules.change_days(MEASURES)
+    # month precision: the suspension may start 2025-11-01 and surely has by 2025-11-30;
+    # it surely lifts until 2026-10-31, so 2026-11-01 is a change day; the year-precision
+    # tariff may bind from 2024-01-01
+    for day in ("2023-08-01", "2024-12-03", "2025-11-01", "2025-11-30", "2026-11-01",
+                "2024-01-01"):
+        assert np.datetime64(day) in changes, day
+    assert list(changes) == sorted(set(changes))
+    days = pd.date_range("2022-12-01", "2027-12-31", freq="D").to_numpy().astype("datetime64[D]")
+    starts = rules.period_starts(days, changes)
+    same = np.searchsorted(changes, starts, "right") == np.searchsorted(changes, days, "right")
+    assert same.all() and len(np.unique(starts)) == len(changes) + 1  # one day per period
+    # every day, every kind of shipment: the same verdicts and measures as its period's start
+    kinds = [dict(minerals=m, via=v, end_use=u, destination=d)
+             for m in (("gallium",), ("germanium",), ("tungsten",))
+             for v in (None, "VNM") for u in (None, "military") for d in ("USA", "DEU")]
+    every = [ship(day, **k) for day in days.astype(dt.date) for k in kinds]
+    first = [ship(day, **k) for day in starts.astype(dt.date) for k in kinds]
+    v_every, l_every = rules.check(pd.DataFrame(every), MEASURES)
+    v_first, l_first = rules.check(pd.DataFrame(first), MEASURES)
+    pd.testing.assert_frame_equal(v_every, v_first)
+    pd.testing.assert_frame_equal(l_every, l_first)
+    assert set(v_every["verdict"]) == {"allowed", "licence_required", "prohibited"}
+    assert set(l_every["effect"]) >= {"suspended", "suspends", "conditional", "context"}
+
+
+def test_period_starts_without_changes_and_before_the_first():
+    days = np.array(["2024-01-05", "2023-03-01"], dtype="datetime64[D]")
+    assert list(rules.period_starts(days, np.array([], dtype="datetime64[D]"))) == [
+        np.datetime64("2023-03-01")] * 2  # fmt: skip
+    changes = np.array(["2024-01-01"], dtype="datetime64[D]")
+    assert list(rules.period_starts(days, changes)) == [
+        np.datetime64("2024-01-01"), np.datetime64("2023-12-31")]  # fmt: skip
+
+
 def test_statuses_on_a_date():
     st = rules.statuses(MEASURES, D(2026, 11, 15), mineral="gallium").set_index(MEASURES["key"])
     assert st.loc["ban", "status"] == "suspended" and st.loc["ban", "suspended_by"] == "susp"

@@ -132,6 +132,8 @@ def test_legal_and_prohibited_matches_under_the_ban(world):
     assert any("Grade 40 % lies within the requested 30–50 %" in r for r in legal["reasons"])
     # China -> United States on 1 March 2025: the December 2024 ban forbids it
     assert banned["legal"]["verdict"] == "prohibited"
+    # checked as the first day of its period between change days, answered for its own day
+    assert banned["legal"]["date"] == "2025-03-01"
     deciding = [m["key"] for m in banned["legal"]["measures"] if m["decides"]]
     assert deciding == [BAN]
     assert banned["status"] == "not_proposed" and banned["rank"] is None

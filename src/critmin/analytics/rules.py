@@ -127,6 +127,33 @@ def windows(measures: pd.DataFrame) -> dict[str, np.ndarray]:
     }
 
 
+def change_days(measures: pd.DataFrame) -> np.ndarray:
+    """The days on which any verdict of :func:`check` over ``measures`` may change, sorted.
+
+    :func:`check` compares a shipment's day only with the windows of :func:`windows`
+    (``day >= from`` changes on ``from``, ``day <= to`` on the day after ``to``), so two
+    days with no change day in ``(first, second]`` get the same verdicts and the same
+    measures for the same shipment. A batch of many dates can be checked once per period
+    between change days (:func:`period_starts`)."""
+    if len(measures) == 0:
+        return np.array([], dtype="datetime64[D]")
+    w = windows(measures)
+    days = np.concatenate([w["bind_from"], w["certain_from"], w["lift_from"],
+                           w["bind_to"] + _DAY, w["lift_to"] + _DAY])  # fmt: skip
+    days = days[~np.isnat(days) & (days > _FAR_PAST) & (days <= _FAR_FUTURE)]
+    return np.unique(days)
+
+
+def period_starts(days: np.ndarray, changes: np.ndarray) -> np.ndarray:
+    """Each day replaced by the first day of its period between ``changes`` (the day
+    before the first change for days before it): the same verdicts, fewer dates."""
+    days = np.asarray(days, dtype="datetime64[D]")
+    if len(changes) == 0:
+        return np.full(days.shape, days.min() if days.size else _FAR_PAST)
+    at = np.searchsorted(changes, days, side="right") - 1
+    return np.where(at >= 0, changes[np.maximum(at, 0)], changes[0] - _DAY)
+
+
 def check(shipments: pd.DataFrame, measures: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Verdicts for every shipment and the measures behind each.
 

@@ -12,6 +12,7 @@ import io
 from collections import defaultdict
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -264,6 +265,14 @@ EFFECT_LABELS = {
 the current language's words)."""
 
 
+def change_days(*, session: Session, caller: Caller) -> np.ndarray:
+    """The days on which a verdict over the measures the caller may see can change
+    (:func:`critmin.analytics.rules.change_days`): shipments whose dates fall in the same
+    period between them get the same verdict and measures."""
+    rows, related = _visible_rows(session, caller)
+    return rules.change_days(_frame(rows, related))
+
+
 def check_many(*, session: Session, caller: Caller, shipments: list[dict[str, Any]],
                file: str | None = None) -> list[dict[str, Any]]:  # fmt: skip
     """Verdicts for shipments (dicts with item, origin, destination, date, and optional
@@ -274,7 +283,8 @@ def check_many(*, session: Session, caller: Caller, shipments: list[dict[str, An
     if len(shipments) > MAX_BATCH:
         raise BadRequest(f"at most {MAX_BATCH} shipments per check")
     rows, related = _visible_rows(session, caller)
-    parsed = [_shipment(s, rows, f"{file}, row {n}" if file else None)
+    items: dict[tuple[str, bool], dict[str, Any]] = {}
+    parsed = [_shipment(s, rows, f"{file}, row {n}" if file else None, items)
               for n, s in enumerate(shipments, start=2)]  # fmt: skip
     frame = pd.DataFrame(parsed, columns=[*rules.SHIPMENT_COLUMNS, "form_hs", "label", "item"])
     verdicts, links = rules.check(frame, _frame(rows, related))
@@ -300,7 +310,10 @@ def check_many(*, session: Session, caller: Caller, shipments: list[dict[str, An
     return out
 
 
-def _shipment(s: dict[str, Any], rows: list[ExportMeasure], where: str | None) -> dict[str, Any]:
+def _shipment(s: dict[str, Any], rows: list[ExportMeasure], where: str | None,
+              items: dict[tuple[str, bool], dict[str, Any]]) -> dict[str, Any]:  # fmt: skip
+    """One shipment's fields parsed; ``items`` keeps each item already resolved in the
+    batch (a batch repeats a few items many times)."""
     def field(col: str, fn: Any) -> Any:
         try:
             return fn(s.get(col))
@@ -310,7 +323,10 @@ def _shipment(s: dict[str, Any], rows: list[ExportMeasure], where: str | None) -
             raise BadRequest(f"{where}, column {col!r}: got {s.get(col)!r}; {exc}") from None
 
     tech = str(s.get("technology") or "").strip().lower() in ("1", "true", "yes")
-    item = field("item", lambda v: resolve_item(str(v or ""), rows, technology=tech))
+    key = (str(s.get("item") or ""), tech)
+    if key not in items:
+        items[key] = field("item", lambda v: resolve_item(str(v or ""), rows, technology=tech))
+    item = items[key]
     return {"minerals": item["minerals"], "technology": item["technology"], "hs": item["hs"],
             "origin": field("origin", lambda v: parse_country(v, "origin")),
             "destination": field("destination", lambda v: parse_country(v, "destination")),

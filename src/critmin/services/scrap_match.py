@@ -18,6 +18,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from critmin.analytics import rules
 from critmin.analytics import scrap as engine
 from critmin.domain.scrap import SCRAP_FORMS, SCRAP_TYPES, STANDARDS
 from critmin.i18n import _
@@ -25,6 +26,7 @@ from critmin.services import access, controls
 from critmin.services import scrap as listings
 from critmin.services.auth import Caller
 from critmin.services.scrap_reasons import (
+    Phrases,
     _f,
     decided_reasons,
     match_reasons,
@@ -66,10 +68,17 @@ def _arrays(rows: list[ScrapLot], side: str, as_of: dt.date) -> dict[str, Any]:
 def _legal(session: Session, caller: Caller, pairs: list[tuple[ScrapLot, ScrapLot, dt.date]]
            ) -> list[dict[str, Any]]:  # fmt: skip
     """The export-control verdict of each (offer, request, date) shipment; a shipment
-    within one country is domestic and no export control applies. Each distinct
-    (item, origin, destination, date) is checked once."""
-    keys = [(SCRAP_FORMS.get(o.mineral, o.mineral), o.country, r.country, d)
-            for o, r, d in pairs]  # fmt: skip
+    within one country is domestic and no export control applies.
+
+    A verdict changes only on the measures' change days
+    (:func:`critmin.services.controls.change_days`), so each date is checked as the first
+    day of its period between them, and each distinct (item, origin, destination,
+    period) once; every answer carries its pair's own date."""
+    days = np.asarray([d for _o, _r, d in pairs], dtype="datetime64[D]")
+    changes = controls.change_days(session=session, caller=caller)
+    starts = rules.period_starts(days, changes).astype(dt.date).tolist() if len(days) else []
+    keys = [(SCRAP_FORMS.get(o.mineral, o.mineral), o.country, r.country, s)
+            for (o, r, _d), s in zip(pairs, starts, strict=True)]  # fmt: skip
     cross = list(dict.fromkeys(k for k in keys if k[1] != k[2]))
     found = controls.check_many(session=session, caller=caller, shipments=[
         {"item": item, "origin": a, "destination": b, "date": d}
@@ -84,9 +93,9 @@ def _legal(session: Session, caller: Caller, pairs: list[tuple[ScrapLot, ScrapLo
             "date": c["date"], "item": c["item"], "item_label": c["item_label"],
         }  # fmt: skip
     out = []
-    for item, a, b, d in keys:
+    for (item, a, b, start), (_o, _r, d) in zip(keys, pairs, strict=True):
         if a != b:
-            out.append(verdicts[(item, a, b, d)])
+            out.append({**verdicts[(item, a, b, start)], "date": d.isoformat()})
             continue
         out.append({"verdict": "allowed", "verdict_label": _("Allowed"), "measures": [],
                     "why": _f(_("Domestic: the lot does not leave %(country)s"), country=a),
@@ -196,6 +205,9 @@ def matches(*, session: Session, caller: Caller, mineral: str,
     owners = listings.owner_names(session, offers + requests)
     pubs_o = {o.id: listings.to_public(o, caller, owners) for o in offers}
     pubs_r = {r.id: listings.to_public(r, caller, owners) for r in requests}
+    phrases = Phrases(offers, requests)
+    side_o = {o.id: _side(o, pubs_o[o.id]) for o in offers}  # once per listing, not per pair
+    side_r = {r.id: _side(r, pubs_r[r.id]) for r in requests}
     for (i, j), g in zip(zip(rows.tolist(), cols.tolist(), strict=True), legal, strict=True):
         o, r = offers[i], requests[j]
         flat = i * len(requests) + j
@@ -211,7 +223,7 @@ def matches(*, session: Session, caller: Caller, mineral: str,
             else "proposed"
         )
         out["matches"].append({
-            "offer": _side(o, pubs_o[o.id]), "request": _side(r, pubs_r[r.id]),
+            "offer": side_o[o.id], "request": side_r[r.id],
             "quantity_t": round(q, 6), "possible_t": round(float(m["quantity_t"][i, j]), 6),
             "legal": g, "score": float(m["score"][i, j]) if m["compatible"][i, j]
             else float(d.score or 0.0) if d is not None else 0.0,
@@ -227,7 +239,7 @@ def matches(*, session: Session, caller: Caller, mineral: str,
                        else str(np.datetime64(m["common_to"][i, j], "D")),
                        "days": None if m["common_to"][i, j] == np.datetime64("9999-12-31")
                        else int(m["common_days"][i, j])},
-            "reasons": match_reasons(m, i, j, o, r, g, q, status, LICENCE_FACTOR)
+            "reasons": match_reasons(m, i, j, o, r, g, q, status, LICENCE_FACTOR, phrases)
             if m["compatible"][i, j] else decided_reasons(status, q),
         })  # fmt: skip
     out["matches"].sort(key=lambda x: (x["rank"] is None, x["rank"] or 0, -x["score"]))

@@ -8,8 +8,9 @@ from typing import Any
 
 import numpy as np
 
+from critmin import i18n
 from critmin.domain.scrap import scrap_type_label, standard_label
-from critmin.i18n import _
+from critmin.i18n import N_, _
 from critmin.store.tables import ScrapLot
 
 OPEN_END = np.datetime64("9999-12-31", "D")
@@ -29,69 +30,85 @@ def _range(r: ScrapLot) -> str:
     return f"{r.grade_min_pct:g}–{r.grade_max_pct:g} %"
 
 
+MATCH_MESSAGES = {
+    "score": N_("Score %(score)s of 100: fill %(fill)s, proximity %(prox)s, grade fit "
+                "%(grade)s, timing %(timing)s (weights 0.4, 0.3, 0.15, 0.15)"),
+    "type": N_("Scrap type %(type)s is accepted"),
+    "grade": N_("Grade %(g)s %% lies within the requested %(range)s"),
+    "quantity": N_("Quantity %(q)s t of the %(want)s t requested"),
+    "window": N_("Available together from %(start)s for %(days)s days"),
+    "open": N_("Available together from %(start)s, with no end date"),
+    "standards": N_("Required standards met: %(list)s"),
+    "no_distance": N_("Distance unknown (coordinates missing on one side): proximity counted "
+                      "as 0.5, no transport cost"),
+    "distance": N_("Distance %(km)s km (great circle); transport about %(usd)s USD/t at "
+                   "%(rate)s USD per t·km (assumption)"),
+    "prohibited": N_("Not proposed: the export is prohibited on that date (%(why)s)"),
+    "licence": N_("Needs an export licence (%(why)s): ranked at %(f)s of its score"),
+    "taken": N_("Not proposed in this set: a higher-ranked match already takes the lot"),
+    "decided": N_("Already decided: %(status)s"),
+    "partly": N_("Partly allocated: %(q)s t here, the rest to higher-ranked matches"),
+}  # fmt: skip
+"""The sentences of a match's reasons, translated once per call (:class:`Phrases`)."""
+
+
+class Phrases:
+    """What the reasons of one call repeat, worked out once: the sentences in the
+    caller's language and each listing's own words (scrap type, grade, range, standards),
+    so that a pair costs only its own figures."""
+
+    def __init__(self, offers: list[ScrapLot], requests: list[ScrapLot]) -> None:
+        self.t = {k: _(v) for k, v in MATCH_MESSAGES.items()}
+        self.english = i18n.current() == i18n.DEFAULT
+        self.offer = {o.id: {"type": scrap_type_label((o.scrap_types or [""])[0]),
+                             "g": f"{o.grade_pct:g}" if o.grade_pct is not None else ""}
+                      for o in offers}  # fmt: skip
+        self.request = {r.id: {
+            "range": _range(r) if r.grade_min_pct is not None
+            and r.grade_max_pct is not None else "",
+            "want": _t(max(r.quantity - (r.allocated_t or 0.0), 0.0)),
+            "standards": ", ".join(standard_label(x) for x in r.required_standards or []),
+        } for r in requests}  # fmt: skip
+
+
 def match_reasons(m: dict[str, Any], i: int, j: int, o: ScrapLot, r: ScrapLot,
                   legal: dict[str, Any], q: float, status: str,
-                  licence_factor: float) -> list[str]:  # fmt: skip
-    """Why this compatible pair ranks where it does."""
-    free_r = max(r.quantity - (r.allocated_t or 0.0), 0.0)
+                  licence_factor: float, p: Phrases | None = None) -> list[str]:  # fmt: skip
+    """Why this compatible pair ranks where it does (``p``: the call's :class:`Phrases`)."""
+    p = p or Phrases([o], [r])
+    t, ot, rt = p.t, p.offer[o.id], p.request[r.id]
+    start = str(np.datetime64(m["common_from"][i, j], "D"))
     out = [
-        _f(_("Score %(score)s of 100: fill %(fill)s, proximity %(prox)s, grade fit %(grade)s, "
-          "timing %(timing)s (weights 0.4, 0.3, 0.15, 0.15)"), score=f"{m['score'][i, j]:.1f}",
-          fill=f"{m['fill'][i, j]:.2f}", prox=f"{m['proximity'][i, j]:.2f}",
-          grade=f"{m['grade_fit'][i, j]:.2f}", timing=f"{m['timing'][i, j]:.2f}"),
-        _f(_("Scrap type %(type)s is accepted"), type=scrap_type_label((o.scrap_types or [""])[0])),
-        _f(_("Grade %(g)s %% lies within the requested %(range)s"), g=f"{o.grade_pct:g}",
-          range=_range(r)),
-        _f(_("Quantity %(q)s t of the %(want)s t requested"), q=_t(float(m["quantity_t"][i, j])),
-          want=_t(free_r)),
-        _f(_("Available together from %(start)s for %(days)s days"),
-          start=str(np.datetime64(m["common_from"][i, j], "D")),
-          days=int(m["common_days"][i, j])) if m["common_to"][i, j] != OPEN_END else
-        _f(_("Available together from %(start)s, with no end date"),
-           start=str(np.datetime64(m["common_from"][i, j], "D"))),
+        t["score"] % {"score": f"{m['score'][i, j]:.1f}", "fill": f"{m['fill'][i, j]:.2f}",
+                      "prox": f"{m['proximity'][i, j]:.2f}",
+                      "grade": f"{m['grade_fit'][i, j]:.2f}",
+                      "timing": f"{m['timing'][i, j]:.2f}"},
+        t["type"] % {"type": ot["type"]},
+        t["grade"] % {"g": ot["g"], "range": rt["range"]},
+        t["quantity"] % {"q": _t(float(m["quantity_t"][i, j])), "want": rt["want"]},
+        t["window"] % {"start": start, "days": int(m["common_days"][i, j])}
+        if m["common_to"][i, j] != OPEN_END else t["open"] % {"start": start},
     ]  # fmt: skip
-    if r.required_standards:
-        out.append(
-            _f(
-                _("Required standards met: %(list)s"),
-                list=", ".join(standard_label(s) for s in r.required_standards),
-            )
-        )
+    if rt["standards"]:
+        out.append(t["standards"] % {"list": rt["standards"]})
     km = m["distance_km"][i, j]
     if np.isnan(km):
-        out.append(_("Distance unknown (coordinates missing on one side): proximity counted "
-                     "as 0.5, no transport cost"))  # fmt: skip
+        out.append(t["no_distance"])
     else:
-        out.append(
-            _f(
-                _(
-                    "Distance %(km)s km (great circle); transport about %(usd)s USD/t at "
-                    "%(rate)s USD per t·km (assumption)"
-                ),
-                km=f"{km:,.0f}",
-                usd=f"{m['transport_usd_per_t'][i, j]:,.0f}",
-                rate=f"{m['transport_usd_per_t'][i, j] / km:g}" if km > 0 else "0",
-            )
-        )
-    why = _deciding(legal)
+        usd = m["transport_usd_per_t"][i, j]
+        out.append(t["distance"] % {"km": f"{km:,.0f}", "usd": f"{usd:,.0f}",
+                                    "rate": f"{usd / km:g}" if km > 0 else "0"})  # fmt: skip
     if legal["verdict"] == "prohibited":
-        out.append(_f(_("Not proposed: the export is prohibited on that date (%(why)s)"), why=why))
+        out.append(t["prohibited"] % {"why": _deciding(legal, p.english)})
     elif legal["verdict"] == "licence_required":
-        out.append(
-            _f(
-                _("Needs an export licence (%(why)s): ranked at %(f)s of its score"),
-                why=why,
-                f=f"{licence_factor:g}",
-            )
-        )
+        out.append(t["licence"] % {"why": _deciding(legal, p.english),
+                                   "f": f"{licence_factor:g}"})  # fmt: skip
     if status == "not_proposed" and legal["verdict"] != "prohibited" and q <= 0:
-        out.append(_("Not proposed in this set: a higher-ranked match already takes the lot"))
+        out.append(t["taken"])
     if status in ("accepted", "declined"):
-        out.append(_f(_("Already decided: %(status)s"), status=_(status)))
+        out.append(t["decided"] % {"status": _(status)})
     elif 0 < q < float(m["quantity_t"][i, j]) - 1e-9:
-        out.append(
-            _f(_("Partly allocated: %(q)s t here, the rest to higher-ranked matches"), q=_t(q))
-        )
+        out.append(t["partly"] % {"q": _t(q)})
     return out
 
 
@@ -132,13 +149,11 @@ def rejection_reasons(m: dict[str, Any], i: int, j: int, o: ScrapLot, r: ScrapLo
     return out or [_("Different mineral")]
 
 
-def _deciding(legal: dict[str, Any]) -> str:
+def _deciding(legal: dict[str, Any], english: bool) -> str:
     """The measures that decide a verdict, by their titles (the records' own words): in
     English the engine's sentence; in another language the titles alone, so that no
     English frame is left inside a translated reason."""
-    from critmin import i18n
-
-    titles = [m["title"] for m in legal.get("measures", []) if m.get("decides")]
-    if i18n.current() == i18n.DEFAULT or not titles:
+    if english:
         return legal["why"]
-    return "; ".join(titles)
+    titles = [m["title"] for m in legal.get("measures", []) if m.get("decides")]
+    return "; ".join(titles) if titles else legal["why"]
