@@ -144,6 +144,26 @@ def test_accept_decline_versions_and_history(db):
     assert left["DE-INS-01"]["free_t"] == 5 and left["US-RQ-CARBIDE"]["status"] == "matched"
 
 
+def _reasons_zh(db: str) -> str:
+    """The reasons of the licensed matches, built in Chinese by the service."""
+    from critmin import i18n
+    from critmin.services import scrap_match
+    from critmin.services.auth import LOCAL
+    from critmin.store.db import make_engine, transaction
+
+    engine = make_engine(db)
+    try:
+        with i18n.use_language("zh"), transaction(engine) as s:
+            out = scrap_match.matches(session=s, caller=LOCAL, mineral="tungsten")
+    finally:
+        engine.dispose()
+    licensed = [r for r in out["matches"] if r["legal"]["verdict"] == "licence_required"]
+    assert licensed
+    reasons = [x for r in licensed for x in r["reasons"] if x.startswith("需要出口许可证")]
+    assert reasons and not any("Licence required:" in x for x in reasons)
+    return " ".join(reasons)
+
+
 def test_messages_in_chinese(db):
     from critmin import i18n
 
@@ -159,14 +179,15 @@ def test_messages_in_chinese(db):
                                   "--db", db])  # fmt: skip
         assert "钨废料撮合" in res.stdout and "tungsten" not in res.stdout.split("\n")[0]
         # a reason names the deciding measures by title, without the engine's English frame
-        shown = json.loads(runner.invoke(app, ["--lang", "zh", "scrap", "match", "--mineral",
-                                               "tungsten", "--db", db, "--format",
-                                               "json"]).stdout)  # fmt: skip
-        licensed = [r for r in shown if r["legal"]["verdict"] == "licence_required"]
-        assert licensed
-        for r in licensed:
-            reason = next(x for x in r["reasons"] if x.startswith("需要出口许可证"))
-            assert "Licence required:" not in reason and "China export controls" in reason
+        assert "需要出口许可证（China export controls on selected tungsten" in _reasons_zh(db)
+        # JSON and CSV are data: the same in every language
+        for fmt in ("json", "csv"):
+            args = ["scrap", "match", "--mineral", "tungsten", "--db", db, "--format", fmt]
+            en, zh = runner.invoke(app, args), runner.invoke(app, ["--lang", "zh", *args])
+            assert en.exit_code == zh.exit_code == 0 and zh.stdout == en.stdout
+            listed = ["scrap", "listings", "--db", db, "--format", fmt]
+            assert runner.invoke(app, ["--lang", "zh", *listed]).stdout == runner.invoke(
+                app, listed).stdout
         res = runner.invoke(
             app,
             [

@@ -92,6 +92,19 @@ FormatOption = Annotated[
 ]
 
 
+@contextmanager
+def machine_readable(fmt: OutputFormat) -> Iterator[None]:
+    """JSON and CSV are built in English whatever the run's language (they are data, the
+    same in every language); a table is built in the run's language."""
+    from critmin import i18n
+
+    if fmt == OutputFormat.table:
+        yield
+        return
+    with i18n.use_language(i18n.DEFAULT):
+        yield
+
+
 def _checked(resolve: Callable[[str], str]) -> Callable[[str | None], str | None]:
     """A Typer callback: the resolved code, or a usage error (exit code 2) naming the
     known values."""

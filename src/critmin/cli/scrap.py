@@ -19,6 +19,7 @@ from critmin.cli.common import (
     console,
     emit,
     fail,
+    machine_readable,
     session_for,
 )
 from critmin.i18n import N_, _
@@ -158,18 +159,19 @@ def listings_cmd(mineral: MineralFilter = None, side: Side = None,
     """Offers and requests (as the organisation sees them with --org/--token)."""
     from critmin.services import scrap as service
 
-    with session_for(db) as session:
-        caller = _caller(session, org, token)
-        out = _run(
-            lambda: service.list_listings(
-                session=session, caller=caller, mineral=mineral, side=side
+    with machine_readable(fmt):
+        with session_for(db) as session:
+            caller = _caller(session, org, token)
+            out = _run(
+                lambda: service.list_listings(
+                    session=session, caller=caller, mineral=mineral, side=side
+                )
             )
-        )
-    if fmt == OutputFormat.json:
-        emit(out["listings"], fmt)
-        return
-    title = _("Scrap listings: %(offer)s offers, %(request)s requests") % out["counts"]
-    _emit_listings(out["listings"], fmt, title)
+        if fmt == OutputFormat.json:
+            emit(out["listings"], fmt)
+            return
+        title = _("Scrap listings: %(offer)s offers, %(request)s requests") % out["counts"]
+        _emit_listings(out["listings"], fmt, title)
 
 
 def _emit_listings(listings: list[dict[str, Any]], fmt: OutputFormat, title: str) -> None:
@@ -203,36 +205,37 @@ def match_cmd(mineral: MineralRequired, rate: Rate = 0.10, as_of: AsOf = None,
     from critmin.services import scrap_match as service
 
     day = _day(as_of)
-    with session_for(db) as session:
-        caller = _caller(session, org, token)
-        out = _run(
-            lambda: service.matches(
-                session=session,
-                caller=caller,
-                mineral=mineral,
-                rate_usd_per_tkm=rate,
-                as_of=day,
-                include_rejected=include_rejected,
+    with machine_readable(fmt):
+        with session_for(db) as session:
+            caller = _caller(session, org, token)
+            out = _run(
+                lambda: service.matches(
+                    session=session,
+                    caller=caller,
+                    mineral=mineral,
+                    rate_usd_per_tkm=rate,
+                    as_of=day,
+                    include_rejected=include_rejected,
+                )
             )
-        )
-    rows = out["matches"] + out["rejected"]
-    if fmt == OutputFormat.json:
-        emit(rows, fmt)
-        return
-    flat = [{"rank": r.get("rank"), "offer": r["offer"]["id"], "request": r["request"]["id"],
-             "quantity_t": r.get("quantity_t"), "legal": r["legal"]["verdict_label"]
-             if "legal" in r else "", "score": r.get("score"),
-             "status": _(r.get("status", "no match")),
-             "match": f"{r['match_id']} (v{r['match_version']})" if r.get("match_id") else "",
-             "reasons": "; ".join(r["reasons"])} for r in rows]  # fmt: skip
-    from critmin.i18n import display
+        rows = out["matches"] + out["rejected"]
+        if fmt == OutputFormat.json:
+            emit(rows, fmt)
+            return
+        flat = [{"rank": r.get("rank"), "offer": r["offer"]["id"], "request": r["request"]["id"],
+                 "quantity_t": r.get("quantity_t"), "legal": r["legal"]["verdict_label"]
+                 if "legal" in r else "", "score": r.get("score"),
+                 "status": _(r.get("status", "no match")),
+                 "match": f"{r['match_id']} (v{r['match_version']})" if r.get("match_id") else "",
+                 "reasons": "; ".join(r["reasons"])} for r in rows]  # fmt: skip
+        from critmin.i18n import display
 
-    title = _("Scrap matches for %(mineral)s (%(offers)s offers, %(requests)s requests, as of "
-              "%(as_of)s)") % {**out, "mineral": display.mineral(out["mineral"])}  # fmt: skip
-    emit(flat, fmt, title=title, headers={k: _(v) for k, v in MATCH_HEADERS.items()},
-         right=("rank", "quantity_t", "score"))  # fmt: skip
-    if fmt == OutputFormat.table:
-        console.print(out["assumptions"]["rate_note"], highlight=False, soft_wrap=True)
+        title = _("Scrap matches for %(mineral)s (%(offers)s offers, %(requests)s requests, as of "
+                  "%(as_of)s)") % {**out, "mineral": display.mineral(out["mineral"])}  # fmt: skip
+        emit(flat, fmt, title=title, headers={k: _(v) for k, v in MATCH_HEADERS.items()},
+             right=("rank", "quantity_t", "score"))  # fmt: skip
+        if fmt == OutputFormat.table:
+            console.print(out["assumptions"]["rate_note"], highlight=False, soft_wrap=True)
 
 
 def _day(text: str | None) -> dt.date | None:
@@ -309,21 +312,22 @@ def history_cmd(match: Annotated[int | None, typer.Option("--match", min=1)] = N
     """Accept, decline and withdraw decisions: who, when, from which status, why."""
     from critmin.services import scrap_decisions as service
 
-    with session_for(db) as session:
-        caller = _caller(session, org, token)
-        rows = _run(
-            lambda: service.history(
-                session=session, caller=caller, match_id=match, listing_id=listing
+    with machine_readable(fmt):
+        with session_for(db) as session:
+            caller = _caller(session, org, token)
+            rows = _run(
+                lambda: service.history(
+                    session=session, caller=caller, match_id=match, listing_id=listing
+                )
             )
+        emit(
+            rows,
+            fmt,
+            title=_("Scrap match decisions"),
+            columns=None if fmt == OutputFormat.json else [
+                "match_id", "offer_id", "request_id", "action", "to_status", "by", "at",
+                "reason"],  # fmt: skip
         )
-    emit(
-        rows,
-        fmt,
-        title=_("Scrap match decisions"),
-        columns=None
-        if fmt == OutputFormat.json
-        else ["match_id", "offer_id", "request_id", "action", "to_status", "by", "at", "reason"],
-    )
 
 
 ListingArg = Annotated[int, typer.Argument(min=1, max=2**31 - 1, metavar="LISTING_ID",
