@@ -12,6 +12,7 @@ from __future__ import annotations
 import inspect
 import json
 
+import numpy as np
 import pytest
 from sqlalchemy import event, select
 
@@ -117,7 +118,7 @@ SHARED_READS = {
     outlook: ["capacity_outlook_report", "capacity_outlook"],
     dashboard: ["minerals_index", "price_series", "pipeline", "mineral_overview",
                 "projects_list", "project_view", "outlook", "sources"],
-    controls: ["measures", "check", "check_many", "check_csv", "timeline"],
+    controls: ["measures", "check", "check_many", "check_csv", "timeline", "change_days"],
     projects: ["list_projects", "find_project", "project_detail", "export_records",
                "export_text"],
     tracker: ["list_page", "get_visible", "writable", "create", "patch", "delete", "history",
@@ -327,6 +328,11 @@ def test_relates_to_is_shown_only_with_the_related_measure(engine):
             ]  # fmt: skip
             overview = dashboard.mineral_overview(session=s, caller=caller, mineral="gallium")
             assert "a-secret-ban" not in json.dumps(overview), who
+        # the days a verdict may change come from the caller's own view only
+        secret_day = np.datetime64("2023-01-01")
+        for who in ("B", "C", "anon"):
+            assert secret_day not in controls.change_days(session=s, caller=c[who]), who
+        assert secret_day in controls.change_days(session=s, caller=c["A"])
         owner = controls.measures(session=s, caller=c["A"])
         assert [[m["key"] for m in chain] for chain in owner["chains"]] == [
             ["a-secret-ban", "a-suspension", "a-follow-up"]
