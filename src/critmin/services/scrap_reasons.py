@@ -73,9 +73,8 @@ class Phrases:
 
 def match_reasons(m: dict[str, Any], i: int, j: int, o: ScrapLot, r: ScrapLot,
                   legal: dict[str, Any], q: float, status: str,
-                  licence_factor: float, p: Phrases | None = None) -> list[str]:  # fmt: skip
+                  licence_factor: float, p: Phrases) -> list[str]:  # fmt: skip
     """Why this compatible pair ranks where it does (``p``: the call's :class:`Phrases`)."""
-    p = p or Phrases([o], [r])
     t, ot, rt = p.t, p.offer[o.id], p.request[r.id]
     start = str(np.datetime64(m["common_from"][i, j], "D"))
     out = [

@@ -127,8 +127,7 @@ def _add_listing(request: Request, session: Session, form: dict[str, str]) -> Re
                      status_code=422)  # fmt: skip
     except Forbidden as exc:
         return error_page(request, 403, _("Not allowed"), str(exc))
-    query = urlencode({"mineral": mineral, "saved": "listing", **_lang(form)})
-    return RedirectResponse(f"/scrap?{query}", status_code=303)
+    return _back(form, mineral, "", "listing")
 
 
 def _lang(form: dict[str, str]) -> dict[str, str]:
@@ -180,7 +179,13 @@ def _decide(request: Request, session: Session, form: dict[str, str]) -> Respons
         return error_page(request, 404, _("Not found"), str(exc))
     except Forbidden as exc:
         return error_page(request, 403, _("Not allowed"), str(exc))
-    query = urlencode({"mineral": mineral, "saved": action, **({"as_of": as_of} if as_of else {}),
+    return _back(form, mineral, as_of, action)
+
+
+def _back(form: dict[str, str], mineral: str, as_of: str, saved: str) -> Response:
+    """Back to the exchange page after a write, saying what was saved (303, so a reload
+    does not post again)."""
+    query = urlencode({"mineral": mineral, "saved": saved, **({"as_of": as_of} if as_of else {}),
                        **_lang(form)})  # fmt: skip
     return RedirectResponse(f"/scrap?{query}", status_code=303)
 
@@ -205,9 +210,7 @@ def _act(request: Request, session: Session, form: dict[str, str], saved: str,
         return error_page(request, 404, _("Not found"), str(exc))
     except Forbidden as exc:
         return error_page(request, 403, _("Not allowed"), str(exc))
-    query = urlencode({"mineral": mineral, "saved": saved, **({"as_of": as_of} if as_of else {}),
-                       **_lang(form)})  # fmt: skip
-    return RedirectResponse(f"/scrap?{query}", status_code=303)
+    return _back(form, mineral, as_of, saved)
 
 
 @router.post("/scrap/listings/{id}/withdraw", response_class=HTMLResponse)
